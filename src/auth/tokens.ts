@@ -1,0 +1,134 @@
+// Signed bearer tokens (JWT, EdDSA). Verification needs no database look-up, which keeps REST
+// stateless: the key pair is made once and kept in the store, so every node of a deployment and
+// every restart verify the same tokens. Tokens from an external identity server are accepted too
+// when a JWKS URL is configured (API, data and auth can then live on different servers).
+import {
+  type KeyObject,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+} from 'node:crypto';
+import { type JWTPayload, SignJWT, createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import { PorthouseError } from '../core/errors.js';
+import { isUserName } from '../core/names.js';
+import type { Actor } from '../core/types.js';
+import type { Store } from '../store/store.js';
+
+export interface TokenOptions {
+  readonly issuer: string;
+  readonly audience: string;
+  /** Seconds. */
+  readonly ttl: number;
+  readonly jwksUrl?: string | undefined;
+  /** Verified tokens remembered, so a busy client does not pay a signature check per request. */
+  readonly cacheSize?: number;
+}
+
+/** Longest token looked at; anything longer is refused before parsing. */
+const MAX_TOKEN_LENGTH = 8192;
+const SIGNING_KEY_SETTING = 'token_signing_key';
+const EXTERNAL_ALGORITHMS = ['EdDSA', 'ES256', 'ES384', 'RS256', 'PS256'];
+
+interface Cached {
+  readonly actor: Actor;
+  readonly expMs: number;
+}
+
+export class Tokens {
+  readonly #options: TokenOptions;
+  readonly #kid: string;
+  readonly #privateKey: KeyObject;
+  readonly #publicKey: KeyObject;
+  readonly #jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  readonly #cache = new Map<string, Cached>();
+  readonly #cacheSize: number;
+
+  private constructor(options: TokenOptions, kid: string, privateKey: KeyObject) {
+    this.#options = options;
+    this.#kid = kid;
+    this.#privateKey = privateKey;
+    this.#publicKey = createPublicKey(privateKey);
+    this.#cacheSize = options.cacheSize ?? 10_000;
+    this.#jwks = options.jwksUrl
+      ? createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 })
+      : undefined;
+  }
+
+  /** Load the deployment's signing key from the store, making it on first use. */
+  static async open(store: Store, options: TokenOptions): Promise<Tokens> {
+    const stored = await store.settingOrInit(SIGNING_KEY_SETTING, () => {
+      const { privateKey } = generateKeyPairSync('ed25519');
+      const jwk = privateKey.export({ format: 'jwk' });
+      return JSON.stringify({ ...jwk, kid: randomBytes(8).toString('base64url') });
+    });
+    const jwk = JSON.parse(stored) as { kid: string; kty: string; crv: string; x: string; d: string };
+    const privateKey = createPrivateKey({
+      key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d },
+      format: 'jwk',
+    });
+    return new Tokens(options, jwk.kid, privateKey);
+  }
+
+  /** The public half, as a JWKS document other services can verify our tokens with. */
+  publicJwks(): { keys: object[] } {
+    return {
+      keys: [{ ...this.#publicKey.export({ format: 'jwk' }), kid: this.#kid, alg: 'EdDSA', use: 'sig' }],
+    };
+  }
+
+  async issue(actor: Actor): Promise<{ token: string; expiresAt: string }> {
+    const exp = Math.floor(Date.now() / 1000) + this.#options.ttl;
+    const claims: JWTPayload = actor.admin ? { adm: true } : {};
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'EdDSA', kid: this.#kid, typ: 'JWT' })
+      .setSubject(actor.name)
+      .setIssuer(this.#options.issuer)
+      .setAudience(this.#options.audience)
+      .setIssuedAt()
+      .setExpirationTime(exp)
+      .sign(this.#privateKey);
+    return { token, expiresAt: new Date(exp * 1000).toISOString() };
+  }
+
+  /** The actor a token speaks for; `token_invalid` or `token_expired` otherwise. */
+  async verify(token: string): Promise<Actor> {
+    const now = Date.now();
+    const hit = this.#cache.get(token);
+    if (hit) {
+      if (hit.expMs > now) return hit.actor;
+      this.#cache.delete(token);
+      throw new PorthouseError('token_expired');
+    }
+    if (token.length > MAX_TOKEN_LENGTH) throw new PorthouseError('token_invalid', 'The token is too long.');
+    let payload: JWTPayload;
+    try {
+      const header = decodeProtectedHeader(token);
+      const common = {
+        issuer: this.#options.issuer,
+        audience: this.#options.audience,
+        requiredClaims: ['exp', 'sub'],
+      };
+      if (header.kid === this.#kid) {
+        ({ payload } = await jwtVerify(token, this.#publicKey, { ...common, algorithms: ['EdDSA'] }));
+      } else if (this.#jwks) {
+        ({ payload } = await jwtVerify(token, this.#jwks, { ...common, algorithms: EXTERNAL_ALGORITHMS }));
+      } else {
+        throw new PorthouseError('token_invalid', 'The token was not signed by this server.');
+      }
+    } catch (err) {
+      if (err instanceof PorthouseError) throw err;
+      if (err instanceof errors.JWTExpired) throw new PorthouseError('token_expired');
+      throw new PorthouseError('token_invalid');
+    }
+    if (!isUserName(payload.sub))
+      throw new PorthouseError('token_invalid', 'The token subject is not a valid user name.');
+    const actor: Actor = Object.freeze({ name: payload.sub, admin: payload['adm'] === true });
+    if (this.#cache.size >= this.#cacheSize) {
+      const oldest = this.#cache.keys().next();
+      if (!oldest.done) this.#cache.delete(oldest.value);
+    }
+    this.#cache.set(token, { actor, expMs: (payload.exp as number) * 1000 });
+    return actor;
+  }
+}

@@ -1,0 +1,30 @@
+// The Bus carries events that were already stored to every node's hub. It is the seam between
+// "durable" and "delivered": a writer publishes only after the store resolved, and a subscriber
+// that misses events (a lost connection to the bus) closes the gap from the store by seq.
+import type { Member, Message, Room } from '../core/types.js';
+
+export type RoomEvent =
+  | { readonly type: 'msg'; readonly room: string; readonly message: Message }
+  | { readonly type: 'edit'; readonly room: string; readonly message: Message }
+  | { readonly type: 'del'; readonly room: string; readonly seq: number }
+  | { readonly type: 'member_joined'; readonly room: string; readonly member: Member }
+  | { readonly type: 'member_left'; readonly room: string; readonly user: string }
+  | { readonly type: 'room_updated'; readonly room: string; readonly value: Room }
+  | { readonly type: 'room_deleted'; readonly room: string };
+
+export type BusHandler = (event: RoomEvent) => void;
+
+export interface Bus {
+  readonly kind: string;
+  /**
+   * Deliver `event` to every subscriber on every node, at most once each. Events of one room
+   * published from one node arrive in the order published. Resolves once handed to the
+   * transport, not when delivered.
+   */
+  publish(event: RoomEvent): Promise<void>;
+  /** Receive every published event (of every room) until the returned function is called. */
+  subscribe(handler: BusHandler): () => void;
+  /** True while events flow; a node reports not-ready when false. */
+  readonly healthy: boolean;
+  close(): Promise<void>;
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// The `porthouse` command: `serve` runs a node; the rest are tools for operators and clients.
+import { parseArgs } from 'node:util';
+import { ConfigError, renderConfigDoc } from '../config.js';
+import { ApiError } from '../client/rest.js';
+import { PorthouseError } from '../core/errors.js';
+import { token, userAdd } from './admin.js';
+import { UsageError, clientFlags, configFlags } from './args.js';
+import { send } from './send.js';
+import { serve } from './serve.js';
+
+const USAGE = `usage:
+  porthouse serve [--host H] [--port N] [--data DIR] [--jwks-url URL] [--no-registration]
+                  [--rate-limits on|off] [--config FILE] [...every option in docs/config.md]
+  porthouse user add NAME [--admin] [--data DIR]      (password on standard input)
+  porthouse token NAME [--data DIR]                    (prints a bearer token)
+  porthouse send ROOM TEXT --via http [--server URL] [--token T] [--json]
+
+Client commands read PORTHOUSE_SERVER (default http://127.0.0.1:8080) and PORTHOUSE_TOKEN.
+Every serve flag also has a PORTHOUSE_<FLAG> environment variable.`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve': {
+      const { values } = parseArgs({ args: rest, options: configFlags, strict: true });
+      return serve(values);
+    }
+    case 'user': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { ...configFlags, admin: { type: 'boolean' } },
+        allowPositionals: true,
+      });
+      if (positionals[0] !== 'add' || !positionals[1] || positionals.length > 2)
+        throw new UsageError('expected: user add NAME');
+      return userAdd(positionals[1], values['admin'] === true, values);
+    }
+    case 'token': {
+      const { values, positionals } = parseArgs({ args: rest, options: configFlags, allowPositionals: true });
+      if (positionals.length !== 1) throw new UsageError('expected: token NAME');
+      return token(positionals[0]!, values);
+    }
+    case 'send': {
+      const { values, positionals } = parseArgs({ args: rest, options: clientFlags, allowPositionals: true });
+      if (positionals.length !== 2) throw new UsageError('expected: send ROOM TEXT');
+      return send(positionals[0]!, positionals[1]!, values);
+    }
+    case 'config-doc':
+      process.stdout.write(`${renderConfigDoc()}\n`);
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`porthouse: ${(err as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (err instanceof ConfigError) process.stderr.write(`porthouse: invalid configuration: ${err.message}\n`);
+  else if (err instanceof PorthouseError || err instanceof ApiError)
+    process.stderr.write(`porthouse: ${err.code}: ${err.message}\n`);
+  else process.stderr.write(`porthouse: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,31 @@
+// `porthouse send ROOM TEXT --via http`: post one message and print where it was stored.
+import { randomUUID } from 'node:crypto';
+import { ApiError, RestClient } from '../client/rest.js';
+import { UsageError, clientContext } from './args.js';
+
+const RETRIES = 3;
+
+export async function send(room: string, text: string, values: Record<string, unknown>): Promise<void> {
+  const via = (values['via'] as string | undefined) ?? 'http';
+  if (via !== 'http') throw new UsageError(`--via ${via} is not available yet; use --via http`);
+  const ctx = clientContext(values, process.env);
+  if (!ctx.token)
+    throw new UsageError(
+      'a token is needed: --token T or PORTHOUSE_TOKEN (get one with `porthouse token NAME`)',
+    );
+  const client = new RestClient({ server: ctx.server, token: ctx.token });
+  // One key for every attempt: a retry after a lost response returns the stored message.
+  const key = randomUUID();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const message = await client.post(room, text, key);
+      process.stdout.write(
+        values['json'] ? `${JSON.stringify(message)}\n` : `sent to ${message.room} as #${message.seq}\n`,
+      );
+      return;
+    } catch (err) {
+      if (err instanceof ApiError || attempt >= RETRIES) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
+}

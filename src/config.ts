@@ -1,0 +1,363 @@
+// Every option of a node, in one table: its default, its flag, its PORTHOUSE_* variable and why
+// it exists. Sources merge as defaults < --config file < environment < flags, are validated once
+// at start-up, and the result is frozen. docs/config.md is generated from this table.
+import { readFileSync } from 'node:fs';
+
+type Kind = 'string' | 'int' | 'bool' | 'enum';
+
+interface OptionSpec {
+  readonly kind: Kind;
+  readonly default: string | number | boolean | undefined;
+  readonly doc: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly values?: readonly string[];
+  /** Group heading in docs/config.md. */
+  readonly group: string;
+}
+
+const opt = <S extends OptionSpec>(s: S) => s;
+
+export const OPTIONS = {
+  host: opt({ kind: 'string', default: '127.0.0.1', group: 'Network', doc: 'Address every door binds to.' }),
+  port: opt({
+    kind: 'int',
+    default: 8080,
+    min: 0,
+    max: 65535,
+    group: 'Network',
+    doc: 'HTTP port (REST, and later WebSocket, SSE, web client). 0 picks a free port.',
+  }),
+  data: opt({
+    kind: 'string',
+    default: './data',
+    group: 'Storage',
+    doc: 'Directory of the embedded SQLite database (created if missing).',
+  }),
+  sqliteSynchronous: opt({
+    kind: 'enum',
+    default: 'full',
+    values: ['full', 'normal'],
+    group: 'Storage',
+    doc: 'SQLite `synchronous` in WAL mode. `full` fsyncs every commit: acknowledged writes survive power loss. `normal` survives a process crash (kill -9) only.',
+  }),
+  groupCommitMaxBatch: opt({
+    kind: 'int',
+    default: 512,
+    min: 1,
+    max: 100_000,
+    group: 'Storage',
+    doc: 'Most writes committed in one transaction (one fsync). Writes queued in the same event-loop turn share it.',
+  }),
+  jwksUrl: opt({
+    kind: 'string',
+    default: undefined,
+    group: 'Auth',
+    doc: 'Also accept tokens signed by the keys at this JWKS URL (an external identity server).',
+  }),
+  jwtIssuer: opt({
+    kind: 'string',
+    default: 'porthouse',
+    group: 'Auth',
+    doc: 'Expected and issued `iss` claim.',
+  }),
+  jwtAudience: opt({
+    kind: 'string',
+    default: 'porthouse',
+    group: 'Auth',
+    doc: 'Expected and issued `aud` claim.',
+  }),
+  tokenTtl: opt({
+    kind: 'int',
+    default: 86_400,
+    min: 60,
+    max: 31_536_000,
+    group: 'Auth',
+    doc: 'Lifetime of issued tokens, in seconds.',
+  }),
+  registration: opt({
+    kind: 'bool',
+    default: true,
+    group: 'Auth',
+    doc: 'Open registration (`POST /v1/users`). `--no-registration` closes it; admins are then made with `porthouse user add`.',
+  }),
+  scryptCost: opt({
+    kind: 'int',
+    default: 17,
+    min: 10,
+    max: 20,
+    group: 'Auth',
+    doc: 'log2 of scrypt N for new password hashes (r=8, p=1). 17 is the OWASP minimum; lower it only for tests.',
+  }),
+  bodyLimit: opt({
+    kind: 'int',
+    default: 65_536,
+    min: 1024,
+    max: 16_777_216,
+    group: 'Limits',
+    doc: 'Largest HTTP request body, in bytes (413 above).',
+  }),
+  maxTextLength: opt({
+    kind: 'int',
+    default: 4000,
+    min: 1,
+    max: 100_000,
+    group: 'Limits',
+    doc: 'Longest message text, in Unicode code points (422 `text_too_long` above).',
+  }),
+  historyPageSize: opt({
+    kind: 'int',
+    default: 50,
+    min: 1,
+    max: 200,
+    group: 'Limits',
+    doc: 'History page size when `limit` is not given (the most a client may ask for is 200).',
+  }),
+  idempotencyWindow: opt({
+    kind: 'int',
+    default: 86_400,
+    min: 60,
+    max: 2_592_000,
+    group: 'Limits',
+    doc: 'How long an `Idempotency-Key` is remembered, in seconds.',
+  }),
+  rateLimits: opt({
+    kind: 'bool',
+    default: true,
+    group: 'Rate limits',
+    doc: '`off` lifts every rate limit at once (benchmarks use it).',
+  }),
+  rateRequestsPerSecond: opt({
+    kind: 'int',
+    default: 50,
+    min: 1,
+    max: 1_000_000,
+    group: 'Rate limits',
+    doc: 'Sustained HTTP requests per second per client (user, or source address before login).',
+  }),
+  rateRequestsBurst: opt({
+    kind: 'int',
+    default: 200,
+    min: 1,
+    max: 1_000_000,
+    group: 'Rate limits',
+    doc: 'HTTP requests a client may make at once after a quiet spell.',
+  }),
+  rateLoginsPerMinute: opt({
+    kind: 'int',
+    default: 20,
+    min: 1,
+    max: 100_000,
+    group: 'Rate limits',
+    doc: 'Log-ins and registrations per minute per source address (password guessing).',
+  }),
+  headersTimeout: opt({
+    kind: 'int',
+    default: 10_000,
+    min: 100,
+    max: 600_000,
+    group: 'Timeouts',
+    doc: 'Milliseconds a client has to send all request headers (slowloris).',
+  }),
+  requestTimeout: opt({
+    kind: 'int',
+    default: 30_000,
+    min: 100,
+    max: 3_600_000,
+    group: 'Timeouts',
+    doc: 'Milliseconds a client has to send a whole request.',
+  }),
+  keepAliveTimeout: opt({
+    kind: 'int',
+    default: 5000,
+    min: 100,
+    max: 600_000,
+    group: 'Timeouts',
+    doc: 'Milliseconds an idle keep-alive HTTP connection is kept open.',
+  }),
+  shutdownTimeout: opt({
+    kind: 'int',
+    default: 10_000,
+    min: 100,
+    max: 600_000,
+    group: 'Timeouts',
+    doc: 'Milliseconds in-flight work gets to finish on SIGINT/SIGTERM before connections are cut.',
+  }),
+  logLevel: opt({
+    kind: 'enum',
+    default: 'info',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    group: 'Operations',
+    doc: 'Log level (JSON lines on stderr).',
+  }),
+  trustProxy: opt({
+    kind: 'bool',
+    default: false,
+    group: 'Operations',
+    doc: 'Take the client address from X-Forwarded-For (behind a load balancer); affects rate limits.',
+  }),
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+type ValueOf<S> = S extends { kind: 'int' }
+  ? number
+  : S extends { kind: 'bool' }
+    ? boolean
+    : S extends { default: undefined }
+      ? string | undefined
+      : string;
+
+export type Config = { readonly [K in OptionName]: ValueOf<(typeof OPTIONS)[K]> };
+
+/** `rateLimits` → `rate-limits` (the flag) and `PORTHOUSE_RATE_LIMITS` (the variable). */
+export const flagOf = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+export const envOf = (name: string): string => `PORTHOUSE_${flagOf(name).replace(/-/g, '_').toUpperCase()}`;
+
+export class ConfigError extends Error {
+  readonly code = 'config_invalid';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const TRUE = new Set(['1', 'true', 'on', 'yes']);
+const FALSE = new Set(['0', 'false', 'off', 'no']);
+
+function coerce(name: string, spec: OptionSpec, raw: unknown, source: string): string | number | boolean {
+  const where = `${source} ${name}`;
+  switch (spec.kind) {
+    case 'int': {
+      const n =
+        typeof raw === 'number'
+          ? raw
+          : typeof raw === 'string' && /^-?\d+$/.test(raw.trim())
+            ? Number(raw)
+            : NaN;
+      if (!Number.isSafeInteger(n))
+        throw new ConfigError(`${where}: expected a whole number, got ${JSON.stringify(raw)}`);
+      if (spec.min !== undefined && n < spec.min)
+        throw new ConfigError(`${where}: ${n} is below the minimum ${spec.min}`);
+      if (spec.max !== undefined && n > spec.max)
+        throw new ConfigError(`${where}: ${n} is above the maximum ${spec.max}`);
+      return n;
+    }
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw;
+      const s = String(raw).trim().toLowerCase();
+      if (TRUE.has(s)) return true;
+      if (FALSE.has(s)) return false;
+      throw new ConfigError(`${where}: expected on/off, got ${JSON.stringify(raw)}`);
+    }
+    case 'enum': {
+      const s = String(raw);
+      if (!spec.values?.includes(s))
+        throw new ConfigError(
+          `${where}: expected one of ${spec.values?.join(', ')}, got ${JSON.stringify(raw)}`,
+        );
+      return s;
+    }
+    default:
+      if (typeof raw !== 'string' || raw === '')
+        throw new ConfigError(`${where}: expected a non-empty string`);
+      return raw;
+  }
+}
+
+export interface ConfigSources {
+  /** Parsed flags, keyed by option name (already mapped from --kebab-case). */
+  flags?: Partial<Record<string, unknown>>;
+  env?: NodeJS.ProcessEnv;
+  /** Direct overrides (tests, embedding), applied last. */
+  overrides?: Partial<Record<OptionName, unknown>>;
+  /** Path of a JSON file of options; also read from flags.config / PORTHOUSE_CONFIG. */
+  file?: string;
+}
+
+/** Merge, validate and freeze a node's configuration. Throws ConfigError naming the option. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? {};
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(OPTIONS)) out[name] = spec.default;
+
+  const file = sources.file ?? (sources.flags?.['config'] as string | undefined) ?? env['PORTHOUSE_CONFIG'];
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`config file ${file}: ${(err as Error).message}`);
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new ConfigError(`config file ${file}: expected a JSON object`);
+    for (const [name, raw] of Object.entries(parsed)) {
+      const spec = (OPTIONS as Record<string, OptionSpec>)[name];
+      if (!spec) throw new ConfigError(`config file ${file}: unknown option ${JSON.stringify(name)}`);
+      out[name] = coerce(name, spec, raw, 'config file');
+    }
+  }
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    const raw = env[envOf(name)];
+    if (raw !== undefined && raw !== '') out[name] = coerce(name, spec, raw, `environment ${envOf(name)}:`);
+  }
+  if (isTrue(env['PORTHOUSE_NO_REGISTRATION'])) out['registration'] = false;
+  for (const layer of [sources.flags, sources.overrides]) {
+    if (!layer) continue;
+    for (const [name, raw] of Object.entries(layer)) {
+      if (name === 'config' || raw === undefined) continue;
+      const spec = (OPTIONS as Record<string, OptionSpec>)[name];
+      if (!spec) throw new ConfigError(`unknown option ${JSON.stringify(name)}`);
+      out[name] = coerce(name, spec, raw, `--${flagOf(name)}:`);
+    }
+  }
+  return Object.freeze(out) as Config;
+}
+
+function isTrue(raw: string | undefined): boolean {
+  return raw !== undefined && TRUE.has(raw.trim().toLowerCase());
+}
+
+/** docs/config.md, generated from the table so the docs cannot drift from the code. */
+export function renderConfigDoc(): string {
+  const lines = [
+    '# Configuration',
+    '',
+    'Generated from `src/config.ts` by `npm run docs:config`; a test fails when this file is stale.',
+    '',
+    'Every option can be set, from lowest to highest precedence, in a JSON file given by `--config FILE`',
+    '(keys as in the first column), by its `PORTHOUSE_*` environment variable, or by its flag.',
+    'Booleans take `on`/`off` (also `true`/`false`, `1`/`0`). The whole configuration is validated',
+    'once at start-up; a bad value stops the node with a message naming the option.',
+    '',
+  ];
+  let group = '';
+  for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
+    if (spec.group !== group) {
+      group = spec.group;
+      lines.push(
+        `## ${group}`,
+        '',
+        '| option | flag | variable | default | meaning |',
+        '| --- | --- | --- | --- | --- |',
+      );
+    }
+    const range = spec.kind === 'int' && spec.min !== undefined ? ` (${spec.min}–${spec.max})` : '';
+    const values = spec.values ? ` (${spec.values.join(', ')})` : '';
+    const def =
+      spec.default === undefined
+        ? '(none)'
+        : spec.kind === 'bool'
+          ? spec.default
+            ? 'on'
+            : 'off'
+          : `\`${spec.default}\``;
+    const flag = name === 'registration' ? '`--registration`, `--no-registration`' : `\`--${flagOf(name)}\``;
+    lines.push(
+      `| \`${name}\` | ${flag} | \`${envOf(name)}\` | ${def}${range}${values} | ${spec.doc.replace(/\|/g, '\\|')} |`,
+    );
+    const next = Object.values(OPTIONS as Record<string, OptionSpec>)[Object.keys(OPTIONS).indexOf(name) + 1];
+    if (!next || next.group !== group) lines.push('');
+  }
+  return lines.join('\n');
+}

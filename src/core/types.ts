@@ -1,0 +1,106 @@
+// The domain's shapes, as every door shows them. Internal bookkeeping (ids, versions) stays on
+// the *Record types and never reaches a client except through an ETag.
+
+/** The door a message came through. */
+export type Via = 'http' | 'ws' | 'tcp' | 'udp';
+export const VIAS: readonly Via[] = ['http', 'ws', 'tcp', 'udp'];
+
+export type Role = 'owner' | 'member';
+
+/** Who is asking: what a verified token says, nothing more (REST stays stateless). */
+export interface Actor {
+  readonly name: string;
+  readonly admin: boolean;
+}
+
+export interface User {
+  name: string;
+  admin: boolean;
+  createdAt: string;
+}
+
+export interface UserRecord extends User {
+  passwordHash: string | null;
+}
+
+export interface Room {
+  name: string;
+  title: string;
+  topic: string;
+  private: boolean;
+  owner: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * A room as listed: its fields plus the highest seq, so a client can count unread messages in
+ * every room from one request. The room resource itself leaves lastSeq out, so its ETag (and
+ * If-Match) changes only when the room's own fields do, not with every message.
+ */
+export interface RoomSummary extends Room {
+  /** Highest seq stored in the room (0 when empty). */
+  lastSeq: number;
+}
+
+export interface RoomRecord extends RoomSummary {
+  /** Never reused, so a room deleted and created again under its name gets fresh ETags. */
+  id: number;
+  /** Bumped by every change to the room's own fields. */
+  version: number;
+  /** Bumped by every join and leave. */
+  membersVersion: number;
+  /** Bumped by every message stored, edited or deleted. */
+  messagesVersion: number;
+}
+
+export interface Member {
+  room: string;
+  user: string;
+  role: Role;
+  joinedAt: string;
+}
+
+export interface Message {
+  room: string;
+  seq: number;
+  id: string;
+  author: string;
+  text?: string;
+  via: Via;
+  createdAt: string;
+  editedAt?: string;
+  deleted?: boolean;
+}
+
+export interface MessageRecord extends Message {
+  /** Bumped by every edit and by deletion. */
+  version: number;
+}
+
+export const publicRoom = (r: RoomRecord): Room => ({
+  name: r.name,
+  title: r.title,
+  topic: r.topic,
+  private: r.private,
+  owner: r.owner,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+export const roomSummary = (r: RoomRecord): RoomSummary => ({ ...publicRoom(r), lastSeq: r.lastSeq });
+
+export function publicMessage(m: MessageRecord): Message {
+  const out: Message = {
+    room: m.room,
+    seq: m.seq,
+    id: m.id,
+    author: m.author,
+    via: m.via,
+    createdAt: m.createdAt,
+  };
+  if (m.deleted) out.deleted = true;
+  else out.text = m.text ?? '';
+  if (m.editedAt) out.editedAt = m.editedAt;
+  return out;
+}

@@ -1,0 +1,188 @@
+// The HTTP door: one fastify instance on a node's HTTP port, with the REST API, the operational
+// endpoints and the API docs. Authentication and rate limits run before the body is read, so an
+// anonymous or throttled client costs almost nothing.
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import type { Config } from '../../config.js';
+import { fail } from '../../core/errors.js';
+import { RateLimiter } from '../../core/rate-limiter.js';
+import type { Actor } from '../../core/types.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import type { Services } from '../../service/services.js';
+import { type Problem, problemOf, toProblem } from './problem.js';
+import { accountRoutes } from './routes/accounts.js';
+import { memberRoutes } from './routes/members.js';
+import { messageRoutes } from './routes/messages.js';
+import { opsRoutes } from './routes/ops.js';
+import { roomRoutes } from './routes/rooms.js';
+import { Problem as ProblemSchema } from './schemas.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who the bearer token speaks for; null on routes that need no token. */
+    actor: Actor | null;
+  }
+  interface FastifyContextConfig {
+    /** false: the route needs no token (log-in, registration, health). */
+    auth?: boolean;
+    /** 'login': the stricter per-address limit against password guessing. */
+    limit?: 'login';
+  }
+}
+
+export type App = FastifyInstance<
+  Server,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface HttpDoorDeps {
+  readonly config: Config;
+  readonly services: Services;
+  readonly metrics: Metrics;
+  readonly logger: FastifyBaseLogger;
+  /** Readiness: the store answers and the node is not shutting down. */
+  readonly ready: () => Promise<boolean>;
+}
+
+/** The actor of a route that requires authentication (the onRequest hook guarantees it). */
+export const actorOf = (req: { actor: Actor | null }): Actor => req.actor ?? fail('unauthorized');
+
+export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
+  const { config, services, metrics } = deps;
+  // Bodies are validated strictly (no coercion, unknown fields refused); query strings, path
+  // parameters and headers are text on the wire, so those are coerced to their declared types.
+  const strict = new Ajv({
+    allErrors: true,
+    removeAdditional: false,
+    coerceTypes: false,
+    useDefaults: true,
+    strict: false,
+  });
+  const coercing = new Ajv({
+    allErrors: true,
+    removeAdditional: false,
+    coerceTypes: true,
+    useDefaults: true,
+    strict: false,
+  });
+  for (const ajv of [strict, coercing]) ajv.addFormat('date-time', true);
+
+  const app: App = Fastify({
+    loggerInstance: deps.logger,
+    // Per-request log lines cost more than the requests they describe; metrics count requests.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: 256, ignoreTrailingSlash: true },
+    serverFactory: (handler) =>
+      createServer(
+        {
+          headersTimeout: config.headersTimeout,
+          requestTimeout: config.requestTimeout,
+          keepAliveTimeout: config.keepAliveTimeout,
+          // How often Node checks the two timeouts above; its 30 s default would let a slowloris
+          // client hold a socket far longer than headersTimeout.
+          connectionsCheckingInterval: Math.min(1000, Math.ceil(config.headersTimeout / 2)),
+        },
+        handler,
+      ),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strict : coercing).compile(schema),
+  );
+  app.decorateRequest('actor', null);
+  app.addSchema(ProblemSchema);
+
+  // Only JSON bodies exist in this API: a text/plain body is refused with 415, not parsed.
+  app.removeContentTypeParser('text/plain');
+  // PATCH bodies are JSON merge patches (RFC 7396); parse them exactly like JSON.
+  app.addContentTypeParser(
+    'application/merge-patch+json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  );
+
+  const requests = new RateLimiter({
+    ratePerSecond: config.rateRequestsPerSecond,
+    burst: config.rateRequestsBurst,
+  });
+  const logins = new RateLimiter({
+    ratePerSecond: config.rateLoginsPerMinute / 60,
+    burst: config.rateLoginsPerMinute,
+  });
+
+  app.addHook('onRequest', async (req) => {
+    const routeConfig = req.routeOptions.config;
+    // Everything under /v1 needs a token unless its route says otherwise; docs and probes do not.
+    if (routeConfig.auth !== false && req.routeOptions.url?.startsWith('/v1/')) {
+      const header = req.headers.authorization;
+      if (!header) fail('unauthorized');
+      const match = /^Bearer +([!-~]+)$/i.exec(header);
+      if (!match) fail('token_invalid', 'The Authorization header must be "Bearer <token>".');
+      req.actor = await services.tokens.verify(match[1]!);
+    }
+    if (!config.rateLimits) return;
+    const now = Date.now();
+    const decision =
+      routeConfig.limit === 'login'
+        ? logins.take(`a:${req.ip}`, now)
+        : requests.take(req.actor ? `u:${req.actor.name}` : `a:${req.ip}`, now);
+    if (!decision.ok)
+      fail('rate_limited', `Try again in ${decision.retryAfter} s.`, { retryAfter: decision.retryAfter });
+  });
+
+  app.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: req.method, route, status: reply.statusCode });
+    metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    done();
+  });
+
+  const sendProblem = (reply: FastifyReply, problem: Problem) => {
+    metrics.errors.inc({ door: 'http', code: problem.code });
+    return reply.code(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  };
+  app.setErrorHandler((err, req, reply) => {
+    const { problem, retryAfter, internal } = toProblem(err);
+    if (internal) req.log.error({ err, url: req.url, method: req.method }, 'request failed');
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+    return sendProblem(reply, problem);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, problemOf('not_found', `Nothing at ${req.method} ${req.url.split('?')[0]}.`)),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'porthouse',
+        version: '1',
+        description:
+          'One chat server with a door for every layer of the network stack. Errors are `application/problem+json` with a stable `code`; every GET carries an ETag (If-None-Match → 304) and writes honour If-Match (412 when stale).',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+
+  await app.register(opsRoutes(deps));
+  await app.register(accountRoutes(services));
+  await app.register(roomRoutes(services));
+  await app.register(memberRoutes(services));
+  await app.register(messageRoutes(services, config));
+  return app;
+}

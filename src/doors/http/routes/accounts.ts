@@ -1,0 +1,76 @@
+// Accounts: register, log in, who am I, a user's public profile.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../../service/services.js';
+import { actorOf } from '../app.js';
+import { hashTag, sendCached } from '../caching.js';
+import { Credentials, ErrorResponse, Me, Registration, Token, User, UserParams } from '../schemas.js';
+
+export const accountRoutes = (s: Services) => async (fastify: FastifyInstance) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['accounts'];
+
+  app.post(
+    '/v1/users',
+    {
+      config: { auth: false, limit: 'login' },
+      schema: {
+        tags,
+        summary: 'Register a user',
+        security: [],
+        body: Registration,
+        response: { 201: User, ...ErrorResponse },
+      },
+    },
+    async (req, reply) => {
+      const user = await s.accounts.register(req.body.name, req.body.password);
+      reply.code(201).header('location', `/v1/users/${user.name}`).header('etag', hashTag(user));
+      return user;
+    },
+  );
+
+  app.post(
+    '/v1/tokens',
+    {
+      config: { auth: false, limit: 'login' },
+      schema: {
+        tags,
+        summary: 'Log in: exchange a password for a bearer token',
+        security: [],
+        body: Credentials,
+        response: { 201: Token, ...ErrorResponse },
+      },
+    },
+    async (req, reply) => {
+      const token = await s.accounts.login(req.body.name, req.body.password);
+      reply.code(201).header('location', '/v1/me').header('cache-control', 'no-store');
+      return token;
+    },
+  );
+
+  app.get(
+    '/v1/me',
+    { schema: { tags, summary: 'Who the token belongs to', response: { 200: Me, ...ErrorResponse } } },
+    async (req, reply) => {
+      const actor = actorOf(req);
+      const me = { name: actor.name, admin: actor.admin };
+      return sendCached(req, reply, hashTag(me), me);
+    },
+  );
+
+  app.get(
+    '/v1/users/:user',
+    {
+      schema: {
+        tags,
+        summary: "A user's public profile",
+        params: UserParams,
+        response: { 200: User, ...ErrorResponse },
+      },
+    },
+    async (req, reply) => {
+      const user = await s.accounts.get(req.params.user);
+      return sendCached(req, reply, hashTag(user), user);
+    },
+  );
+};

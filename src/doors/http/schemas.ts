@@ -1,0 +1,161 @@
+// Every REST body, parameter and response, declared once: fastify validates requests with these,
+// serializes responses with them, and @fastify/swagger turns them into /openapi.json.
+import { type Static, Type } from '@sinclair/typebox';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../auth/password.js';
+import { ROOM_NAME_PATTERN, USER_NAME_PATTERN } from '../../core/names.js';
+import { VIAS } from '../../core/types.js';
+
+export const MAX_TITLE_LENGTH = 100;
+export const MAX_TOPIC_LENGTH = 500;
+export const MAX_PAGE_SIZE = 200;
+
+const closed = { additionalProperties: false } as const;
+
+export const RoomName = Type.String({
+  pattern: ROOM_NAME_PATTERN,
+  description: 'Lowercase letters, digits, `_` and `-`; 1–64 long; starts with a letter or digit.',
+  examples: ['general'],
+});
+export const UserName = Type.String({
+  pattern: USER_NAME_PATTERN,
+  description: 'Lowercase letters, digits, `_` and `-`; 1–32 long; starts with a letter or digit.',
+  examples: ['ada'],
+});
+const Title = Type.String({ minLength: 1, maxLength: MAX_TITLE_LENGTH });
+const Topic = Type.String({ maxLength: MAX_TOPIC_LENGTH });
+const Timestamp = Type.String({ format: 'date-time' });
+const Text = Type.String({
+  minLength: 1,
+  description: 'Message text; at most `maxTextLength` (default 4000) Unicode code points.',
+});
+
+export const Registration = Type.Object(
+  {
+    name: UserName,
+    password: Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: MAX_PASSWORD_LENGTH }),
+  },
+  closed,
+);
+export const Credentials = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    password: Type.String({ maxLength: MAX_PASSWORD_LENGTH }),
+  },
+  closed,
+);
+export const User = Type.Object({ name: Type.String(), admin: Type.Boolean(), createdAt: Timestamp });
+export const Me = Type.Object({ name: Type.String(), admin: Type.Boolean() });
+export const Token = Type.Object({ token: Type.String(), expiresAt: Timestamp });
+
+const roomFields = {
+  name: Type.String(),
+  title: Type.String(),
+  topic: Type.String(),
+  private: Type.Boolean(),
+  owner: Type.String(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+};
+export const Room = Type.Object(roomFields);
+export const RoomSummary = Type.Object({ ...roomFields, lastSeq: Type.Integer({ minimum: 0 }) });
+export const NewRoom = Type.Object(
+  {
+    name: RoomName,
+    title: Type.Optional(Title),
+    topic: Type.Optional(Topic),
+    private: Type.Optional(Type.Boolean()),
+  },
+  closed,
+);
+/** PUT: every writable field; the read-only ones a client echoes back from GET are ignored. */
+export const RoomReplacement = Type.Object(
+  {
+    title: Title,
+    topic: Topic,
+    private: Type.Boolean(),
+    name: Type.Optional(Type.String({ readOnly: true })),
+    owner: Type.Optional(Type.String({ readOnly: true })),
+    createdAt: Type.Optional(Type.String({ readOnly: true })),
+    updatedAt: Type.Optional(Type.String({ readOnly: true })),
+  },
+  closed,
+);
+/** RFC 7396 merge patch: null resets a field to its default. */
+export const RoomPatch = Type.Object(
+  {
+    title: Type.Optional(Type.Union([Title, Type.Null()])),
+    topic: Type.Optional(Type.Union([Topic, Type.Null()])),
+    private: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+  },
+  closed,
+);
+
+export const Member = Type.Object({
+  room: Type.String(),
+  user: Type.String(),
+  role: Type.Union([Type.Literal('owner'), Type.Literal('member')]),
+  joinedAt: Timestamp,
+});
+
+export const Message = Type.Object({
+  room: Type.String(),
+  seq: Type.Integer({ minimum: 1 }),
+  id: Type.String(),
+  author: Type.String(),
+  text: Type.Optional(Type.String()),
+  via: Type.Union(VIAS.map((v) => Type.Literal(v))),
+  createdAt: Timestamp,
+  editedAt: Type.Optional(Timestamp),
+  deleted: Type.Optional(Type.Boolean()),
+});
+export const NewMessage = Type.Object({ text: Text }, closed);
+export const MessageEdit = Type.Object({ text: Text }, closed);
+
+export const RoomParams = Type.Object({ room: RoomName });
+export const MemberParams = Type.Object({ room: RoomName, user: UserName });
+export const MessageParams = Type.Object({ room: RoomName, seq: Type.Integer({ minimum: 1 }) });
+export const UserParams = Type.Object({ user: UserName });
+
+export const HistoryQuery = Type.Object(
+  {
+    after: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'The first `limit` messages with seq > after.' }),
+    ),
+    before: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'The last `limit` messages with seq < before.' }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })),
+  },
+  closed,
+);
+
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7e]+$',
+      description: 'A retry with the same key from the same user returns the original message.',
+    }),
+  ),
+});
+
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String({ description: 'Stable error code; see docs/protocol.md.' }),
+    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details.' },
+);
+
+export type RegistrationBody = Static<typeof Registration>;
+export type NewRoomBody = Static<typeof NewRoom>;
+
+/** Every route's error answer, for the OpenAPI document. */
+export const ErrorResponse = {
+  default: { $ref: 'Problem#', description: 'An error, as problem+json.' },
+} as const;

@@ -1,0 +1,54 @@
+// The node's Prometheus metrics, one registry per node (several nodes can share a process in
+// tests). Doors and the store report here; GET /metrics renders it.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'porthouse_http_requests_total',
+    help: 'HTTP requests answered, by method, route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'porthouse_http_request_duration_seconds',
+    help: 'Time from request to response, by method and route.',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly errors = new Counter({
+    name: 'porthouse_errors_total',
+    help: 'Errors answered to clients, by door and stable code.',
+    labelNames: ['door', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly messagesStored = new Counter({
+    name: 'porthouse_messages_stored_total',
+    help: 'Messages durably stored, by the door they came through.',
+    labelNames: ['via'] as const,
+    registers: [this.registry],
+  });
+
+  readonly commitBatchSize = new Histogram({
+    name: 'porthouse_store_commit_batch_size',
+    help: 'Writes sharing one group commit (one transaction, one fsync).',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+    registers: [this.registry],
+  });
+
+  readonly commitDuration = new Histogram({
+    name: 'porthouse_store_commit_duration_seconds',
+    help: 'Time to run and commit one group of writes.',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'porthouse_' });
+  }
+}

@@ -1,0 +1,138 @@
+// Wires one node from a config: the embedded store and in-memory bus by default, the services
+// every door shares, and the doors. start() resolves once every door listens; stop() drains.
+import { type Logger, pino } from 'pino';
+import { Tokens } from './auth/tokens.js';
+import type { Bus } from './bus/bus.js';
+import { MemoryBus } from './bus/bus-memory.js';
+import type { Config } from './config.js';
+import { buildHttpApp } from './doors/http/app.js';
+import { Metrics } from './metrics/metrics.js';
+import { type Services, createServices } from './service/services.js';
+import type { Store } from './store/store.js';
+import { SqliteStore } from './store/store-sqlite.js';
+
+export interface DoorAddress {
+  /** Door name: http (REST, docs), later ws, sse, tcp, udp. */
+  readonly door: string;
+  readonly protocol: 'tcp' | 'udp';
+  readonly host: string;
+  readonly port: number;
+  /** How a client names it, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+}
+
+export interface PorthouseServer {
+  readonly config: Config;
+  readonly store: Store;
+  readonly services: Services;
+  readonly metrics: Metrics;
+  addresses(): DoorAddress[];
+  /** The HTTP base URL, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  /** Stop accepting, let in-flight requests and writes finish (up to shutdownTimeout), close. */
+  stop(): Promise<void>;
+}
+
+const hostForUrl = (host: string) => (host.includes(':') ? `[${host}]` : host);
+
+export function createLogger(config: Config): Logger {
+  return pino(
+    { level: config.logLevel, base: { app: 'porthouse' } },
+    pino.destination({ fd: 2, sync: false }),
+  );
+}
+
+export async function start(
+  config: Config,
+  options: { logger?: Logger; store?: Store; bus?: Bus } = {},
+): Promise<PorthouseServer> {
+  const logger = options.logger ?? createLogger(config);
+  const metrics = new Metrics();
+  const store =
+    options.store ??
+    new SqliteStore({
+      dir: config.data,
+      synchronous: config.sqliteSynchronous as 'full' | 'normal',
+      maxBatch: config.groupCommitMaxBatch,
+      onBatch: ({ size, seconds }) => {
+        metrics.commitBatchSize.observe(size);
+        metrics.commitDuration.observe(seconds);
+      },
+    });
+  const bus = options.bus ?? new MemoryBus();
+  let stopping = false;
+  try {
+    const tokens = await Tokens.open(store, {
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
+      ttl: config.tokenTtl,
+      jwksUrl: config.jwksUrl,
+    });
+    const services = createServices({
+      config,
+      store,
+      bus,
+      tokens,
+      onStored: (via) => metrics.messagesStored.inc({ via }),
+      onPublishError: (err, event) =>
+        logger.warn({ err, room: event.room, type: event.type }, 'bus publish failed'),
+    });
+    const app = await buildHttpApp({
+      config,
+      services,
+      metrics,
+      logger,
+      ready: async () => {
+        if (stopping || !bus.healthy) return false;
+        try {
+          await store.ping();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    });
+    await app.listen({ host: config.host, port: config.port });
+    const bound = app.server.address();
+    const port = typeof bound === 'object' && bound ? bound.port : config.port;
+    const url = `http://${hostForUrl(config.host)}:${port}`;
+
+    const pruneEvery = Math.min(3_600_000, config.idempotencyWindow * 1000);
+    const prune = setInterval(() => {
+      store.pruneIdempotencyKeys(Date.now() - config.idempotencyWindow * 1000).catch((err: unknown) => {
+        logger.warn({ err }, 'pruning idempotency keys failed');
+      });
+    }, pruneEvery);
+    prune.unref();
+
+    let stopped: Promise<void> | undefined;
+    return {
+      config,
+      store,
+      services,
+      metrics,
+      url,
+      addresses: () => [{ door: 'http', protocol: 'tcp', host: config.host, port, url }],
+      stop: () => {
+        stopped ??= (async () => {
+          stopping = true;
+          clearInterval(prune);
+          const deadline = setTimeout(() => app.server.closeAllConnections(), config.shutdownTimeout);
+          deadline.unref();
+          await app.close();
+          clearTimeout(deadline);
+          await bus.close();
+          // Every request has answered, so every write it started is queued or committed; close
+          // commits whatever is still queued.
+          await store.close();
+          logger.flush();
+        })();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await bus.close().catch(() => {});
+    await store.close().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,51 @@
+// Users and log-in: registration, password check, token issue.
+import { fail } from '../core/errors.js';
+import { isUserName } from '../core/names.js';
+import type { User, UserRecord } from '../core/types.js';
+import { hashPassword, verifyNothing, verifyPassword } from '../auth/password.js';
+import type { Tokens } from '../auth/tokens.js';
+import type { Store } from '../store/store.js';
+
+export interface AccountsOptions {
+  readonly registration: boolean;
+  readonly scryptCost: number;
+}
+
+const publicUser = (u: UserRecord): User => ({ name: u.name, admin: u.admin, createdAt: u.createdAt });
+
+export class Accounts {
+  constructor(
+    private readonly store: Store,
+    private readonly tokens: Tokens,
+    private readonly options: AccountsOptions,
+  ) {}
+
+  /** Open registration (POST /v1/users). */
+  register(name: string, password: string): Promise<User> {
+    if (!this.options.registration) fail('registration_closed');
+    return this.create(name, password, false);
+  }
+
+  /** Make a user regardless of the registration setting (the command line's `user add`). */
+  async create(name: string, password: string, admin: boolean): Promise<User> {
+    if (!isUserName(name)) fail('validation_failed', 'The user name does not match the allowed pattern.');
+    if (await this.store.getUser(name)) fail('user_exists');
+    const passwordHash = await hashPassword(password, this.options.scryptCost);
+    return publicUser(await this.store.createUser({ name, passwordHash, admin }));
+  }
+
+  async login(name: string, password: string): Promise<{ token: string; expiresAt: string }> {
+    const user = isUserName(name) ? await this.store.getUser(name) : undefined;
+    const ok = user?.passwordHash
+      ? await verifyPassword(password, user.passwordHash)
+      : await verifyNothing(password, this.options.scryptCost);
+    if (!ok || !user) fail('bad_credentials');
+    return this.tokens.issue({ name: user.name, admin: user.admin });
+  }
+
+  async get(name: string): Promise<User> {
+    const user = await this.store.getUser(name);
+    if (!user) fail('user_not_found');
+    return publicUser(user);
+  }
+}

@@ -1,0 +1,107 @@
+// Messages: the one path every door posts through — validate, authorize, store (durable, seq
+// assigned), then publish to the bus so every hub fans it out — plus history, edit and delete.
+import { canDeleteMessage, canEditMessage, canPost } from '../core/authorize.js';
+import { fail } from '../core/errors.js';
+import { checkText } from '../core/names.js';
+import type { Actor, MessageRecord, RoomRecord, Via } from '../core/types.js';
+import { publicMessage } from '../core/types.js';
+import type { RoomEvent } from '../bus/bus.js';
+import type { HistoryQuery, Store } from '../store/store.js';
+import { type Precondition, enforce, visibleRoom } from './access.js';
+
+export interface MessagesOptions {
+  readonly maxTextLength: number;
+}
+
+export class Messages {
+  constructor(
+    private readonly store: Store,
+    private readonly publish: (event: RoomEvent) => void,
+    private readonly options: MessagesOptions,
+    private readonly onStored: (via: Via) => void = () => {},
+  ) {}
+
+  checkText(text: string): void {
+    const problem = checkText(text, this.options.maxTextLength);
+    if (problem === 'text_too_long')
+      fail('text_too_long', `The text is longer than ${this.options.maxTextLength} characters.`);
+    if (problem) fail(problem);
+  }
+
+  /**
+   * Store `text` in `room` as the next seq and publish it. Resolves only once durable; a retry
+   * with the same idempotency key resolves to the original message with `created: false`.
+   */
+  async post(
+    actor: Actor,
+    roomName: string,
+    text: string,
+    via: Via,
+    idempotencyKey?: string,
+  ): Promise<{ message: MessageRecord; created: boolean }> {
+    this.checkText(text);
+    const { room, facts } = await visibleRoom(this.store, actor, roomName);
+    enforce(canPost(actor, facts));
+    const result = await this.store.appendMessage(room, {
+      author: actor.name,
+      text,
+      via,
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    });
+    if (result.created) {
+      this.onStored(via);
+      this.publish({ type: 'msg', room: roomName, message: publicMessage(result.message) });
+    }
+    return result;
+  }
+
+  async history(room: RoomRecord, query: HistoryQuery): Promise<MessageRecord[]> {
+    return this.store.listMessages(room, query);
+  }
+
+  async get(
+    actor: Actor,
+    roomName: string,
+    seq: number,
+  ): Promise<{ room: RoomRecord; message: MessageRecord }> {
+    const { room } = await visibleRoom(this.store, actor, roomName);
+    const message = await this.store.getMessage(room, seq);
+    if (!message) fail('message_not_found');
+    return { room, message };
+  }
+
+  async edit(
+    actor: Actor,
+    roomName: string,
+    seq: number,
+    text: string,
+    check?: Precondition<MessageRecord>,
+  ): Promise<MessageRecord> {
+    this.checkText(text);
+    const { room, facts } = await visibleRoom(this.store, actor, roomName);
+    const current = await this.store.getMessage(room, seq);
+    if (!current) fail('message_not_found');
+    enforce(canEditMessage(actor, facts, current.author));
+    check?.(current);
+    const edited = await this.store.editMessage(room, seq, text, check ? current.version : undefined);
+    this.publish({ type: 'edit', room: roomName, message: publicMessage(edited) });
+    return edited;
+  }
+
+  async delete(
+    actor: Actor,
+    roomName: string,
+    seq: number,
+    check?: Precondition<MessageRecord>,
+  ): Promise<MessageRecord> {
+    const { room, facts } = await visibleRoom(this.store, actor, roomName);
+    const current = await this.store.getMessage(room, seq);
+    if (!current) fail('message_not_found');
+    enforce(canDeleteMessage(actor, facts, current.author));
+    check?.(current);
+    if (current.deleted) return current;
+    const deleted = await this.store.deleteMessage(room, seq, check ? current.version : undefined);
+    this.publish({ type: 'del', room: roomName, seq });
+    return deleted;
+  }
+}

@@ -1,0 +1,43 @@
+// The use cases every door shares, built once per node. A door receives this object and nothing
+// below it, so authorization and validation cannot be bypassed by a new door.
+import type { Tokens } from '../auth/tokens.js';
+import type { Bus, RoomEvent } from '../bus/bus.js';
+import type { Config } from '../config.js';
+import type { Via } from '../core/types.js';
+import type { Store } from '../store/store.js';
+import { Accounts } from './accounts.js';
+import { Messages } from './messages.js';
+import { Rooms } from './rooms.js';
+
+export interface Services {
+  readonly accounts: Accounts;
+  readonly rooms: Rooms;
+  readonly messages: Messages;
+  readonly tokens: Tokens;
+}
+
+export interface ServiceDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly tokens: Tokens;
+  readonly onStored?: (via: Via) => void;
+  /** Called when the bus refuses an event; the event is durable and subscribers resume by seq. */
+  readonly onPublishError?: (err: unknown, event: RoomEvent) => void;
+}
+
+export function createServices(deps: ServiceDeps): Services {
+  const { config, store, bus, tokens } = deps;
+  const publish = (event: RoomEvent) => {
+    bus.publish(event).catch((err: unknown) => deps.onPublishError?.(err, event));
+  };
+  return {
+    tokens,
+    accounts: new Accounts(store, tokens, {
+      registration: config.registration,
+      scryptCost: config.scryptCost,
+    }),
+    rooms: new Rooms(store, publish, { externalUsers: config.jwksUrl !== undefined }),
+    messages: new Messages(store, publish, { maxTextLength: config.maxTextLength }, deps.onStored),
+  };
+}

@@ -1,0 +1,98 @@
+// Group commit for a synchronous database: writes queued within one event-loop turn run in one
+// transaction and share one fsync, yet each resolves or rejects on its own (a savepoint each).
+// This is what lets hundreds of concurrent posts be durable without hundreds of fsyncs.
+import type Database from 'better-sqlite3';
+
+interface Pending {
+  readonly op: () => unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+export interface BatchStats {
+  readonly size: number;
+  readonly seconds: number;
+}
+
+export class GroupCommit {
+  readonly #maxBatch: number;
+  readonly #onBatch: ((stats: BatchStats) => void) | undefined;
+  #queue: Pending[] = [];
+  #scheduled = false;
+  #closed = false;
+  readonly #runOne: (op: () => unknown) => unknown;
+  readonly #runBatch: (batch: Pending[]) => { results: unknown[]; errors: unknown[] };
+
+  constructor(db: Database.Database, options: { maxBatch: number; onBatch?: (stats: BatchStats) => void }) {
+    this.#maxBatch = options.maxBatch;
+    this.#onBatch = options.onBatch;
+    // Called inside the batch's transaction, better-sqlite3 turns this into a SAVEPOINT, so a
+    // failing op rolls back only itself.
+    this.#runOne = db.transaction((op: () => unknown) => op());
+    const batchTx = db.transaction((batch: Pending[]) => {
+      const results: unknown[] = new Array(batch.length);
+      const errors: unknown[] = new Array(batch.length);
+      for (let i = 0; i < batch.length; i++) {
+        try {
+          results[i] = this.#runOne(batch[i]!.op);
+        } catch (err) {
+          errors[i] = err ?? new Error('write failed');
+        }
+      }
+      return { results, errors };
+    });
+    this.#runBatch = (batch) => batchTx.immediate(batch);
+  }
+
+  /** Run `op` inside the next group transaction; resolves after that transaction commits. */
+  run<T>(op: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        // setImmediate, not a microtask: lets every request parsed in this I/O phase join the batch.
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  /** Commit whatever is queued now (used on close). */
+  flushNow(): void {
+    while (this.#queue.length > 0) this.#flushOnce();
+  }
+
+  close(): void {
+    this.flushNow();
+    this.#closed = true;
+  }
+
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    this.flushNow();
+  }
+
+  #flushOnce(): void {
+    const batch = this.#queue.length <= this.#maxBatch ? this.#queue : this.#queue.slice(0, this.#maxBatch);
+    this.#queue = batch === this.#queue ? [] : this.#queue.slice(this.#maxBatch);
+    const started = process.hrtime.bigint();
+    let outcome: { results: unknown[]; errors: unknown[] };
+    try {
+      outcome = this.#runBatch(batch);
+    } catch (err) {
+      // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    this.#onBatch?.({ size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      if (outcome.errors[i] !== undefined) p.reject(outcome.errors[i]);
+      else p.resolve(outcome.results[i]);
+    }
+  }
+}

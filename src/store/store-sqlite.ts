@@ -1,0 +1,441 @@
+// The embedded Store: one SQLite file in WAL mode under the data directory. better-sqlite3 is
+// synchronous, so reads answer straight away and every write goes through GroupCommit, which
+// shares one transaction (and one fsync) among the writes of an event-loop turn.
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { PorthouseError } from '../core/errors.js';
+import type { Member, MessageRecord, Role, RoomRecord, UserRecord, Via } from '../core/types.js';
+import { type BatchStats, GroupCommit } from './group-commit.js';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import type { HistoryQuery, NewMessage, RoomFields, RoomRef, Store } from './store.js';
+
+export interface SqliteStoreOptions {
+  /** Directory holding porthouse.db (created if missing); ':memory:' for a throwaway store. */
+  readonly dir: string;
+  readonly synchronous: 'full' | 'normal';
+  readonly maxBatch: number;
+  readonly onBatch?: (stats: BatchStats) => void;
+}
+
+interface RoomRow {
+  id: number;
+  name: string;
+  title: string;
+  topic: string;
+  private: number;
+  owner: string;
+  created_at: number;
+  updated_at: number;
+  version: number;
+  members_version: number;
+  messages_version: number;
+  last_seq: number;
+}
+
+interface MessageRow {
+  seq: number;
+  id: string;
+  author: string;
+  text: string | null;
+  via: string;
+  created_at: number;
+  edited_at: number | null;
+  deleted: number;
+  version: number;
+}
+
+interface UserRow {
+  name: string;
+  password_hash: string | null;
+  admin: number;
+  created_at: number;
+}
+
+interface MemberRow {
+  user: string;
+  role: string;
+  joined_at: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const textHash = (text: string) => createHash('sha256').update(text).digest('base64url');
+
+const toRoom = (r: RoomRow): RoomRecord => ({
+  id: r.id,
+  name: r.name,
+  title: r.title,
+  topic: r.topic,
+  private: r.private === 1,
+  owner: r.owner,
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+  version: r.version,
+  membersVersion: r.members_version,
+  messagesVersion: r.messages_version,
+  lastSeq: r.last_seq,
+});
+
+function toMessage(room: string, r: MessageRow): MessageRecord {
+  const m: MessageRecord = {
+    room,
+    seq: r.seq,
+    id: r.id,
+    author: r.author,
+    via: r.via as Via,
+    createdAt: iso(r.created_at),
+    version: r.version,
+  };
+  if (r.deleted) m.deleted = true;
+  else m.text = r.text ?? '';
+  if (r.edited_at !== null) m.editedAt = iso(r.edited_at);
+  return m;
+}
+
+const toUser = (r: UserRow): UserRecord => ({
+  name: r.name,
+  admin: r.admin === 1,
+  createdAt: iso(r.created_at),
+  passwordHash: r.password_hash,
+});
+
+const toMember = (room: string, r: MemberRow): Member => ({
+  room,
+  user: r.user,
+  role: r.role as Role,
+  joinedAt: iso(r.joined_at),
+});
+
+const isUniqueViolation = (err: unknown) =>
+  typeof err === 'object' &&
+  err !== null &&
+  String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT');
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly #db: Database.Database;
+  readonly #writes: GroupCommit;
+  readonly #q;
+
+  constructor(options: SqliteStoreOptions) {
+    let file = ':memory:';
+    if (options.dir !== ':memory:') {
+      mkdirSync(options.dir, { recursive: true });
+      file = join(options.dir, 'porthouse.db');
+    }
+    const db = new Database(file);
+    this.#db = db;
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('foreign_keys = ON');
+    // The command line (user add, token) may write while a node runs; wait rather than fail.
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    this.#writes = new GroupCommit(db, {
+      maxBatch: options.maxBatch,
+      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+    });
+    this.#q = {
+      ping: db.prepare('SELECT 1'),
+      getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
+      putSetting: db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)'),
+      insertUser: db.prepare(
+        'INSERT INTO users (name, password_hash, admin, created_at) VALUES (?, ?, ?, ?)',
+      ),
+      getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE name = ?'),
+      setAdmin: db.prepare('UPDATE users SET admin = ? WHERE name = ?'),
+      insertRoom: db.prepare<unknown[], RoomRow>(
+        `INSERT INTO rooms (name, title, topic, private, owner, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      ),
+      getRoom: db.prepare<[string], RoomRow>('SELECT * FROM rooms WHERE name = ?'),
+      getRoomById: db.prepare<[number], RoomRow>('SELECT * FROM rooms WHERE id = ?'),
+      listRooms: db.prepare<[string], RoomRow>(
+        `SELECT * FROM rooms r WHERE r.private = 0
+           OR EXISTS (SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user = ?) ORDER BY r.name`,
+      ),
+      listAllRooms: db.prepare<[], RoomRow>('SELECT * FROM rooms ORDER BY name'),
+      updateRoom: db.prepare<unknown[], RoomRow>(
+        `UPDATE rooms SET title = ?, topic = ?, private = ?, updated_at = ?, version = version + 1
+         WHERE id = ? RETURNING *`,
+      ),
+      deleteRoom: db.prepare('DELETE FROM rooms WHERE id = ?'),
+      getRole: db.prepare<[number, string], { role: string }>(
+        'SELECT role FROM members WHERE room_id = ? AND user = ?',
+      ),
+      getMember: db.prepare<[number, string], MemberRow>(
+        'SELECT * FROM members WHERE room_id = ? AND user = ?',
+      ),
+      listMembers: db.prepare<[number], MemberRow>(
+        'SELECT * FROM members WHERE room_id = ? ORDER BY joined_at, user',
+      ),
+      insertMember: db.prepare(
+        'INSERT OR IGNORE INTO members (room_id, user, role, joined_at) VALUES (?, ?, ?, ?)',
+      ),
+      deleteMember: db.prepare('DELETE FROM members WHERE room_id = ? AND user = ?'),
+      bumpMembers: db.prepare('UPDATE rooms SET members_version = members_version + 1 WHERE id = ?'),
+      nextSeq: db.prepare<[number], { last_seq: number }>(
+        `UPDATE rooms SET last_seq = last_seq + 1, messages_version = messages_version + 1
+         WHERE id = ? RETURNING last_seq`,
+      ),
+      bumpMessages: db.prepare('UPDATE rooms SET messages_version = messages_version + 1 WHERE id = ?'),
+      insertMessage: db.prepare(
+        'INSERT INTO messages (room_id, seq, id, author, text, via, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      getMessage: db.prepare<[number, number], MessageRow>(
+        'SELECT * FROM messages WHERE room_id = ? AND seq = ?',
+      ),
+      editMessage: db.prepare<unknown[], MessageRow>(
+        `UPDATE messages SET text = ?, edited_at = ?, version = version + 1
+         WHERE room_id = ? AND seq = ? RETURNING *`,
+      ),
+      tombstone: db.prepare<unknown[], MessageRow>(
+        `UPDATE messages SET text = NULL, deleted = 1, version = version + 1
+         WHERE room_id = ? AND seq = ? RETURNING *`,
+      ),
+      latest: db.prepare<[number, number], MessageRow>(
+        'SELECT * FROM (SELECT * FROM messages WHERE room_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq',
+      ),
+      after: db.prepare<[number, number, number], MessageRow>(
+        'SELECT * FROM messages WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+      ),
+      before: db.prepare<[number, number, number], MessageRow>(
+        'SELECT * FROM (SELECT * FROM messages WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?) ORDER BY seq',
+      ),
+      between: db.prepare<[number, number, number, number], MessageRow>(
+        'SELECT * FROM messages WHERE room_id = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?',
+      ),
+      getKey: db.prepare<[number, string, string], { seq: number; text_hash: string }>(
+        'SELECT seq, text_hash FROM idempotency_keys WHERE room_id = ? AND user = ? AND key = ?',
+      ),
+      putKey: db.prepare(
+        'INSERT INTO idempotency_keys (room_id, user, key, seq, text_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      pruneKeys: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
+    };
+  }
+
+  async ping(): Promise<void> {
+    this.#q.ping.get();
+  }
+
+  async close(): Promise<void> {
+    this.#writes.close();
+    if (this.#db.open) this.#db.close();
+  }
+
+  settingOrInit(key: string, init: () => string): Promise<string> {
+    return this.#writes.run(() => {
+      const row = this.#q.getSetting.get(key);
+      if (row) return row.value;
+      const value = init();
+      this.#q.putSetting.run(key, value);
+      return value;
+    });
+  }
+
+  createUser(user: { name: string; passwordHash: string | null; admin: boolean }): Promise<UserRecord> {
+    return this.#writes.run(() => {
+      const now = Date.now();
+      try {
+        this.#q.insertUser.run(user.name, user.passwordHash, user.admin ? 1 : 0, now);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new PorthouseError('user_exists');
+        throw err;
+      }
+      return { name: user.name, admin: user.admin, createdAt: iso(now), passwordHash: user.passwordHash };
+    });
+  }
+
+  async getUser(name: string): Promise<UserRecord | undefined> {
+    const row = this.#q.getUser.get(name);
+    return row && toUser(row);
+  }
+
+  async setAdmin(name: string, admin: boolean): Promise<void> {
+    await this.#writes.run(() => {
+      if (this.#q.setAdmin.run(admin ? 1 : 0, name).changes === 0) throw new PorthouseError('user_not_found');
+    });
+  }
+
+  createRoom(room: RoomFields & { name: string; owner: string }): Promise<RoomRecord> {
+    return this.#writes.run(() => {
+      const now = Date.now();
+      let row: RoomRow;
+      try {
+        row = this.#q.insertRoom.get(
+          room.name,
+          room.title,
+          room.topic,
+          room.private ? 1 : 0,
+          room.owner,
+          now,
+          now,
+        )!;
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new PorthouseError('room_exists');
+        throw err;
+      }
+      this.#q.insertMember.run(row.id, room.owner, 'owner', now);
+      return toRoom(row);
+    });
+  }
+
+  async getRoom(name: string): Promise<RoomRecord | undefined> {
+    const row = this.#q.getRoom.get(name);
+    return row && toRoom(row);
+  }
+
+  async listRooms(user: string, all: boolean): Promise<RoomRecord[]> {
+    return (all ? this.#q.listAllRooms.all() : this.#q.listRooms.all(user)).map(toRoom);
+  }
+
+  #roomAt(room: RoomRef, ifVersion: number | undefined): RoomRow {
+    const row = this.#q.getRoomById.get(room.id);
+    if (!row) throw new PorthouseError('room_not_found');
+    if (ifVersion !== undefined && row.version !== ifVersion) throw new PorthouseError('precondition_failed');
+    return row;
+  }
+
+  updateRoom(room: RoomRef, fields: RoomFields, ifVersion?: number): Promise<RoomRecord> {
+    return this.#writes.run(() => {
+      this.#roomAt(room, ifVersion);
+      return toRoom(
+        this.#q.updateRoom.get(fields.title, fields.topic, fields.private ? 1 : 0, Date.now(), room.id)!,
+      );
+    });
+  }
+
+  async deleteRoom(room: RoomRef, ifVersion?: number): Promise<void> {
+    await this.#writes.run(() => {
+      this.#roomAt(room, ifVersion);
+      this.#q.deleteRoom.run(room.id);
+    });
+  }
+
+  async getRole(room: RoomRef, user: string): Promise<Role | undefined> {
+    return this.#q.getRole.get(room.id, user)?.role as Role | undefined;
+  }
+
+  async getMember(room: RoomRef, user: string): Promise<Member | undefined> {
+    const row = this.#q.getMember.get(room.id, user);
+    return row && toMember(room.name, row);
+  }
+
+  async listMembers(room: RoomRef): Promise<Member[]> {
+    return this.#q.listMembers.all(room.id).map((r) => toMember(room.name, r));
+  }
+
+  addMember(room: RoomRef, user: string, role: Role): Promise<{ member: Member; created: boolean }> {
+    return this.#writes.run(() => {
+      this.#roomAt(room, undefined);
+      const created = this.#q.insertMember.run(room.id, user, role, Date.now()).changes > 0;
+      if (created) this.#q.bumpMembers.run(room.id);
+      return { member: toMember(room.name, this.#q.getMember.get(room.id, user)!), created };
+    });
+  }
+
+  removeMember(room: RoomRef, user: string): Promise<boolean> {
+    return this.#writes.run(() => {
+      const removed = this.#q.deleteMember.run(room.id, user).changes > 0;
+      if (removed) this.#q.bumpMembers.run(room.id);
+      return removed;
+    });
+  }
+
+  appendMessage(room: RoomRef, message: NewMessage): Promise<{ message: MessageRecord; created: boolean }> {
+    const key = message.idempotencyKey;
+    const hash = key === undefined ? '' : textHash(message.text);
+    return this.#writes.run(() => {
+      if (key !== undefined) {
+        const seen = this.#q.getKey.get(room.id, message.author, key);
+        if (seen) {
+          if (seen.text_hash !== hash) throw new PorthouseError('idempotency_key_reused');
+          return {
+            message: toMessage(room.name, this.#q.getMessage.get(room.id, seen.seq)!),
+            created: false,
+          };
+        }
+      }
+      const next = this.#q.nextSeq.get(room.id);
+      if (!next) throw new PorthouseError('room_not_found');
+      const now = Date.now();
+      const id = randomUUID();
+      this.#q.insertMessage.run(room.id, next.last_seq, id, message.author, message.text, message.via, now);
+      if (key !== undefined) this.#q.putKey.run(room.id, message.author, key, next.last_seq, hash, now);
+      const stored: MessageRecord = {
+        room: room.name,
+        seq: next.last_seq,
+        id,
+        author: message.author,
+        text: message.text,
+        via: message.via,
+        createdAt: iso(now),
+        version: 1,
+      };
+      return { message: stored, created: true };
+    });
+  }
+
+  async getMessage(room: RoomRef, seq: number): Promise<MessageRecord | undefined> {
+    const row = this.#q.getMessage.get(room.id, seq);
+    return row && toMessage(room.name, row);
+  }
+
+  async listMessages(room: RoomRef, query: HistoryQuery): Promise<MessageRecord[]> {
+    const { after, before, limit } = query;
+    let rows: MessageRow[];
+    if (after !== undefined && before !== undefined)
+      rows = this.#q.between.all(room.id, after, before, limit);
+    else if (after !== undefined) rows = this.#q.after.all(room.id, after, limit);
+    else if (before !== undefined) rows = this.#q.before.all(room.id, before, limit);
+    else rows = this.#q.latest.all(room.id, limit);
+    return rows.map((r) => toMessage(room.name, r));
+  }
+
+  #messageAt(room: RoomRef, seq: number, ifVersion: number | undefined): MessageRow {
+    const row = this.#q.getMessage.get(room.id, seq);
+    if (!row) throw new PorthouseError('message_not_found');
+    if (ifVersion !== undefined && row.version !== ifVersion) throw new PorthouseError('precondition_failed');
+    return row;
+  }
+
+  editMessage(room: RoomRef, seq: number, text: string, ifVersion?: number): Promise<MessageRecord> {
+    return this.#writes.run(() => {
+      if (this.#messageAt(room, seq, ifVersion).deleted) throw new PorthouseError('message_deleted');
+      const row = this.#q.editMessage.get(text, Date.now(), room.id, seq)!;
+      this.#q.bumpMessages.run(room.id);
+      return toMessage(room.name, row);
+    });
+  }
+
+  deleteMessage(room: RoomRef, seq: number, ifVersion?: number): Promise<MessageRecord> {
+    return this.#writes.run(() => {
+      const current = this.#messageAt(room, seq, ifVersion);
+      if (current.deleted) return toMessage(room.name, current);
+      const row = this.#q.tombstone.get(room.id, seq)!;
+      this.#q.bumpMessages.run(room.id);
+      return toMessage(room.name, row);
+    });
+  }
+
+  pruneIdempotencyKeys(olderThanMs: number): Promise<number> {
+    return this.#writes.run(() => this.#q.pruneKeys.run(olderThanMs).changes);
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SQLITE_MIGRATIONS.length) {
+    throw new Error(
+      `the database is at schema version ${current}, newer than this porthouse (${SQLITE_MIGRATIONS.length}); upgrade porthouse`,
+    );
+  }
+  for (let v = current; v < SQLITE_MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(SQLITE_MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}
