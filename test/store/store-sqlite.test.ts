@@ -1,0 +1,109 @@
+// The SQLite adapter: the shared contract, plus what only a file on disk can show — migrations
+// on open, WAL mode, durability settings and group commit.
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { SqliteStore } from '../../src/store/store-sqlite.js';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-migrations.js';
+import { tempDir } from '../support/server.js';
+import { runStoreContract } from './contract.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const freshDir = () => {
+  const d = tempDir('porthouse-store-');
+  dirs.push(d);
+  return d;
+};
+
+runStoreContract('SQLite', {
+  open: async () => new SqliteStore({ dir: freshDir(), synchronous: 'full', maxBatch: 512 }),
+});
+
+test('runs its migrations on open, once, and records the schema version', async () => {
+  const dir = freshDir();
+  const store = new SqliteStore({ dir, synchronous: 'full', maxBatch: 10 });
+  await store.createUser({ name: 'ada', passwordHash: null, admin: false });
+  await store.close();
+  const reopened = new SqliteStore({ dir, synchronous: 'full', maxBatch: 10 });
+  assert.equal(
+    (await reopened.getUser('ada'))?.name,
+    'ada',
+    'reopening keeps the data and does not re-run migrations',
+  );
+  await reopened.close();
+  const db = new Database(`${dir}/porthouse.db`, { readonly: true });
+  assert.equal(db.pragma('user_version', { simple: true }), SQLITE_MIGRATIONS.length);
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  db.close();
+});
+
+test('refuses a database from a newer porthouse instead of corrupting it', async () => {
+  const dir = freshDir();
+  await new SqliteStore({ dir, synchronous: 'full', maxBatch: 1 }).close();
+  const db = new Database(`${dir}/porthouse.db`);
+  db.pragma(`user_version = ${SQLITE_MIGRATIONS.length + 1}`);
+  db.close();
+  assert.throws(
+    () => new SqliteStore({ dir, synchronous: 'full', maxBatch: 1 }),
+    /newer than this porthouse/,
+  );
+});
+
+test('group commit: hundreds of concurrent appends share a handful of transactions', async () => {
+  const batches: number[] = [];
+  const store = new SqliteStore({
+    dir: freshDir(),
+    synchronous: 'full',
+    maxBatch: 512,
+    onBatch: ({ size }) => batches.push(size),
+  });
+  const room = await store.createRoom({ name: 'busy', title: 'b', topic: '', private: false, owner: 'o' });
+  batches.length = 0;
+  await Promise.all(
+    Array.from({ length: 400 }, (_, i) =>
+      store.appendMessage(room, { author: 'u', text: `${i}`, via: 'http' }),
+    ),
+  );
+  assert.equal(
+    batches.reduce((a, b) => a + b, 0),
+    400,
+  );
+  assert.ok(batches.length <= 4, `400 appends took ${batches.length} transactions`);
+  await store.close();
+});
+
+test('maxBatch bounds how many writes one transaction holds', async () => {
+  const batches: number[] = [];
+  const store = new SqliteStore({
+    dir: freshDir(),
+    synchronous: 'full',
+    maxBatch: 50,
+    onBatch: ({ size }) => batches.push(size),
+  });
+  const room = await store.createRoom({ name: 'capped', title: 'c', topic: '', private: false, owner: 'o' });
+  batches.length = 0;
+  await Promise.all(
+    Array.from({ length: 120 }, (_, i) =>
+      store.appendMessage(room, { author: 'u', text: `${i}`, via: 'http' }),
+    ),
+  );
+  assert.deepEqual(batches, [50, 50, 20]);
+  await store.close();
+});
+
+test('close commits writes still queued, and later writes are refused', async () => {
+  const dir = freshDir();
+  const store = new SqliteStore({ dir, synchronous: 'full', maxBatch: 100 });
+  const room = await store.createRoom({ name: 'closing', title: 'c', topic: '', private: false, owner: 'o' });
+  const pending = store.appendMessage(room, { author: 'u', text: 'queued', via: 'http' });
+  await store.close();
+  assert.equal((await pending).message.seq, 1);
+  await assert.rejects(store.appendMessage(room, { author: 'u', text: 'late', via: 'http' }));
+  const reopened = new SqliteStore({ dir, synchronous: 'full', maxBatch: 100 });
+  assert.equal((await reopened.getMessage(room, 1))?.text, 'queued');
+  await reopened.close();
+});
