@@ -225,8 +225,8 @@ export class ConfigError extends Error {
 const TRUE = new Set(['1', 'true', 'on', 'yes']);
 const FALSE = new Set(['0', 'false', 'off', 'no']);
 
-function coerce(name: string, spec: OptionSpec, raw: unknown, source: string): string | number | boolean {
-  const where = `${source} ${name}`;
+/** `where` names the source as the user wrote it: `--port`, `PORTHOUSE_PORT`, `config file F: port`. */
+function coerce(spec: OptionSpec, raw: unknown, where: string): string | number | boolean {
   switch (spec.kind) {
     case 'int': {
       const n =
@@ -294,12 +294,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     for (const [name, raw] of Object.entries(parsed)) {
       const spec = (OPTIONS as Record<string, OptionSpec>)[name];
       if (!spec) throw new ConfigError(`config file ${file}: unknown option ${JSON.stringify(name)}`);
-      out[name] = coerce(name, spec, raw, 'config file');
+      out[name] = coerce(spec, raw, `config file ${file}: ${name}`);
     }
   }
   for (const [name, spec] of Object.entries(OPTIONS)) {
     const raw = env[envOf(name)];
-    if (raw !== undefined && raw !== '') out[name] = coerce(name, spec, raw, `environment ${envOf(name)}:`);
+    if (raw !== undefined && raw !== '') out[name] = coerce(spec, raw, envOf(name));
   }
   if (isTrue(env['PORTHOUSE_NO_REGISTRATION'])) out['registration'] = false;
   for (const layer of [sources.flags, sources.overrides]) {
@@ -308,7 +308,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       if (name === 'config' || raw === undefined) continue;
       const spec = (OPTIONS as Record<string, OptionSpec>)[name];
       if (!spec) throw new ConfigError(`unknown option ${JSON.stringify(name)}`);
-      out[name] = coerce(name, spec, raw, `--${flagOf(name)}:`);
+      out[name] = coerce(spec, raw, `--${flagOf(name)}`);
     }
   }
   return Object.freeze(out) as Config;
