@@ -74,7 +74,7 @@ test('a token stays valid across a restart (the key is kept with the data)', asy
 test('accepts tokens from an external identity server published as a JWKS', async (t) => {
   const { publicKey, privateKey } = await generateKeyPair('ES256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'idp-1', alg: 'ES256', use: 'sig' };
-  const idp = createServer((req, res) => {
+  const idp = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
   });
   await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
