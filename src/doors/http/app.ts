@@ -18,6 +18,7 @@ import { RateLimiter } from '../../core/rate-limiter.js';
 import type { Actor } from '../../core/types.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { Services } from '../../service/services.js';
+import { AllowedMethods } from './allowed-methods.js';
 import { type Problem, problemOf, toProblem } from './problem.js';
 import { accountRoutes } from './routes/accounts.js';
 import { memberRoutes } from './routes/members.js';
@@ -163,9 +164,18 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     return sendProblem(reply, problem);
   });
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, problemOf('not_found', `Nothing at ${req.method} ${req.url.split('?')[0]}.`)),
-  );
+  const allowed = new AllowedMethods();
+  app.addHook('onRoute', (route) => allowed.add(route.url, route.method));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const methods = allowed.for(path);
+    if (methods.length === 0) return sendProblem(reply, problemOf('not_found', `Nothing at ${path}.`));
+    reply.header('allow', methods.join(', '));
+    return sendProblem(
+      reply,
+      problemOf('method_not_allowed', `${path} answers ${methods.join(', ')}, not ${req.method}.`),
+    );
+  });
 
   await app.register(swagger, {
     openapi: {

@@ -122,6 +122,15 @@ describe('bad input over REST', () => {
     assertProblem(await ada.get('/v1/nothing-here'), 404, 'not_found');
   });
 
+  test('a known path with the wrong method → 405 method_not_allowed with an Allow header', async () => {
+    const r = await ada.req('POST', '/v1/me');
+    assertProblem(r, 405, 'method_not_allowed');
+    assert.equal(r.headers.get('allow'), 'GET, HEAD');
+    const m = await ada.req('PUT', '/v1/rooms/general/messages');
+    assertProblem(m, 405, 'method_not_allowed');
+    assert.equal(m.headers.get('allow'), 'GET, HEAD, POST');
+  });
+
   test('a stale If-Match → 412 precondition_failed, and nothing changes', async () => {
     await ada.post('/v1/rooms', { name: 'guarded', title: 'Before' });
     const read = await ada.get('/v1/rooms/guarded');
