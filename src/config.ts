@@ -49,6 +49,22 @@ export const OPTIONS = {
     group: 'Storage',
     doc: 'Most writes committed in one transaction (one fsync). Writes queued in the same event-loop turn share it.',
   }),
+  cacheRooms: opt({
+    kind: 'int',
+    default: 10_000,
+    min: 0,
+    max: 10_000_000,
+    group: 'Storage',
+    doc: 'Rooms the embedded store keeps in memory, so the access check of a request reads no database; 0 turns it off. Needs one serving process per data directory.',
+  }),
+  cacheRoles: opt({
+    kind: 'int',
+    default: 100_000,
+    min: 0,
+    max: 100_000_000,
+    group: 'Storage',
+    doc: '(room, user) roles the embedded store keeps in memory beside the rooms; 0 turns it off. When full, it starts over.',
+  }),
   jwksUrl: opt({
     kind: 'string',
     default: undefined,

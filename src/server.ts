@@ -54,6 +54,7 @@ export async function start(
       dir: config.data,
       synchronous: config.sqliteSynchronous as 'full' | 'normal',
       maxBatch: config.groupCommitMaxBatch,
+      cache: { maxRooms: config.cacheRooms, maxRoles: config.cacheRoles },
       onBatch: ({ size, seconds }) => {
         metrics.commitBatchSize.observe(size);
         metrics.commitDuration.observe(seconds);

@@ -2,6 +2,12 @@
 // tests). Doors and the store report here; GET /metrics renders it.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** The metric children of one (method, route, status), looked up once instead of per request. */
+interface HttpSeries {
+  readonly requests: { inc(): void };
+  readonly duration: { observe(value: number): void };
+}
+
 export class Metrics {
   readonly registry = new Registry();
 
@@ -48,7 +54,25 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // Keyed by method, route pattern and status: a bounded set, since unmatched URLs share one route.
+  readonly #http = new Map<string, HttpSeries>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'porthouse_' });
+  }
+
+  /** Count one answered HTTP request and its duration. */
+  httpRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let series = this.#http.get(key);
+    if (!series) {
+      series = {
+        requests: this.httpRequests.labels(method, route, String(status)),
+        duration: this.httpDuration.labels(method, route),
+      };
+      this.#http.set(key, series);
+    }
+    series.requests.inc();
+    series.duration.observe(seconds);
   }
 }

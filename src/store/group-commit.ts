@@ -1,5 +1,5 @@
 // Group commit for a synchronous database: writes queued within one event-loop turn run in one
-// transaction and share one fsync, yet each resolves or rejects on its own (a savepoint each).
+// transaction and share one fsync, yet each resolves or rejects on its own.
 // This is what lets hundreds of concurrent posts be durable without hundreds of fsyncs.
 import type Database from 'better-sqlite3';
 
@@ -7,6 +7,19 @@ interface Pending {
   readonly op: () => unknown;
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: unknown) => void;
+}
+
+interface Outcome {
+  readonly results: unknown[];
+  /** errors[i] set: op i failed and changed nothing. */
+  readonly errors: unknown[];
+}
+
+/** Thrown inside the fast path to roll its transaction back. */
+class OpFailed extends Error {
+  constructor(cause: unknown) {
+    super('a write in the group failed', { cause });
+  }
 }
 
 export interface BatchStats {
@@ -20,28 +33,49 @@ export class GroupCommit {
   #queue: Pending[] = [];
   #scheduled = false;
   #closed = false;
-  readonly #runOne: (op: () => unknown) => unknown;
-  readonly #runBatch: (batch: Pending[]) => { results: unknown[]; errors: unknown[] };
+  readonly #runBatch: (batch: Pending[]) => Outcome;
 
   constructor(db: Database.Database, options: { maxBatch: number; onBatch?: (stats: BatchStats) => void }) {
     this.#maxBatch = options.maxBatch;
     this.#onBatch = options.onBatch;
-    // Called inside the batch's transaction, better-sqlite3 turns this into a SAVEPOINT, so a
-    // failing op rolls back only itself.
-    this.#runOne = db.transaction((op: () => unknown) => op());
-    const batchTx = db.transaction((batch: Pending[]) => {
+    // Fast path: the whole batch in one transaction, no savepoints. Ops rarely fail, so it is
+    // almost always the only path; the first failure rolls everything back and leaves the
+    // batch to the careful path below. Ops only compute from what they read, so a replay is safe.
+    const fast = db.transaction((batch: Pending[]): Outcome => {
+      const results: unknown[] = new Array(batch.length);
+      for (let i = 0; i < batch.length; i++) {
+        try {
+          results[i] = batch[i]!.op();
+        } catch (err) {
+          throw new OpFailed(err);
+        }
+      }
+      return { results, errors: [] };
+    });
+    // Careful path: the same, each op inside a SAVEPOINT (better-sqlite3 nests a transaction
+    // that way), so a failing op rolls back only itself.
+    const runOne = db.transaction((op: () => unknown) => op());
+    const careful = db.transaction((batch: Pending[]): Outcome => {
       const results: unknown[] = new Array(batch.length);
       const errors: unknown[] = new Array(batch.length);
       for (let i = 0; i < batch.length; i++) {
         try {
-          results[i] = this.#runOne(batch[i]!.op);
+          results[i] = runOne(batch[i]!.op);
         } catch (err) {
           errors[i] = err ?? new Error('write failed');
         }
       }
       return { results, errors };
     });
-    this.#runBatch = (batch) => batchTx.immediate(batch);
+    this.#runBatch = (batch) => {
+      try {
+        return fast.immediate(batch);
+      } catch (err) {
+        if (!(err instanceof OpFailed)) throw err;
+        if (batch.length === 1) return { results: [], errors: [err.cause ?? new Error('write failed')] };
+        return careful.immediate(batch);
+      }
+    };
   }
 
   /** Run `op` inside the next group transaction; resolves after that transaction commits. */
@@ -80,7 +114,7 @@ export class GroupCommit {
     const batch = this.#queue.length <= this.#maxBatch ? this.#queue : this.#queue.slice(0, this.#maxBatch);
     this.#queue = batch === this.#queue ? [] : this.#queue.slice(this.#maxBatch);
     const started = process.hrtime.bigint();
-    let outcome: { results: unknown[]; errors: unknown[] };
+    let outcome: Outcome;
     try {
       outcome = this.#runBatch(batch);
     } catch (err) {

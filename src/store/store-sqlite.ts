@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { PorthouseError } from '../core/errors.js';
 import type { Member, MessageRecord, Role, RoomRecord, UserRecord, Via } from '../core/types.js';
 import { type BatchStats, GroupCommit } from './group-commit.js';
+import { RoomCache, type RoomCacheOptions } from './room-cache.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import type { HistoryQuery, NewMessage, RoomFields, RoomRef, Store } from './store.js';
 
@@ -17,6 +18,11 @@ export interface SqliteStoreOptions {
   readonly synchronous: 'full' | 'normal';
   readonly maxBatch: number;
   readonly onBatch?: (stats: BatchStats) => void;
+  /**
+   * Rooms and roles kept in memory (default: off). Only safe while this store makes every write
+   * to rooms and members, i.e. one serving process per data directory.
+   */
+  readonly cache?: RoomCacheOptions;
 }
 
 interface RoomRow {
@@ -117,6 +123,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #writes: GroupCommit;
   readonly #q;
+  readonly #cache: RoomCache;
 
   constructor(options: SqliteStoreOptions) {
     let file = ':memory:';
@@ -132,6 +139,7 @@ export class SqliteStore implements Store {
     // The command line (user add, token) may write while a node runs; wait rather than fail.
     db.pragma('busy_timeout = 5000');
     migrate(db);
+    this.#cache = new RoomCache(options.cache ?? { maxRooms: 0, maxRoles: 0 });
     this.#writes = new GroupCommit(db, {
       maxBatch: options.maxBatch,
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
@@ -278,13 +286,18 @@ export class SqliteStore implements Store {
         throw err;
       }
       this.#q.insertMember.run(row.id, room.owner, 'owner', now);
+      this.#cache.dropRoom(room.name);
       return toRoom(row);
     });
   }
 
   async getRoom(name: string): Promise<RoomRecord | undefined> {
+    const cached = this.#cache.room(name);
+    if (cached !== undefined) return cached ?? undefined;
     const row = this.#q.getRoom.get(name);
-    return row && toRoom(row);
+    const room = row && toRoom(row);
+    this.#cache.putRoom(name, room);
+    return room;
   }
 
   async listRooms(user: string, all: boolean): Promise<RoomRecord[]> {
@@ -301,6 +314,7 @@ export class SqliteStore implements Store {
   updateRoom(room: RoomRef, fields: RoomFields, ifVersion?: number): Promise<RoomRecord> {
     return this.#writes.run(() => {
       this.#roomAt(room, ifVersion);
+      this.#cache.dropRoom(room.name);
       return toRoom(
         this.#q.updateRoom.get(fields.title, fields.topic, fields.private ? 1 : 0, Date.now(), room.id)!,
       );
@@ -311,11 +325,17 @@ export class SqliteStore implements Store {
     await this.#writes.run(() => {
       this.#roomAt(room, ifVersion);
       this.#q.deleteRoom.run(room.id);
+      this.#cache.dropRoom(room.name);
+      this.#cache.dropRoles(room.id);
     });
   }
 
   async getRole(room: RoomRef, user: string): Promise<Role | undefined> {
-    return this.#q.getRole.get(room.id, user)?.role as Role | undefined;
+    const cached = this.#cache.role(room.id, user);
+    if (cached !== undefined) return cached ?? undefined;
+    const role = this.#q.getRole.get(room.id, user)?.role as Role | undefined;
+    this.#cache.putRole(room.id, user, role);
+    return role;
   }
 
   async getMember(room: RoomRef, user: string): Promise<Member | undefined> {
@@ -331,7 +351,7 @@ export class SqliteStore implements Store {
     return this.#writes.run(() => {
       this.#roomAt(room, undefined);
       const created = this.#q.insertMember.run(room.id, user, role, Date.now()).changes > 0;
-      if (created) this.#q.bumpMembers.run(room.id);
+      if (created) this.#changedMembers(room, user);
       return { member: toMember(room.name, this.#q.getMember.get(room.id, user)!), created };
     });
   }
@@ -339,9 +359,15 @@ export class SqliteStore implements Store {
   removeMember(room: RoomRef, user: string): Promise<boolean> {
     return this.#writes.run(() => {
       const removed = this.#q.deleteMember.run(room.id, user).changes > 0;
-      if (removed) this.#q.bumpMembers.run(room.id);
+      if (removed) this.#changedMembers(room, user);
       return removed;
     });
+  }
+
+  #changedMembers(room: RoomRef, user: string): void {
+    this.#q.bumpMembers.run(room.id);
+    this.#cache.dropRoom(room.name);
+    this.#cache.dropRole(room.id, user);
   }
 
   appendMessage(room: RoomRef, message: NewMessage): Promise<{ message: MessageRecord; created: boolean }> {
@@ -364,6 +390,7 @@ export class SqliteStore implements Store {
       const id = randomUUID();
       this.#q.insertMessage.run(room.id, next.last_seq, id, message.author, message.text, message.via, now);
       if (key !== undefined) this.#q.putKey.run(room.id, message.author, key, next.last_seq, hash, now);
+      this.#cache.dropRoom(room.name);
       const stored: MessageRecord = {
         room: room.name,
         seq: next.last_seq,
@@ -406,6 +433,7 @@ export class SqliteStore implements Store {
       if (this.#messageAt(room, seq, ifVersion).deleted) throw new PorthouseError('message_deleted');
       const row = this.#q.editMessage.get(text, Date.now(), room.id, seq)!;
       this.#q.bumpMessages.run(room.id);
+      this.#cache.dropRoom(room.name);
       return toMessage(room.name, row);
     });
   }
@@ -416,6 +444,7 @@ export class SqliteStore implements Store {
       if (current.deleted) return toMessage(room.name, current);
       const row = this.#q.tombstone.get(room.id, seq)!;
       this.#q.bumpMessages.run(room.id);
+      this.#cache.dropRoom(room.name);
       return toMessage(room.name, row);
     });
   }

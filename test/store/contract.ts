@@ -260,6 +260,38 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    test('every read sees the write before it, and a failed write changes nothing it reads', async () => {
+      await withStore(factory, async (store) => {
+        const name = roomName();
+        // Read first, so an adapter that remembers "missing" must forget it on create.
+        assert.equal(await store.getRoom(name), undefined);
+        const room = await store.createRoom({ name, title: 'T', topic: '', private: true, owner: 'o' });
+        assert.equal((await store.getRoom(name))?.id, room.id);
+        assert.equal(await store.getRole(room, 'ada'), undefined);
+        await store.addMember(room, 'ada', 'member');
+        assert.equal(await store.getRole(room, 'ada'), 'member');
+        await store.appendMessage(room, { author: 'ada', text: 'a', via: 'http' });
+        assert.equal((await store.getRoom(name))?.lastSeq, 1);
+        await store.updateRoom(room, { title: 'U', topic: 't', private: false });
+        assert.equal((await store.getRoom(name))?.title, 'U');
+        const seen = await store.getRoom(name);
+        await rejectsWith(
+          store.updateRoom(room, { title: 'Stale', topic: '', private: false }, room.version),
+          'precondition_failed',
+        );
+        assert.deepEqual(await store.getRoom(name), seen, 'a refused update leaves the room as it was');
+        await store.removeMember(room, 'ada');
+        assert.equal(await store.getRole(room, 'ada'), undefined);
+        await store.deleteRoom(room);
+        assert.equal(await store.getRoom(name), undefined);
+        assert.equal(await store.getRole(room, 'o'), undefined, 'no role survives its room');
+        const again = await store.createRoom({ name, title: 'T', topic: '', private: false, owner: 'z' });
+        assert.equal((await store.getRoom(name))?.owner, 'z');
+        assert.equal(await store.getRole(again, 'o'), undefined);
+        assert.equal(await store.getRole(again, 'z'), 'owner');
+      });
+    });
+
     test('users: unique names, admin flag, and settings set once', async () => {
       await withStore(factory, async (store) => {
         const u = await store.createUser({ name: 'ada', passwordHash: 'h', admin: false });

@@ -23,6 +23,18 @@ runStoreContract('SQLite', {
   open: async () => new SqliteStore({ dir: freshDir(), synchronous: 'full', maxBatch: 512 }),
 });
 
+// The room cache must be invisible: the same promises, kept with it on (and tiny, so entries are
+// evicted and refilled during the cases).
+runStoreContract('SQLite with a room cache', {
+  open: async () =>
+    new SqliteStore({
+      dir: freshDir(),
+      synchronous: 'full',
+      maxBatch: 512,
+      cache: { maxRooms: 2, maxRoles: 3 },
+    }),
+});
+
 test('runs its migrations on open, once, and records the schema version', async () => {
   const dir = freshDir();
   const store = new SqliteStore({ dir, synchronous: 'full', maxBatch: 10 });
