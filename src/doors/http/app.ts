@@ -11,6 +11,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type onRequestHookHandler,
   LogController,
 } from 'fastify';
 import type { Config } from '../../config.js';
@@ -32,6 +33,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who the bearer token speaks for; null on routes that need no token. */
     actor: Actor | null;
+    /** The route's pattern (/v1/rooms/:room), or 'unmatched': the metrics label. */
+    routeUrl: string;
   }
   interface FastifyContextConfig {
     /** false: the route needs no token (log-in, registration, health). */
@@ -108,6 +111,7 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
     (httpPart === 'body' ? strict : coercing).compile(schema),
   );
   app.decorateRequest('actor', null);
+  app.decorateRequest('routeUrl', 'unmatched');
   app.addSchema(ProblemSchema);
 
   // Only JSON bodies exist in this API: a text/plain body is refused with 415, not parsed.
@@ -128,52 +132,55 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
     burst: config.rateLoginsPerMinute,
   });
 
-  const limit = (req: FastifyRequest) => {
+  const limit = (req: FastifyRequest, login: boolean) => {
     if (!config.rateLimits) return;
     const now = Date.now();
-    const decision =
-      req.routeOptions.config.limit === 'login'
-        ? logins.take(`a:${req.ip}`, now)
-        : requests.take(req.actor ? `u:${req.actor.name}` : `a:${req.ip}`, now);
+    const decision = login
+      ? logins.take(`a:${req.ip}`, now)
+      : requests.take(req.actor ? `u:${req.actor.name}` : `a:${req.ip}`, now);
     if (!decision.ok)
       fail('rate_limited', `Try again in ${decision.retryAfter} s.`, { retryAfter: decision.retryAfter });
   };
-  // Callback style, so a token verified before costs no promise: that is nearly every request.
-  app.addHook('onRequest', (req, _reply, done) => {
-    // Everything under /v1 needs a token unless its route says otherwise; docs and probes do not.
-    if (req.routeOptions.config.auth === false || !req.routeOptions.url?.startsWith('/v1/')) {
-      limit(req);
-      return done();
-    }
-    const header = req.headers.authorization;
-    if (!header) fail('unauthorized');
-    const match = /^Bearer +([!-~]+)$/i.exec(header);
-    if (!match) fail('token_invalid', 'The Authorization header must be "Bearer <token>".');
-    const token = match[1]!;
-    const known = services.tokens.verifiedBefore(token);
-    if (known) {
-      req.actor = known;
-      limit(req);
-      return done();
-    }
-    services.tokens.verify(token).then((actor) => {
-      req.actor = actor;
-      try {
-        limit(req);
-      } catch (err) {
-        return done(err as Error);
+  // One onRequest hook per route, decided when the route is added: whether it needs a token and
+  // which limit applies are facts of the route, not of each request. Callback style, so a token
+  // verified before costs no promise: that is nearly every request.
+  const admit =
+    (url: string, needsToken: boolean, login: boolean): onRequestHookHandler =>
+    (req, _reply, done) => {
+      req.routeUrl = url;
+      if (!needsToken) {
+        limit(req, login);
+        return done();
       }
-      done();
-    }, done);
+      const header = req.headers.authorization;
+      const token = header === undefined ? undefined : /^Bearer +([!-~]+)$/i.exec(header)?.[1];
+      const known = token === undefined ? undefined : services.tokens.verifiedBefore(token);
+      if (known) {
+        req.actor = known;
+        limit(req, login);
+        return done();
+      }
+      // Until a token is verified the client is anonymous: it spends its address's allowance,
+      // so a flood of made-up tokens cannot buy signature checks for free.
+      limit(req, login);
+      if (header === undefined) fail('unauthorized');
+      if (token === undefined) fail('token_invalid', 'The Authorization header must be "Bearer <token>".');
+      services.tokens.verify(token).then((actor) => {
+        req.actor = actor;
+        done();
+      }, done);
+    };
+  const allowed = new AllowedMethods();
+  app.addHook('onRoute', (route) => {
+    allowed.add(route.url, route.method);
+    // Everything under /v1 needs a token unless its route says otherwise; docs and probes do not.
+    const needsToken = route.config?.auth !== false && route.url.startsWith('/v1/');
+    const hook = admit(route.url, needsToken, route.config?.limit === 'login');
+    route.onRequest = [hook, ...(route.onRequest ? [route.onRequest].flat() : [])];
   });
 
   app.addHook('onResponse', (req, reply, done) => {
-    metrics.httpRequest(
-      req.method,
-      req.routeOptions.url ?? 'unmatched',
-      reply.statusCode,
-      reply.elapsedTime / 1000,
-    );
+    metrics.httpRequest(req.method, req.routeUrl, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 
@@ -187,9 +194,9 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     return sendProblem(reply, problem);
   });
-  const allowed = new AllowedMethods();
-  app.addHook('onRoute', (route) => allowed.add(route.url, route.method));
   app.setNotFoundHandler((req, reply) => {
+    // Wrong addresses are throttled like anonymous requests, so probing costs the prober.
+    limit(req, false);
     const path = req.url.split('?')[0]!;
     const methods = allowed.for(path);
     if (methods.length === 0) return sendProblem(reply, problemOf('not_found', `Nothing at ${path}.`));

@@ -25,6 +25,14 @@ test('too many requests from one user → 429 rate_limited with Retry-After; oth
   assert.equal((await bob.get('/v1/me')).status, 200, 'limits are per client');
 });
 
+test('anonymous requests, to real routes and to wrong addresses alike, are limited per address', async (t) => {
+  const server = await startServer(t, { rateLimits: true, rateRequestsPerSecond: 1, rateRequestsBurst: 3 });
+  const statuses = [];
+  for (let i = 0; i < 2; i++) statuses.push((await server.api.get('/nowhere')).status);
+  for (let i = 0; i < 3; i++) statuses.push((await server.api.get('/v1/rooms')).status);
+  assert.deepEqual(statuses, [404, 404, 401, 429, 429]);
+});
+
 test('password guessing from one address is throttled per minute', async (t) => {
   const server = await startServer(t, { rateLimits: true, rateLoginsPerMinute: 3 });
   const statuses = [];

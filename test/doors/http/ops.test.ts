@@ -47,6 +47,7 @@ test('/metrics counts requests, errors and stored messages in Prometheus format'
   await ada.post('/v1/rooms', { name: 'm' });
   await ada.post('/v1/rooms/m/messages', { text: 'counted' });
   await ada.get('/v1/rooms/nope');
+  await ada.get('/nowhere/at/all');
   const text = String((await server.api.get('/metrics')).body);
   assert.match(text, /porthouse_messages_stored_total\{via="http"\} 1/);
   assert.match(
@@ -54,6 +55,8 @@ test('/metrics counts requests, errors and stored messages in Prometheus format'
     /porthouse_http_requests_total\{method="POST",route="\/v1\/rooms\/:room\/messages",status="201"\} 1/,
   );
   assert.match(text, /porthouse_errors_total\{door="http",code="room_not_found"\} 1/);
+  // Unknown paths share one label, so a scanner cannot blow up the number of series.
+  assert.match(text, /porthouse_http_requests_total\{method="GET",route="unmatched",status="404"\} 1/);
   assert.match(text, /porthouse_store_commit_batch_size_count \d+/);
   assert.match(text, /porthouse_http_request_duration_seconds_bucket/);
 });
