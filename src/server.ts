@@ -6,6 +6,8 @@ import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/bus-memory.js';
 import type { Config } from './config.js';
 import { buildHttpApp } from './doors/http/app.js';
+import { WS_PATH, WsDoor } from './doors/ws/ws-door.js';
+import { Hub } from './hub/hub.js';
 import { Metrics } from './metrics/metrics.js';
 import { type Services, createServices } from './service/services.js';
 import type { Store } from './store/store.js';
@@ -26,6 +28,8 @@ export interface PorthouseServer {
   readonly store: Store;
   readonly services: Services;
   readonly metrics: Metrics;
+  readonly hub: Hub;
+  readonly ws: WsDoor;
   addresses(): DoorAddress[];
   /** The HTTP base URL, e.g. http://127.0.0.1:8080. */
   readonly url: string;
@@ -78,9 +82,18 @@ export async function start(
       onPublishError: (err, event) =>
         logger.warn({ err, room: event.room, type: event.type }, 'bus publish failed'),
     });
+    const hub = new Hub(
+      { store, bus },
+      {
+        replayPageSize: config.replayPageSize,
+        maxSubscriptions: config.maxSubscriptions,
+        presenceInterval: config.presenceInterval,
+      },
+    );
     const app = await buildHttpApp({
       config,
       services,
+      hub,
       metrics,
       logger,
       ready: async () => {
@@ -93,6 +106,7 @@ export async function start(
         }
       },
     });
+    const ws = new WsDoor({ config, services, hub, metrics, server: app.server });
     await app.listen({ host: config.host, port: config.port });
     const bound = app.server.address();
     const port = typeof bound === 'object' && bound ? bound.port : config.port;
@@ -113,13 +127,28 @@ export async function start(
       services,
       metrics,
       url,
-      addresses: () => [{ door: 'http', protocol: 'tcp', host: config.host, port, url }],
+      hub,
+      ws,
+      addresses: () => [
+        { door: 'http', protocol: 'tcp', host: config.host, port, url },
+        {
+          door: 'ws',
+          protocol: 'tcp',
+          host: config.host,
+          port,
+          url: `${url.replace(/^http/, 'ws')}${WS_PATH}`,
+        },
+      ],
       stop: () => {
         stopped ??= (async () => {
           stopping = true;
           clearInterval(prune);
           const deadline = setTimeout(() => app.server.closeAllConnections(), config.shutdownTimeout);
           deadline.unref();
+          // Real-time connections go first (1001: reconnect elsewhere and resume), then the HTTP
+          // door drains its in-flight requests.
+          ws.close();
+          hub.close();
           await app.close();
           clearTimeout(deadline);
           await bus.close();

@@ -10,7 +10,9 @@ export type RoomEvent =
   | { readonly type: 'member_joined'; readonly room: string; readonly member: Member }
   | { readonly type: 'member_left'; readonly room: string; readonly user: string }
   | { readonly type: 'room_updated'; readonly room: string; readonly value: Room }
-  | { readonly type: 'room_deleted'; readonly room: string };
+  | { readonly type: 'room_deleted'; readonly room: string }
+  /** Ephemeral: never stored, so a node that misses it does not look for it. */
+  | { readonly type: 'typing'; readonly room: string; readonly user: string };
 
 export type BusHandler = (event: RoomEvent) => void;
 

@@ -41,6 +41,15 @@ export const ERRORS = {
   user_not_found: { status: 404, title: 'No such user.' },
   member_not_found: { status: 404, title: 'No such member in this room.' },
   message_not_found: { status: 404, title: 'No such message.' },
+  unknown_frame: { status: 400, title: 'Unknown frame type.' },
+  origin_forbidden: { status: 403, title: 'This Origin may not open a WebSocket here.' },
+  frame_too_large: { status: 413, title: 'The frame is larger than the limit.', close: 1009 },
+  too_many_subscriptions: { status: 429, title: 'Too many subscriptions on one connection.' },
+  slow_consumer: {
+    status: 503,
+    title: 'The client read too slowly and was cut off; reconnect and resume with since.',
+    close: 4008,
+  },
   method_not_allowed: { status: 405, title: 'This method is not allowed here.' },
   user_exists: { status: 409, title: 'A user with this name already exists.' },
   room_exists: { status: 409, title: 'A room with this name already exists.' },
@@ -53,6 +62,9 @@ export const ERRORS = {
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
+
+/** The stable identifier of an error kind: problem+json `type` on every door that uses HTTP. */
+export const errorTypeUri = (code: ErrorCode) => `urn:porthouse:error:${code}`;
 
 export interface FieldError {
   /** JSON pointer into the request part, e.g. `/body/name`. */

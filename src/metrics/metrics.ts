@@ -1,6 +1,6 @@
 // The node's Prometheus metrics, one registry per node (several nodes can share a process in
 // tests). Doors and the store report here; GET /metrics renders it.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The metric children of one (method, route, status), looked up once instead of per request. */
 interface HttpSeries {
@@ -37,6 +37,34 @@ export class Metrics {
     name: 'porthouse_messages_stored_total',
     help: 'Messages durably stored, by the door they came through.',
     labelNames: ['via'] as const,
+    registers: [this.registry],
+  });
+
+  readonly realtimeConnections = new Gauge({
+    name: 'porthouse_realtime_connections',
+    help: 'Open real-time connections, by door (ws, sse, tcp).',
+    labelNames: ['door'] as const,
+    registers: [this.registry],
+  });
+
+  readonly framesReceived = new Counter({
+    name: 'porthouse_frames_received_total',
+    help: 'Frames received from clients, by door.',
+    labelNames: ['door'] as const,
+    registers: [this.registry],
+  });
+
+  readonly realtimeBytesOut = new Counter({
+    name: 'porthouse_realtime_bytes_sent_total',
+    help: 'Bytes handed to real-time sockets, by door.',
+    labelNames: ['door'] as const,
+    registers: [this.registry],
+  });
+
+  readonly slowConsumers = new Counter({
+    name: 'porthouse_slow_consumers_total',
+    help: 'Connections cut off because they read too slowly (close 4008), by door.',
+    labelNames: ['door'] as const,
     registers: [this.registry],
   });
 

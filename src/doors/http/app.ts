@@ -18,6 +18,7 @@ import type { Config } from '../../config.js';
 import { fail } from '../../core/errors.js';
 import { RateLimiter } from '../../core/rate-limiter.js';
 import type { Actor } from '../../core/types.js';
+import type { Hub } from '../../hub/hub.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { Services } from '../../service/services.js';
 import { AllowedMethods } from './allowed-methods.js';
@@ -55,6 +56,7 @@ export type App = FastifyInstance<
 export interface HttpDoorDeps {
   readonly config: Config;
   readonly services: Services;
+  readonly hub: Hub;
   readonly metrics: Metrics;
   readonly logger: FastifyBaseLogger;
   /** Readiness: the store answers and the node is not shutting down. */

@@ -1,6 +1,6 @@
 // Any error → RFC 9457 problem details, through the one error table. Fastify's own errors
 // (parsing, validation, limits) are translated to our codes so a client only ever sees those.
-import { ERRORS, type ErrorCode, type FieldError, PorthouseError } from '../../core/errors.js';
+import { ERRORS, type ErrorCode, type FieldError, PorthouseError, errorTypeUri } from '../../core/errors.js';
 
 export interface Problem {
   type: string;
@@ -35,7 +35,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_TYPE: 'bad_request',
 };
 
-export const problemType = (code: ErrorCode) => `urn:porthouse:error:${code}`;
+export const problemType = errorTypeUri;
 
 function fieldErrors(err: FastifyLikeError): FieldError[] {
   const part = err.validationContext ?? 'body';

@@ -1,0 +1,290 @@
+// The WebSocket door: `/v1/ws` on the HTTP port (ws in noServer mode). It checks the Origin and
+// an optional bearer token at the upgrade, then hands each text message to a Conversation.
+// Events are framed once per event (not per recipient) and written straight to the socket,
+// coalesced per event-loop turn; pings find dead peers; slow readers are cut off.
+import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { Config } from '../../config.js';
+import { ERRORS, type ErrorCode, PorthouseError, errorTypeUri } from '../../core/errors.js';
+import type { Actor } from '../../core/types.js';
+import type { Hub } from '../../hub/hub.js';
+import type { Outgoing } from '../../hub/outgoing.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import { Conversation, type Transport } from '../../protocol/conversation.js';
+import type { Services } from '../../service/services.js';
+import { Outbox } from '../outbox.js';
+import { textFrame } from './frame.js';
+
+export const WS_PATH = '/v1/ws';
+
+export interface WsDoorDeps {
+  readonly config: Config;
+  readonly services: Services;
+  readonly hub: Hub;
+  readonly metrics: Metrics;
+  readonly server: Server;
+}
+
+/** A live WebSocket connection, for listings (GET /v1/sockets) and shutdown. */
+export interface WsConnectionInfo {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly user: string | undefined;
+  readonly rooms: string[];
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly since: string;
+}
+
+const encodeForWs = (json: string) => textFrame(json);
+
+class WsConnection implements Transport {
+  readonly conversation: Conversation;
+  readonly since = new Date().toISOString();
+  alive = true;
+  readonly #outbox: Outbox | undefined;
+  #closing = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly socket: Socket,
+    private readonly door: WsDoor,
+  ) {
+    const { config, services, hub, metrics } = door.deps;
+    // With compression each recipient's frame differs, so ws does the framing; without it the
+    // shared pre-framed bytes go straight to the socket.
+    this.#outbox = config.wsCompression
+      ? undefined
+      : new Outbox(socket, {
+          limit: config.sendBufferLimit,
+          onOverflow: () => this.#slow(),
+          onWrite: (bytes) => metrics.realtimeBytesOut.labels('ws').inc(bytes),
+        });
+    this.conversation = new Conversation(this, services, hub, {
+      via: 'ws',
+      pubPerSecond: config.framePubPerSecond,
+      pubBurst: config.framePubBurst,
+      typingPerSecond: config.typingPerSecond,
+      onError: (code) => metrics.errors.inc({ door: 'ws', code }),
+    });
+  }
+
+  send(out: Outgoing): void {
+    if (this.#closing) return;
+    if (this.#outbox) {
+      this.#outbox.push(out.encoded('ws', encodeForWs));
+      return;
+    }
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ws.bufferedAmount > this.door.deps.config.sendBufferLimit) this.#slow();
+    else this.ws.send(out.json);
+  }
+
+  drained(): Promise<void> | undefined {
+    return this.#outbox?.drained();
+  }
+
+  close(code: ErrorCode | 'normal', message?: string): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#outbox?.flush();
+    const closeCode = code === 'normal' ? 1000 : ((ERRORS[code] as { close?: number }).close ?? 4400);
+    // Close reasons are limited to 123 bytes.
+    const reason = Buffer.from(message ?? (code === 'normal' ? '' : ERRORS[code as ErrorCode].title))
+      .subarray(0, 123)
+      .toString();
+    try {
+      this.ws.close(closeCode, reason);
+    } catch {
+      this.ws.terminate();
+    }
+    // A peer that does not answer the close handshake is not waited on for long.
+    setTimeout(() => this.ws.terminate(), 2000).unref();
+  }
+
+  #slow(): void {
+    this.door.deps.metrics.slowConsumers.labels('ws').inc();
+    this.close('slow_consumer');
+  }
+
+  info(): WsConnectionInfo {
+    return {
+      remoteAddress: this.socket.remoteAddress ?? '',
+      remotePort: this.socket.remotePort ?? 0,
+      localAddress: this.socket.localAddress ?? '',
+      localPort: this.socket.localPort ?? 0,
+      user: this.conversation.user,
+      rooms: this.conversation.rooms(),
+      bytesIn: this.socket.bytesRead,
+      bytesOut: this.socket.bytesWritten,
+      since: this.since,
+    };
+  }
+}
+
+export class WsDoor {
+  readonly #wss: WebSocketServer;
+  readonly #connections = new Set<WsConnection>();
+  readonly #origins: Set<string>;
+  readonly #anyOrigin: boolean;
+  readonly #heartbeat: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(readonly deps: WsDoorDeps) {
+    const { config, server } = deps;
+    const origins = config.wsOrigins
+      .split(',')
+      .map((o) => o.trim().replace(/\/$/, '').toLowerCase())
+      .filter((o) => o.length > 0);
+    this.#anyOrigin = origins.includes('*');
+    this.#origins = new Set(origins);
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: config.wsMaxPayload,
+      perMessageDeflate: config.wsCompression,
+      clientTracking: false,
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+      this.#upgrade(req, socket, head),
+    );
+    this.#heartbeat = setInterval(() => this.#beat(), config.wsPingInterval);
+    this.#heartbeat.unref();
+  }
+
+  connections(): WsConnectionInfo[] {
+    return [...this.#connections].map((c) => c.info());
+  }
+
+  get size(): number {
+    return this.#connections.size;
+  }
+
+  /** Close every connection with 1001 (going away); clients reconnect elsewhere and resume. */
+  close(): void {
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    for (const c of this.#connections) c.close('unavailable', 'The server is shutting down.');
+    this.#wss.close();
+  }
+
+  #beat(): void {
+    for (const c of this.#connections) {
+      if (!c.alive) {
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      try {
+        c.ws.ping();
+      } catch {
+        c.ws.terminate();
+      }
+    }
+  }
+
+  #originAllowed(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined || this.#anyOrigin) return true;
+    const normalized = origin.toLowerCase();
+    if (this.#origins.has(normalized)) return true;
+    // Same origin: the page was served by this very host.
+    try {
+      return new URL(normalized).host === (req.headers.host ?? '').toLowerCase();
+    } catch {
+      return false;
+    }
+  }
+
+  #upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== WS_PATH) refuse(socket, 'not_found', `Nothing to upgrade at ${path}.`);
+    else if (this.#closed) refuse(socket, 'unavailable');
+    else if (!this.#originAllowed(req))
+      refuse(socket, 'origin_forbidden', `Origin ${req.headers.origin} is not allowed.`);
+    else if (req.headers.authorization === undefined) this.#accept(req, socket, head, undefined);
+    else {
+      const token = /^Bearer +([!-~]+)$/i.exec(req.headers.authorization)?.[1];
+      if (!token) refuse(socket, 'token_invalid', 'The Authorization header must be "Bearer <token>".');
+      else
+        this.deps.services.tokens.verify(token).then(
+          (actor) => this.#accept(req, socket, head, actor),
+          (err: unknown) =>
+            err instanceof PorthouseError
+              ? refuse(socket, err.code, err.message)
+              : refuse(socket, 'internal'),
+        );
+    }
+  }
+
+  #accept(req: IncomingMessage, socket: Socket, head: Buffer, actor: Actor | undefined): void {
+    if (socket.destroyed) return;
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, socket, actor));
+  }
+
+  #open(ws: WebSocket, socket: Socket, actor: Actor | undefined): void {
+    const { config, metrics } = this.deps;
+    const c = new WsConnection(ws, socket, this);
+    this.#connections.add(c);
+    metrics.realtimeConnections.labels('ws').inc();
+    socket.setNoDelay(true);
+    let authTimer: NodeJS.Timeout | undefined;
+    if (actor) c.conversation.authenticate(actor);
+    else {
+      authTimer = setTimeout(() => {
+        if (!c.conversation.authenticated) c.close('unauthorized', 'No auth frame in time.');
+      }, config.wsAuthTimeout);
+      authTimer.unref();
+    }
+    ws.on('pong', () => {
+      c.alive = true;
+    });
+    ws.on('message', (data, isBinary) => {
+      c.alive = true;
+      metrics.framesReceived.labels('ws').inc();
+      if (isBinary) {
+        c.conversation.refuse('bad_request', 'Binary frames are not accepted; send JSON as text.');
+        return;
+      }
+      c.conversation.receive(Array.isArray(data) ? Buffer.concat(data).toString() : data.toString());
+    });
+    ws.on('error', () => {
+      // A protocol error (a frame over maxPayload: 1009, invalid UTF-8: 1007): ws closes the
+      // connection with the matching code; nothing else to do.
+    });
+    ws.on('close', () => {
+      clearTimeout(authTimer);
+      this.#connections.delete(c);
+      metrics.realtimeConnections.labels('ws').dec();
+      c.conversation.closed();
+    });
+  }
+}
+
+/** Answer an upgrade request with a problem+json HTTP response and close the socket. */
+function refuse(socket: Socket, code: ErrorCode, detail?: string): void {
+  const spec = ERRORS[code];
+  const body = JSON.stringify({
+    type: errorTypeUri(code),
+    title: spec.title,
+    status: spec.status,
+    detail: detail ?? spec.title,
+    code,
+  });
+  if (socket.writable)
+    socket.end(
+      `HTTP/1.1 ${spec.status} ${statusText(spec.status)}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroySoon?.();
+}
+
+const statusText = (status: number) =>
+  ({
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'Not Found',
+    500: 'Internal Server Error',
+    503: 'Service Unavailable',
+  })[status] ?? 'Error';

@@ -1,0 +1,298 @@
+// The hub every real-time door shares: which connection follows which room, fan-out of every
+// stored event from the bus in seq order, resume from the store, presence and typing notices.
+// It knows frames and subscribers, never sockets.
+import type { Bus, RoomEvent } from '../bus/bus.js';
+import { canPost } from '../core/authorize.js';
+import { PorthouseError, fail } from '../core/errors.js';
+import type { Actor, Message } from '../core/types.js';
+import { enforce, visibleRoom } from '../service/access.js';
+import type { Store } from '../store/store.js';
+import { Outgoing } from './outgoing.js';
+import { Presence } from './presence.js';
+import { type Subscriber, Subscription } from './subscription.js';
+
+export interface HubOptions {
+  /** Messages read from the store per page while replaying. */
+  readonly replayPageSize: number;
+  /** Most subscriptions one connection may hold. */
+  readonly maxSubscriptions: number;
+  /** Presence changes of a room are sent at most this often (ms). */
+  readonly presenceInterval: number;
+}
+
+export interface HubStats {
+  readonly rooms: number;
+  readonly subscriptions: number;
+  readonly replaying: number;
+}
+
+const messageBody = (m: Message) => ({
+  room: m.room,
+  seq: m.seq,
+  id: m.id,
+  author: m.author,
+  text: m.text ?? '',
+  via: m.via,
+  createdAt: m.createdAt,
+  ...(m.editedAt ? { editedAt: m.editedAt } : {}),
+});
+
+/** A stored message as the frame a subscriber receives: `msg`, or `del` for a tombstone. */
+export function messageFrame(m: Message): Outgoing {
+  if (m.deleted) return new Outgoing({ type: 'del', room: m.room, seq: m.seq }, m.seq);
+  return new Outgoing({ type: 'msg', ...messageBody(m) }, m.seq);
+}
+
+export class Hub {
+  readonly #store: Store;
+  readonly #bus: Bus;
+  readonly #options: HubOptions;
+  /** room → its subscriptions on this node. */
+  readonly #rooms = new Map<string, Set<Subscription>>();
+  /** connection → its subscriptions by room. */
+  readonly #bySubscriber = new Map<Subscriber, Map<string, Subscription>>();
+  readonly #presence: Presence;
+  #unsubscribeBus: (() => void) | undefined;
+  #replaying = 0;
+
+  constructor(deps: { store: Store; bus: Bus }, options: HubOptions) {
+    this.#store = deps.store;
+    this.#bus = deps.bus;
+    this.#options = options;
+    this.#presence = new Presence(options.presenceInterval, (room, online) =>
+      this.#broadcast(room, new Outgoing({ type: 'presence', room, online })),
+    );
+    this.#unsubscribeBus = this.#bus.subscribe((event) => this.#onEvent(event));
+  }
+
+  stats(): HubStats {
+    let subscriptions = 0;
+    for (const subs of this.#rooms.values()) subscriptions += subs.size;
+    return { rooms: this.#rooms.size, subscriptions, replaying: this.#replaying };
+  }
+
+  /** The rooms a connection follows. */
+  roomsOf(subscriber: Subscriber): string[] {
+    return [...(this.#bySubscriber.get(subscriber)?.keys() ?? [])];
+  }
+
+  /**
+   * Subscribe: the room's head seq is sent as `subbed`, then (with `since`) every stored message
+   * after `since`, then live events, with no gap and no duplicate. Resolves after `subbed` was
+   * queued; the replay continues in the background. Throws room_not_found and the like.
+   */
+  async subscribe(
+    subscriber: Subscriber,
+    roomName: string,
+    since?: number,
+    ref?: string | number,
+  ): Promise<void> {
+    const actor = subscriber.actor;
+    await visibleRoom(this.#store, actor, roomName);
+    let mine = this.#bySubscriber.get(subscriber);
+    if (mine?.has(roomName)) this.#remove(mine.get(roomName)!);
+    mine = this.#bySubscriber.get(subscriber);
+    if ((mine?.size ?? 0) >= this.#options.maxSubscriptions)
+      fail('too_many_subscriptions', `At most ${this.#options.maxSubscriptions} rooms per connection.`);
+    // Register before reading the head: whatever is published from now on is buffered, and
+    // whatever was stored before the read is at or below the head.
+    const sub = new Subscription(subscriber, roomName);
+    this.#add(sub);
+    const room = await this.#store.getRoom(roomName);
+    if (!room || sub.closed) {
+      this.#remove(sub);
+      if (!room) fail('room_not_found');
+      return;
+    }
+    const head = room.lastSeq;
+    subscriber.send(
+      new Outgoing(
+        ref === undefined
+          ? { type: 'subbed', room: roomName, seq: head }
+          : { type: 'subbed', room: roomName, seq: head, ref },
+      ),
+    );
+    const online = this.#presence.join(roomName, actor.name, sub);
+    subscriber.send(new Outgoing({ type: 'presence', room: roomName, online }));
+    // A `since` beyond the head (a room deleted and created again) means "from the head".
+    sub.lastSeq = since === undefined ? head : Math.min(since, head);
+    void this.#catchUp(sub);
+  }
+
+  unsubscribe(subscriber: Subscriber, room: string): boolean {
+    const sub = this.#bySubscriber.get(subscriber)?.get(room);
+    if (!sub) return false;
+    this.#remove(sub);
+    return true;
+  }
+
+  /** The connection is gone: end all its subscriptions. */
+  drop(subscriber: Subscriber): void {
+    const mine = this.#bySubscriber.get(subscriber);
+    if (!mine) return;
+    for (const sub of [...mine.values()]) this.#remove(sub);
+  }
+
+  /** A typing notice: members only, sent through the bus to every node, never stored. */
+  async typing(actor: Actor, room: string): Promise<void> {
+    const { facts } = await visibleRoom(this.#store, actor, room);
+    enforce(canPost(actor, facts));
+    await this.#bus.publish({ type: 'typing', room, user: actor.name });
+  }
+
+  close(): void {
+    this.#unsubscribeBus?.();
+    this.#unsubscribeBus = undefined;
+    for (const subs of [...this.#rooms.values()]) for (const sub of [...subs]) this.#remove(sub);
+    this.#presence.close();
+  }
+
+  #add(sub: Subscription): void {
+    let subs = this.#rooms.get(sub.room);
+    if (!subs) {
+      subs = new Set();
+      this.#rooms.set(sub.room, subs);
+    }
+    subs.add(sub);
+    let mine = this.#bySubscriber.get(sub.subscriber);
+    if (!mine) {
+      mine = new Map();
+      this.#bySubscriber.set(sub.subscriber, mine);
+    }
+    mine.set(sub.room, sub);
+  }
+
+  #remove(sub: Subscription): void {
+    if (sub.closed) return;
+    sub.closed = true;
+    const subs = this.#rooms.get(sub.room);
+    if (subs?.delete(sub) && subs.size === 0) this.#rooms.delete(sub.room);
+    const mine = this.#bySubscriber.get(sub.subscriber);
+    if (mine?.get(sub.room) === sub) {
+      mine.delete(sub.room);
+      if (mine.size === 0) this.#bySubscriber.delete(sub.subscriber);
+    }
+    this.#presence.leave(sub.room, sub.subscriber.actor.name, sub);
+  }
+
+  /**
+   * Read the store from sub.lastSeq until the subscription has everything, then go live. Pages
+   * wait for the connection to drain, so replaying a long history cannot pile up in memory.
+   */
+  async #catchUp(sub: Subscription): Promise<void> {
+    this.#replaying++;
+    try {
+      const limit = this.#options.replayPageSize;
+      for (;;) {
+        const room = await this.#store.getRoom(sub.room);
+        if (sub.closed || !room) return;
+        let progressed = false;
+        for (;;) {
+          const page = await this.#store.listMessages(room, { after: sub.lastSeq, limit });
+          if (sub.closed) return;
+          for (const m of page) sub.replayed(m.seq, messageFrame(m));
+          if (page.length > 0) progressed = true;
+          if (page.length < limit) break;
+          await sub.subscriber.drained?.();
+          if (sub.closed) return;
+        }
+        // A gap the store cannot fill (its room was deleted and created again) is skipped
+        // rather than waited on forever.
+        if (!sub.drainPending()) return;
+        if (!progressed) {
+          const next = sub.pending?.[0]?.seq;
+          if (next !== undefined) sub.lastSeq = next - 1;
+        }
+      }
+    } catch {
+      // The store failed mid-replay: end the subscription; the client resumes with since.
+      this.#remove(sub);
+      sub.subscriber.send(
+        new Outgoing({
+          type: 'error',
+          code: 'unavailable',
+          message: 'Replay failed; subscribe again with since.',
+          room: sub.room,
+        }),
+      );
+      sub.subscriber.send(new Outgoing({ type: 'unsubbed', room: sub.room }));
+    } finally {
+      this.#replaying--;
+    }
+  }
+
+  #broadcast(room: string, out: Outgoing): void {
+    const subs = this.#rooms.get(room);
+    if (subs) for (const sub of subs) sub.offer(out);
+  }
+
+  #onEvent(event: RoomEvent): void {
+    const subs = this.#rooms.get(event.room);
+    if (!subs) return;
+    switch (event.type) {
+      case 'msg': {
+        const out = messageFrame(event.message);
+        for (const sub of subs) if (sub.offer(out)) void this.#catchUp(sub);
+        return;
+      }
+      case 'edit':
+        this.#broadcast(event.room, new Outgoing({ type: 'edit', ...messageBody(event.message) }));
+        return;
+      case 'del':
+        this.#broadcast(event.room, new Outgoing({ type: 'del', room: event.room, seq: event.seq }));
+        return;
+      case 'typing': {
+        const out = new Outgoing({ type: 'typing', room: event.room, user: event.user });
+        // Not to the typist's own connections.
+        for (const sub of subs) if (sub.subscriber.actor.name !== event.user) sub.offer(out);
+        return;
+      }
+      case 'member_joined':
+        this.#broadcast(
+          event.room,
+          new Outgoing({
+            type: 'member_joined',
+            room: event.room,
+            user: event.member.user,
+            role: event.member.role,
+          }),
+        );
+        return;
+      case 'member_left':
+        this.#broadcast(
+          event.room,
+          new Outgoing({ type: 'member_left', room: event.room, user: event.user }),
+        );
+        void this.#recheck(event.room, event.user);
+        return;
+      case 'room_updated': {
+        const { name: _n, createdAt: _c, updatedAt: _u, ...fields } = event.value;
+        this.#broadcast(event.room, new Outgoing({ type: 'room_updated', room: event.room, ...fields }));
+        if (event.value.private) void this.#recheck(event.room);
+        return;
+      }
+      case 'room_deleted': {
+        this.#broadcast(event.room, new Outgoing({ type: 'room_deleted', room: event.room }));
+        for (const sub of [...subs]) this.#remove(sub);
+        return;
+      }
+    }
+  }
+
+  /** After a leave or a switch to private: end the subscriptions that may no longer see it. */
+  async #recheck(room: string, onlyUser?: string): Promise<void> {
+    const subs = this.#rooms.get(room);
+    if (!subs) return;
+    for (const sub of [...subs]) {
+      const actor = sub.subscriber.actor;
+      if (onlyUser !== undefined && actor.name !== onlyUser) continue;
+      try {
+        await visibleRoom(this.#store, actor, room);
+      } catch (err) {
+        if (!(err instanceof PorthouseError) || sub.closed) continue;
+        this.#remove(sub);
+        sub.subscriber.send(new Outgoing({ type: 'unsubbed', room }));
+      }
+    }
+  }
+}

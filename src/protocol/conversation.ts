@@ -1,0 +1,187 @@
+// One connection's side of the frame protocol, whatever carries it (a WebSocket, a TCP line
+// stream): authenticate, then sub/unsub/pub/typing/ping, each answered or refused with a stable
+// code. The door feeds it whole frames and gives it a Transport; it never touches a socket.
+import { type ErrorCode, ERRORS, PorthouseError } from '../core/errors.js';
+import { RateLimiter } from '../core/rate-limiter.js';
+import type { Actor, Via } from '../core/types.js';
+import type { Hub } from '../hub/hub.js';
+import { Outgoing } from '../hub/outgoing.js';
+import type { Subscriber } from '../hub/subscription.js';
+import type { Services } from '../service/services.js';
+import { decodeFrame } from './decode.js';
+import type { ClientFrame, FrameRef, ServerFrame } from './frames.js';
+
+export interface Transport {
+  /** Queue a frame; the door coalesces writes and enforces the send buffer limit. */
+  send(out: Outgoing): void;
+  /** End the connection with the error's close code (`normal`: 1000). */
+  close(code: ErrorCode | 'normal', message?: string): void;
+  /** See Subscriber.drained. */
+  drained?(): Promise<void> | undefined;
+}
+
+export interface ConversationOptions {
+  readonly via: Via;
+  readonly pubPerSecond: number;
+  readonly pubBurst: number;
+  readonly typingPerSecond: number;
+  /** Errors counted by code, for /metrics. */
+  readonly onError?: (code: ErrorCode) => void;
+}
+
+const frame = (f: ServerFrame) => new Outgoing(f);
+
+export class Conversation implements Subscriber {
+  #actor: Actor | undefined;
+  #closed = false;
+  readonly #pubs: RateLimiter;
+  readonly #typing: RateLimiter;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly services: Services,
+    private readonly hub: Hub,
+    private readonly options: ConversationOptions,
+  ) {
+    this.#pubs = new RateLimiter({ ratePerSecond: options.pubPerSecond, burst: options.pubBurst }, 1);
+    this.#typing = new RateLimiter(
+      { ratePerSecond: options.typingPerSecond, burst: options.typingPerSecond },
+      1,
+    );
+  }
+
+  get actor(): Actor {
+    if (!this.#actor) throw new PorthouseError('unauthorized');
+    return this.#actor;
+  }
+
+  get authenticated(): boolean {
+    return this.#actor !== undefined;
+  }
+
+  get user(): string | undefined {
+    return this.#actor?.name;
+  }
+
+  rooms(): string[] {
+    return this.hub.roomsOf(this);
+  }
+
+  send(out: Outgoing): void {
+    if (!this.#closed) this.transport.send(out);
+  }
+
+  drained(): Promise<void> | undefined {
+    return this.transport.drained?.();
+  }
+
+  /** The door authenticated the connection itself (a token on the WebSocket upgrade). */
+  authenticate(actor: Actor, ref?: FrameRef): void {
+    this.#actor = actor;
+    this.send(
+      frame(
+        ref === undefined
+          ? { type: 'ready', user: actor.name, admin: actor.admin }
+          : { type: 'ready', user: actor.name, admin: actor.admin, ref },
+      ),
+    );
+  }
+
+  /** One frame's text. Never throws: every failure becomes an `error` frame or a close. */
+  receive(text: string): void {
+    if (this.#closed) return;
+    const decoded = decodeFrame(text);
+    if (!decoded.ok) {
+      this.#error(decoded.code, decoded.message, decoded.ref);
+      return;
+    }
+    this.#dispatch(decoded.frame).catch((err: unknown) => this.#fail(err, decoded.frame));
+  }
+
+  /** The door refused something before a frame existed (a binary message, a too-long line). */
+  refuse(code: ErrorCode, message: string): void {
+    this.#error(code, message);
+  }
+
+  /** The connection is gone: leave every room. Idempotent. */
+  closed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.hub.drop(this);
+  }
+
+  async #dispatch(f: ClientFrame): Promise<void> {
+    if (f.type === 'ping') {
+      this.send(frame(f.ref === undefined ? { type: 'pong' } : { type: 'pong', ref: f.ref }));
+      return;
+    }
+    if (f.type === 'auth') {
+      if (this.#actor) throw new PorthouseError('bad_request', 'This connection is already authenticated.');
+      const actor = await this.services.tokens.verify(f.token);
+      if (this.#closed) return;
+      this.authenticate(actor, f.ref);
+      return;
+    }
+    const actor = this.actor;
+    switch (f.type) {
+      case 'sub':
+        await this.hub.subscribe(this, f.room, f.since, f.ref);
+        return;
+      case 'unsub':
+        this.hub.unsubscribe(this, f.room);
+        this.send(
+          frame(
+            f.ref === undefined
+              ? { type: 'unsubbed', room: f.room }
+              : { type: 'unsubbed', room: f.room, ref: f.ref },
+          ),
+        );
+        return;
+      case 'pub': {
+        this.#take(this.#pubs);
+        const key = f.ref === undefined ? undefined : String(f.ref);
+        const { message } = await this.services.messages.post(actor, f.room, f.text, this.options.via, key);
+        this.send(
+          frame(
+            f.ref === undefined
+              ? { type: 'ack', room: f.room, seq: message.seq }
+              : { type: 'ack', room: f.room, seq: message.seq, ref: f.ref },
+          ),
+        );
+        return;
+      }
+      case 'typing':
+        this.#take(this.#typing);
+        await this.hub.typing(actor, f.room);
+        return;
+    }
+  }
+
+  #take(limiter: RateLimiter): void {
+    const decision = limiter.take('c', Date.now());
+    if (!decision.ok)
+      throw new PorthouseError('rate_limited', `Slow down; try again in ${decision.retryAfter} s.`, {
+        retryAfter: decision.retryAfter,
+      });
+  }
+
+  #fail(err: unknown, f: ClientFrame): void {
+    const ref = 'ref' in f ? f.ref : undefined;
+    const room = 'room' in f ? f.room : undefined;
+    if (!(err instanceof PorthouseError)) {
+      this.#error('internal', ERRORS.internal.title, ref, room);
+      return;
+    }
+    this.#error(err.code, err.message, ref, room);
+    // A refused token ends the connection: nothing else can be done on it until it changes.
+    if (f.type === 'auth' && ERRORS[err.code].status === 401) this.transport.close(err.code, err.message);
+  }
+
+  #error(code: ErrorCode, message: string, ref?: FrameRef, room?: string): void {
+    this.options.onError?.(code);
+    const f: ServerFrame = { type: 'error', code, message };
+    if (ref !== undefined) f.ref = ref;
+    if (room !== undefined) f.room = room;
+    this.send(frame(f));
+  }
+}

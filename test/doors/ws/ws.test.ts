@@ -1,0 +1,135 @@
+// The WebSocket door: authenticate (header or auth frame), subscribe, publish with ack, and
+// receive every message from every door in seq order.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startServer, userApi } from '../../support/server.js';
+import { connectWs } from '../../support/ws.js';
+
+test('a token on the upgrade makes the connection ready at once', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  const c = await connectWs(server.url, { token: ada.token! });
+  t.after(() => c.close());
+  const ready = await c.next((f) => f.type === 'ready');
+  assert.deepEqual(ready, { type: 'ready', user: 'ada', admin: false });
+});
+
+test('without a token, only auth and ping are accepted until auth succeeds', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'lobby' });
+  const c = await connectWs(server.url);
+  t.after(() => c.close());
+  c.send({ type: 'ping', ref: 1 });
+  assert.deepEqual(await c.next((f) => f.type === 'pong'), { type: 'pong', ref: 1 });
+  c.send({ type: 'sub', room: 'lobby', ref: 'early' });
+  const refused = await c.next((f) => f.type === 'error');
+  assert.equal(refused.code, 'unauthorized');
+  assert.equal(refused.ref, 'early');
+  c.send({ type: 'auth', token: ada.token, ref: 'a' });
+  assert.deepEqual(await c.next((f) => f.type === 'ready'), {
+    type: 'ready',
+    user: 'ada',
+    admin: false,
+    ref: 'a',
+  });
+  c.send({ type: 'sub', room: 'lobby', ref: 's' });
+  assert.deepEqual(await c.next((f) => f.type === 'subbed'), {
+    type: 'subbed',
+    room: 'lobby',
+    seq: 0,
+    ref: 's',
+  });
+});
+
+test('a bad token in the auth frame closes with 4401; a bad token on the upgrade is refused with 401', async (t) => {
+  const server = await startServer(t);
+  const c = await connectWs(server.url);
+  c.send({ type: 'auth', token: 'not-a-token' });
+  const error = await c.next((f) => f.type === 'error');
+  assert.equal(error.code, 'token_invalid');
+  assert.equal((await c.closed()).code, 4401);
+  await assert.rejects(connectWs(server.url, { token: 'garbage' }), (err: any) => err.status === 401);
+});
+
+test('no auth frame within the deadline → close 4401', async (t) => {
+  const server = await startServer(t, { wsAuthTimeout: 200 });
+  const c = await connectWs(server.url);
+  const closed = await c.closed();
+  assert.equal(closed.code, 4401);
+});
+
+test('pub is acked with its seq after it is stored, and reaches every subscriber and the history', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  const bob = await userApi(server, 'bob');
+  await ada.post('/v1/rooms', { name: 'lobby' });
+  await bob.put('/v1/rooms/lobby/members/bob');
+  const a = await connectWs(server.url, { token: ada.token! });
+  const b = await connectWs(server.url, { token: bob.token! });
+  t.after(() => {
+    a.close();
+    b.close();
+  });
+  for (const c of [a, b]) {
+    c.send({ type: 'sub', room: 'lobby' });
+    await c.next((f) => f.type === 'subbed');
+  }
+  a.send({ type: 'pub', room: 'lobby', text: 'hello over ws', ref: 'r1' });
+  assert.deepEqual(await a.next((f) => f.type === 'ack'), { type: 'ack', room: 'lobby', seq: 1, ref: 'r1' });
+  const got = await b.next((f) => f.type === 'msg');
+  assert.equal(got.text, 'hello over ws');
+  assert.equal(got.via, 'ws');
+  assert.equal(got.author, 'ada');
+  assert.equal(got.seq, 1);
+  // REST posts reach WebSocket subscribers too, and ws posts are in the REST history.
+  await bob.post('/v1/rooms/lobby/messages', { text: 'hello over http' });
+  const second = await a.next((f) => f.type === 'msg' && f.seq === 2);
+  assert.equal(second.via, 'http');
+  const history = await ada.get('/v1/rooms/lobby/messages');
+  assert.deepEqual(
+    history.body.map((m: any) => [m.seq, m.via, m.text]),
+    [
+      [1, 'ws', 'hello over ws'],
+      [2, 'http', 'hello over http'],
+    ],
+  );
+});
+
+test('a repeated ref is acknowledged with the first seq and stored once', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'lobby' });
+  const c = await connectWs(server.url, { token: ada.token! });
+  t.after(() => c.close());
+  c.send({ type: 'pub', room: 'lobby', text: 'once', ref: 'same' });
+  const first = await c.next((f) => f.type === 'ack');
+  c.send({ type: 'pub', room: 'lobby', text: 'once', ref: 'same' });
+  const second = await c.next((f) => f.type === 'ack', 5000, c.frames.indexOf(first) + 1);
+  assert.equal(second.seq, first.seq);
+  assert.equal((await ada.get('/v1/rooms/lobby/messages')).body.length, 1);
+});
+
+test('edits, deletes, joins, room updates and deletion reach subscribers as frames', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  const bob = await userApi(server, 'bob');
+  await ada.post('/v1/rooms', { name: 'lobby' });
+  const c = await connectWs(server.url, { token: ada.token! });
+  t.after(() => c.close());
+  c.send({ type: 'sub', room: 'lobby' });
+  await c.next((f) => f.type === 'subbed');
+  await ada.post('/v1/rooms/lobby/messages', { text: 'v1' });
+  await ada.patch('/v1/rooms/lobby/messages/1', { text: 'v2' });
+  const edit = await c.next((f) => f.type === 'edit');
+  assert.equal(edit.text, 'v2');
+  assert.ok(edit.editedAt);
+  await ada.delete('/v1/rooms/lobby/messages/1');
+  assert.deepEqual(await c.next((f) => f.type === 'del'), { type: 'del', room: 'lobby', seq: 1 });
+  await bob.put('/v1/rooms/lobby/members/bob');
+  assert.equal((await c.next((f) => f.type === 'member_joined')).user, 'bob');
+  await ada.patch('/v1/rooms/lobby', { topic: 'news' });
+  assert.equal((await c.next((f) => f.type === 'room_updated')).topic, 'news');
+  await ada.delete('/v1/rooms/lobby');
+  assert.deepEqual(await c.next((f) => f.type === 'room_deleted'), { type: 'room_deleted', room: 'lobby' });
+});
