@@ -36,6 +36,8 @@ export interface WsConnectionInfo {
   readonly rooms: string[];
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** Bytes queued for the client and not yet taken by the kernel. */
+  readonly unsent: number;
   readonly since: string;
 }
 
@@ -120,6 +122,7 @@ class WsConnection implements Transport {
       rooms: this.conversation.rooms(),
       bytesIn: this.socket.bytesRead,
       bytesOut: this.socket.bytesWritten,
+      unsent: this.#outbox?.unsent ?? this.ws.bufferedAmount,
       since: this.since,
     };
   }

@@ -1,0 +1,72 @@
+// A client that stops reading cannot hurt anyone else: its unsent bytes are capped, it is cut
+// off with 4008, and every other subscriber still gets every message.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startServer, userApi } from '../../support/server.js';
+import { clientFrame, rawWs } from '../../support/raw-ws.js';
+import { connectWs } from '../../support/ws.js';
+
+test('one subscriber never reads during 1,000 messages of 4 KB: it is cut off, memory stays bounded, the others get everything', {
+  timeout: 120_000,
+}, async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'burst' });
+
+  const stalled = await rawWs(server.url, ada.token!);
+  stalled.write(clientFrame(JSON.stringify({ type: 'sub', room: 'burst' })));
+  await new Promise((r) => setTimeout(r, 100));
+  stalled.pause(); // from now on the client reads nothing: the kernel buffers fill, then ours would
+  t.after(() => stalled.destroy());
+
+  const readers = await Promise.all([1, 2, 3].map(() => connectWs(server.url, { token: ada.token! })));
+  t.after(() => {
+    for (const r of readers) r.close();
+  });
+  for (const r of readers) {
+    r.send({ type: 'sub', room: 'burst' });
+    await r.next((f) => f.type === 'subbed');
+  }
+
+  const text = 'x'.repeat(4000);
+  const actor = { name: 'ada', admin: false };
+  const heapBefore = process.memoryUsage().heapUsed;
+  let peakUnsent = 0;
+  const watch = setInterval(() => {
+    for (const c of server.ws.connections()) peakUnsent = Math.max(peakUnsent, c.unsent);
+  }, 5);
+  // 1,000 messages of 4 KB, then more until the stalled connection is cut off: first the
+  // kernel's socket buffers fill (several MB on loopback), only then ours.
+  const slowCut = async () =>
+    (await server.metrics.slowConsumers.get()).values.find((v) => v.labels.door === 'ws')?.value ?? 0;
+  let sent = 0;
+  while (sent < 1000 || (await slowCut()) === 0) {
+    assert.ok(sent < 10_000, 'the stalled connection was never cut off');
+    await Promise.all(
+      Array.from({ length: 50 }, () => server.services.messages.post(actor, 'burst', text, 'http')),
+    );
+    sent += 50;
+  }
+  for (const r of readers) await r.next((f) => f.type === 'msg' && f.seq === sent, 20_000);
+  clearInterval(watch);
+
+  for (const r of readers) {
+    const seqs = r.frames.filter((f) => f.type === 'msg').map((f) => f.seq);
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: sent }, (_, i) => i + 1),
+    );
+  }
+  const metrics = String((await server.api.get('/metrics')).body);
+  assert.match(metrics, /porthouse_slow_consumers_total\{door="ws"\} 1/);
+  // It gets a close frame behind its unread bytes, and is let go of after a short grace.
+  const cutAt = Date.now();
+  while (server.ws.size > 3 && Date.now() - cutAt < 5000) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(server.ws.size, 3, 'only the stalled connection was cut off');
+  assert.ok(
+    peakUnsent <= server.config.sendBufferLimit + 8192,
+    `no connection held more than the limit unsent (peak ${peakUnsent})`,
+  );
+  const grown = process.memoryUsage().heapUsed - heapBefore;
+  assert.ok(grown < 64 * 1024 * 1024, `heap grew by ${grown} bytes for ${sent * 4} KB of messages`);
+});
