@@ -6,6 +6,7 @@ import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/bus-memory.js';
 import type { Config } from './config.js';
 import { buildHttpApp } from './doors/http/app.js';
+import { SseStreams } from './doors/http/sse.js';
 import { WS_PATH, WsDoor } from './doors/ws/ws-door.js';
 import { Hub } from './hub/hub.js';
 import { Metrics } from './metrics/metrics.js';
@@ -30,6 +31,7 @@ export interface PorthouseServer {
   readonly metrics: Metrics;
   readonly hub: Hub;
   readonly ws: WsDoor;
+  readonly sse: SseStreams;
   addresses(): DoorAddress[];
   /** The HTTP base URL, e.g. http://127.0.0.1:8080. */
   readonly url: string;
@@ -90,10 +92,11 @@ export async function start(
         presenceInterval: config.presenceInterval,
       },
     );
+    const sse = new SseStreams({ config, hub, metrics });
     const app = await buildHttpApp({
       config,
       services,
-      hub,
+      sse,
       metrics,
       logger,
       ready: async () => {
@@ -129,6 +132,7 @@ export async function start(
       url,
       hub,
       ws,
+      sse,
       addresses: () => [
         { door: 'http', protocol: 'tcp', host: config.host, port, url },
         {
@@ -148,6 +152,7 @@ export async function start(
           // Real-time connections go first (1001: reconnect elsewhere and resume), then the HTTP
           // door drains its in-flight requests.
           ws.close();
+          sse.close();
           hub.close();
           await app.close();
           clearTimeout(deadline);

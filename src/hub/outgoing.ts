@@ -18,11 +18,11 @@ export class Outgoing {
   }
 
   /** The wire form for one door (`key`), made by `encode` at most once per event. */
-  encoded(key: string, encode: (json: string) => Buffer): Buffer {
+  encoded(key: string, encode: (out: Outgoing) => Buffer): Buffer {
     this.#encoded ??= new Map();
     let bytes = this.#encoded.get(key);
     if (!bytes) {
-      bytes = encode(this.json);
+      bytes = encode(this);
       this.#encoded.set(key, bytes);
     }
     return bytes;

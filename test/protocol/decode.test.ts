@@ -10,9 +10,15 @@ const roomName = fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,63}$/);
 const ref = fc.oneof(fc.string({ minLength: 1, maxLength: 128 }), fc.integer());
 const validFrame = fc.oneof(
   fc.record({ type: fc.constant('auth'), token: fc.string({ minLength: 1, maxLength: 200 }) }),
-  fc.record({ type: fc.constant('sub'), room: roomName, since: fc.nat(), ref }, { requiredKeys: ['type', 'room'] }),
+  fc.record(
+    { type: fc.constant('sub'), room: roomName, since: fc.nat(), ref },
+    { requiredKeys: ['type', 'room'] },
+  ),
   fc.record({ type: fc.constant('unsub'), room: roomName }),
-  fc.record({ type: fc.constant('pub'), room: roomName, text: fc.string({ minLength: 1 }), ref }, { requiredKeys: ['type', 'room', 'text'] }),
+  fc.record(
+    { type: fc.constant('pub'), room: roomName, text: fc.string({ minLength: 1 }), ref },
+    { requiredKeys: ['type', 'room', 'text'] },
+  ),
   fc.record({ type: fc.constant('typing'), room: roomName }),
   fc.record({ type: fc.constant('ping'), ref }, { requiredKeys: ['type'] }),
 );
@@ -34,7 +40,9 @@ test('anything else is an error with a known code, never an exception', () => {
     fc.json(),
     fc.jsonValue().map((v) => JSON.stringify(v)),
     // Near misses: a valid frame with one field changed to something random.
-    fc.tuple(validFrame, fc.string({ maxLength: 10 }), fc.jsonValue()).map(([f, k, v]) => JSON.stringify({ ...f, [k]: v })),
+    fc
+      .tuple(validFrame, fc.string({ maxLength: 10 }), fc.jsonValue())
+      .map(([f, k, v]) => JSON.stringify({ ...f, [k]: v })),
     fc.tuple(validFrame, fc.jsonValue()).map(([f, v]) => JSON.stringify({ ...f, type: v })),
   );
   fc.assert(
@@ -42,7 +50,10 @@ test('anything else is an error with a known code, never an exception', () => {
       const decoded = decodeFrame(text);
       if (decoded.ok) return;
       assert.ok(decoded.code in ERRORS, decoded.code);
-      assert.ok(['malformed_json', 'validation_failed', 'unknown_frame'].includes(decoded.code), decoded.code);
+      assert.ok(
+        ['malformed_json', 'validation_failed', 'unknown_frame'].includes(decoded.code),
+        decoded.code,
+      );
       assert.equal(typeof decoded.message, 'string');
     }),
     { numRuns: 5000 },

@@ -18,17 +18,18 @@ import type { Config } from '../../config.js';
 import { fail } from '../../core/errors.js';
 import { RateLimiter } from '../../core/rate-limiter.js';
 import type { Actor } from '../../core/types.js';
-import type { Hub } from '../../hub/hub.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { Services } from '../../service/services.js';
 import { AllowedMethods } from './allowed-methods.js';
 import { type Problem, problemOf, toProblem } from './problem.js';
 import { accountRoutes } from './routes/accounts.js';
+import { eventRoutes } from './routes/events.js';
 import { memberRoutes } from './routes/members.js';
 import { messageRoutes } from './routes/messages.js';
 import { opsRoutes } from './routes/ops.js';
 import { roomRoutes } from './routes/rooms.js';
 import { Problem as ProblemSchema } from './schemas.js';
+import type { SseStreams } from './sse.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,6 +43,8 @@ declare module 'fastify' {
     auth?: boolean;
     /** 'login': the stricter per-address limit against password guessing. */
     limit?: 'login';
+    /** The token may come as `?access_token=` (EventSource cannot send headers). */
+    tokenInQuery?: boolean;
   }
 }
 
@@ -56,7 +59,7 @@ export type App = FastifyInstance<
 export interface HttpDoorDeps {
   readonly config: Config;
   readonly services: Services;
-  readonly hub: Hub;
+  readonly sse: SseStreams;
   readonly metrics: Metrics;
   readonly logger: FastifyBaseLogger;
   /** Readiness: the store answers and the node is not shutting down. */
@@ -147,14 +150,18 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
   // which limit applies are facts of the route, not of each request. Callback style, so a token
   // verified before costs no promise: that is nearly every request.
   const admit =
-    (url: string, needsToken: boolean, login: boolean): onRequestHookHandler =>
+    (url: string, needsToken: boolean, login: boolean, tokenInQuery: boolean): onRequestHookHandler =>
     (req, _reply, done) => {
       req.routeUrl = url;
       if (!needsToken) {
         limit(req, login);
         return done();
       }
-      const header = req.headers.authorization;
+      let header = req.headers.authorization;
+      if (header === undefined && tokenInQuery) {
+        const fromQuery = (req.query as Record<string, unknown> | undefined)?.['access_token'];
+        if (typeof fromQuery === 'string') header = `Bearer ${fromQuery}`;
+      }
       const token = header === undefined ? undefined : /^Bearer +([!-~]+)$/i.exec(header)?.[1];
       const known = token === undefined ? undefined : services.tokens.verifiedBefore(token);
       if (known) {
@@ -177,7 +184,12 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
     allowed.add(route.url, route.method);
     // Everything under /v1 needs a token unless its route says otherwise; docs and probes do not.
     const needsToken = route.config?.auth !== false && route.url.startsWith('/v1/');
-    const hook = admit(route.url, needsToken, route.config?.limit === 'login');
+    const hook = admit(
+      route.url,
+      needsToken,
+      route.config?.limit === 'login',
+      route.config?.tokenInQuery === true,
+    );
     route.onRequest = [hook, ...(route.onRequest ? [route.onRequest].flat() : [])];
   });
 
@@ -231,5 +243,6 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
   await app.register(roomRoutes(services));
   await app.register(memberRoutes(services));
   await app.register(messageRoutes(services, config));
+  await app.register(eventRoutes(services, deps.sse));
   return app;
 }

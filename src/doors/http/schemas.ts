@@ -116,6 +116,34 @@ export const MemberParams = Type.Object({ room: RoomName, user: UserName });
 export const MessageParams = Type.Object({ room: RoomName, seq: Type.Integer({ minimum: 1 }) });
 export const UserParams = Type.Object({ user: UserName });
 
+export const EventsQuery = Type.Object(
+  {
+    since: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'Replay every message after this seq first (Last-Event-ID wins when both are sent).',
+      }),
+    ),
+    access_token: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 8192,
+        description:
+          'The bearer token, for EventSource, which cannot set headers. URLs end up in logs and histories: prefer the header where possible.',
+      }),
+    ),
+  },
+  closed,
+);
+export const EventsHeaders = Type.Object({
+  'last-event-id': Type.Optional(
+    Type.String({
+      pattern: '^[0-9]{1,15}$',
+      description: 'Sent by a reconnecting EventSource: the last seq it saw.',
+    }),
+  ),
+});
+
 export const HistoryQuery = Type.Object(
   {
     after: Type.Optional(

@@ -41,7 +41,7 @@ export interface WsConnectionInfo {
   readonly since: string;
 }
 
-const encodeForWs = (json: string) => textFrame(json);
+const encodeForWs = (out: Outgoing) => textFrame(out.json);
 
 class WsConnection implements Transport {
   readonly conversation: Conversation;

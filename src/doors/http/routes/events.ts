@@ -1,0 +1,43 @@
+// The SSE door's one route: a room's events as text/event-stream, resumable by seq.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../../service/services.js';
+import { actorOf } from '../app.js';
+import { ErrorResponse, EventsHeaders, EventsQuery, RoomParams } from '../schemas.js';
+import type { SseStreams } from '../sse.js';
+
+export const eventRoutes = (s: Services, sse: SseStreams) => async (fastify: FastifyInstance) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
+    '/v1/rooms/:room/events',
+    {
+      config: { tokenInQuery: true },
+      schema: {
+        tags: ['events'],
+        summary: 'Server-Sent Events: the room’s frames as they happen',
+        description:
+          '`event:` is the frame type (`subbed`, `msg`, `edit`, `del`, `presence`, `typing`, …; see docs/frames.md), `data:` the frame as JSON, `id:` the seq on messages. `Last-Event-ID` (sent by a reconnecting EventSource) or `?since=` replays every message after that seq first, with no gap and no duplicate. Comment lines keep idle streams alive. Same visibility as the history: a private room is 404 to non-members.',
+        params: RoomParams,
+        querystring: EventsQuery,
+        headers: EventsHeaders,
+        response: {
+          200: {
+            description: 'An endless text/event-stream.',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          ...ErrorResponse,
+        },
+      },
+    },
+    async (req, reply) => {
+      const actor = actorOf(req);
+      const { room } = req.params;
+      // Authorize before taking the response over, so refusals are ordinary problem+json.
+      await s.rooms.access(actor, room);
+      const lastEventId = req.headers['last-event-id'];
+      const since = lastEventId !== undefined ? Number(lastEventId) : req.query.since;
+      reply.hijack();
+      await sse.open(reply.raw, actor, room, since);
+    },
+  );
+};

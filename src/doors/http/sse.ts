@@ -1,0 +1,164 @@
+// Server-Sent Events: a room's frames as an HTTP response stream, for clients that only speak
+// HTTP (EventSource). `event:` is the frame type, `data:` the frame's JSON, `id:` the seq on
+// messages, so a reconnecting EventSource resumes with Last-Event-ID exactly like `sub since`.
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Config } from '../../config.js';
+import type { Actor } from '../../core/types.js';
+import type { Hub } from '../../hub/hub.js';
+import type { Outgoing } from '../../hub/outgoing.js';
+import type { Subscriber } from '../../hub/subscription.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import { Outbox } from '../outbox.js';
+
+const HEARTBEAT = Buffer.from(': keep-alive\n\n');
+
+const encodeForSse = (out: Outgoing): Buffer =>
+  Buffer.from(
+    out.seq === undefined
+      ? `event: ${out.frame.type}\ndata: ${out.json}\n\n`
+      : `event: ${out.frame.type}\nid: ${out.seq}\ndata: ${out.json}\n\n`,
+  );
+
+/** A live SSE stream, for listings (GET /v1/sockets) and shutdown. */
+export interface SseStreamInfo {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly user: string;
+  readonly rooms: string[];
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly since: string;
+}
+
+class SseStream implements Subscriber {
+  readonly since = new Date().toISOString();
+  readonly #outbox: Outbox;
+  readonly #heartbeat: NodeJS.Timeout;
+  readonly socket: Socket;
+  #ended = false;
+
+  constructor(
+    readonly actor: Actor,
+    readonly room: string,
+    readonly res: ServerResponse,
+    private readonly streams: SseStreams,
+  ) {
+    const { config, metrics } = streams.deps;
+    this.socket = res.socket as Socket;
+    this.#outbox = new Outbox(res, {
+      limit: config.sendBufferLimit,
+      onOverflow: () => {
+        metrics.slowConsumers.labels('sse').inc();
+        // No close code in SSE: the stream ends, and EventSource reconnects with Last-Event-ID.
+        this.end();
+      },
+      onWrite: (bytes) => metrics.realtimeBytesOut.labels('sse').inc(bytes),
+    });
+    this.#heartbeat = setInterval(() => this.#outbox.push(HEARTBEAT), config.sseHeartbeat);
+    this.#heartbeat.unref();
+  }
+
+  send(out: Outgoing): void {
+    if (this.#ended) return;
+    this.#outbox.push(out.encoded('sse', encodeForSse));
+    // The subscription is over (the room was deleted, or the user may no longer see it).
+    const type = out.frame.type;
+    if (type === 'room_deleted' || type === 'unsubbed') this.end();
+  }
+
+  drained(): Promise<void> | undefined {
+    return this.#outbox.drained();
+  }
+
+  /** Finish the response (after what is queued) and forget the subscription. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    clearInterval(this.#heartbeat);
+    this.streams.deps.hub.drop(this);
+    this.#outbox.flush();
+    this.res.end();
+    // A reader that has stopped reading never takes the end; let go of it after a grace period.
+    setTimeout(() => this.res.destroy(), 2000).unref();
+  }
+
+  closed(): void {
+    if (!this.#ended) {
+      this.#ended = true;
+      clearInterval(this.#heartbeat);
+      this.streams.deps.hub.drop(this);
+    }
+  }
+
+  info(): SseStreamInfo {
+    return {
+      remoteAddress: this.socket?.remoteAddress ?? '',
+      remotePort: this.socket?.remotePort ?? 0,
+      localAddress: this.socket?.localAddress ?? '',
+      localPort: this.socket?.localPort ?? 0,
+      user: this.actor.name,
+      rooms: [this.room],
+      bytesIn: this.socket?.bytesRead ?? 0,
+      bytesOut: this.socket?.bytesWritten ?? 0,
+      since: this.since,
+    };
+  }
+}
+
+export class SseStreams {
+  readonly #streams = new Set<SseStream>();
+
+  constructor(readonly deps: { readonly config: Config; readonly hub: Hub; readonly metrics: Metrics }) {}
+
+  get size(): number {
+    return this.#streams.size;
+  }
+
+  streams(): SseStreamInfo[] {
+    return [...this.#streams].map((s) => s.info());
+  }
+
+  /**
+   * Take over `res` (already authorized for `room`) as an event stream: headers, then `subbed`,
+   * the replay after `since`, and live events until either side ends it.
+   */
+  async open(res: ServerResponse, actor: Actor, room: string, since: number | undefined): Promise<void> {
+    const { metrics, hub } = this.deps;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      // Ask proxies (nginx) not to buffer the stream.
+      'x-accel-buffering': 'no',
+      connection: 'keep-alive',
+    });
+    res.socket?.setNoDelay(true);
+    // How long EventSource waits before reconnecting (ms).
+    res.write('retry: 2000\n\n');
+    const stream = new SseStream(actor, room, res, this);
+    this.#streams.add(stream);
+    metrics.realtimeConnections.labels('sse').inc();
+    res.once('close', () => {
+      this.#streams.delete(stream);
+      metrics.realtimeConnections.labels('sse').dec();
+      stream.closed();
+    });
+    try {
+      await hub.subscribe(stream, room, since);
+    } catch (err) {
+      // Authorized a moment ago, gone now (deleted): end the stream with the reason.
+      const code = (err as { code?: string }).code ?? 'internal';
+      res.write(
+        `event: error\ndata: ${JSON.stringify({ type: 'error', code, message: String((err as Error).message), room })}\n\n`,
+      );
+      stream.end();
+    }
+  }
+
+  /** End every stream (shutdown); EventSource clients reconnect and resume elsewhere. */
+  close(): void {
+    for (const s of this.#streams) s.end();
+  }
+}
