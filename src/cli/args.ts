@@ -28,6 +28,8 @@ export const clientFlags: ParseOptions = {
   token: { type: 'string' },
   via: { type: 'string' },
   json: { type: 'boolean' },
+  since: { type: 'string' },
+  count: { type: 'string' },
 };
 
 export interface ClientContext {

@@ -2,10 +2,12 @@
 // The `porthouse` command: `serve` runs a node; the rest are tools for operators and clients.
 import { parseArgs } from 'node:util';
 import { ConfigError, renderConfigDoc } from '../config.js';
+import { RealtimeError } from '../client/realtime.js';
 import { ApiError } from '../client/rest.js';
 import { PorthouseError } from '../core/errors.js';
 import { token, userAdd } from './admin.js';
 import { UsageError, clientFlags, configFlags } from './args.js';
+import { listen, ping, sendWs } from './realtime.js';
 import { send } from './send.js';
 import { serve } from './serve.js';
 
@@ -14,7 +16,10 @@ const USAGE = `usage:
                   [--rate-limits on|off] [--config FILE] [...every option in docs/config.md]
   porthouse user add NAME [--admin] [--data DIR]      (password on standard input)
   porthouse token NAME [--data DIR]                    (prints a bearer token)
-  porthouse send ROOM TEXT --via http [--server URL] [--token T] [--json]
+  porthouse send ROOM TEXT [--via http|ws] [--server URL] [--token T] [--json]
+  porthouse listen ROOM [--via ws|sse] [--since SEQ] [--count N] [--json]
+                                          (one line per message; resumes after drops)
+  porthouse ping [--via ws] [--count N]    (round-trip min/avg/p99)
 
 Client commands read PORTHOUSE_SERVER (default http://127.0.0.1:8080) and PORTHOUSE_TOKEN.
 Every serve flag also has a PORTHOUSE_<FLAG> environment variable.`;
@@ -44,7 +49,19 @@ async function main(argv: string[]): Promise<void> {
     case 'send': {
       const { values, positionals } = parseArgs({ args: rest, options: clientFlags, allowPositionals: true });
       if (positionals.length !== 2) throw new UsageError('expected: send ROOM TEXT');
+      if ((values as Record<string, unknown>)['via'] === 'ws')
+        return sendWs(positionals[0]!, positionals[1]!, values);
       return send(positionals[0]!, positionals[1]!, values);
+    }
+    case 'listen': {
+      const { values, positionals } = parseArgs({ args: rest, options: clientFlags, allowPositionals: true });
+      if (positionals.length !== 1) throw new UsageError('expected: listen ROOM');
+      return listen(positionals[0]!, values);
+    }
+    case 'ping': {
+      const { values, positionals } = parseArgs({ args: rest, options: clientFlags, allowPositionals: true });
+      if (positionals.length !== 0) throw new UsageError('expected: ping [--via ws] [--count N]');
+      return ping(values);
     }
     case 'config-doc':
       process.stdout.write(`${renderConfigDoc()}\n`);
@@ -66,7 +83,7 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     process.exit(2);
   }
   if (err instanceof ConfigError) process.stderr.write(`porthouse: invalid configuration: ${err.message}\n`);
-  else if (err instanceof PorthouseError || err instanceof ApiError)
+  else if (err instanceof PorthouseError || err instanceof ApiError || err instanceof RealtimeError)
     process.stderr.write(`porthouse: ${err.code}: ${err.message}\n`);
   else process.stderr.write(`porthouse: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);

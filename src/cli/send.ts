@@ -1,4 +1,5 @@
 // `porthouse send ROOM TEXT --via http`: post one message and print where it was stored.
+// (--via ws is in realtime.ts.)
 import { randomUUID } from 'node:crypto';
 import { ApiError, RestClient } from '../client/rest.js';
 import { UsageError, clientContext } from './args.js';
@@ -7,7 +8,7 @@ const RETRIES = 3;
 
 export async function send(room: string, text: string, values: Record<string, unknown>): Promise<void> {
   const via = (values['via'] as string | undefined) ?? 'http';
-  if (via !== 'http') throw new UsageError(`--via ${via} is not available yet; use --via http`);
+  if (via !== 'http') throw new UsageError(`--via ${via} is not available yet; use --via http or ws`);
   const ctx = clientContext(values, process.env);
   if (!ctx.token)
     throw new UsageError(

@@ -21,6 +21,9 @@ test('serve on port 0 prints one line per door with its bound address, and serve
   const node = await serve(dir);
   try {
     assert.match(node.lines[0]!, /^porthouse http listening on http:\/\/127\.0\.0\.1:\d+$/);
+    await new Promise((r) => setTimeout(r, 50));
+    const port = new URL(node.url).port;
+    assert.equal(node.lines[1], `porthouse ws listening on ws://127.0.0.1:${port}/v1/ws`);
     assert.equal((await new Api(node.url).get('/healthz')).status, 200);
   } finally {
     node.proc.kill('SIGTERM');

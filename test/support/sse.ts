@@ -1,3 +1,5 @@
+import { SseParser } from '../../src/client/sse-parser.js';
+
 // An EventSource-style reader over fetch: parses the stream into events (type, id, data) as the
 // WHATWG spec does, so tests see exactly what a browser's EventSource would.
 export interface SseEvent {
@@ -10,7 +12,8 @@ export interface SseClient {
   readonly status: number;
   readonly headers: Headers;
   readonly events: SseEvent[];
-  readonly comments: string[];
+  /** Comment lines (heartbeats) received so far. */
+  readonly comments: number;
   next(match: (e: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>;
   /** Resolves when the server ends the stream. */
   ended(): Promise<void>;
@@ -24,39 +27,19 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     signal: abort.signal,
   });
   const events: SseEvent[] = [];
-  const comments: string[] = [];
+  let comments = 0;
   const waiters = new Set<() => void>();
   let done = false;
   const finished = (async () => {
     if (!res.body || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) return;
     const decoder = new TextDecoder();
-    let buffer = '';
-    let event = '';
-    let id: string | undefined;
-    let data: string[] = [];
+    const parser = new SseParser();
     try {
       for await (const chunk of res.body) {
-        buffer += decoder.decode(chunk, { stream: true });
-        for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-          const line = buffer.slice(0, nl).replace(/\r$/, '');
-          buffer = buffer.slice(nl + 1);
-          if (line === '') {
-            if (data.length > 0)
-              events.push({ event: event || 'message', id, data: JSON.parse(data.join('\n')) });
-            event = '';
-            id = undefined;
-            data = [];
-            for (const w of [...waiters]) w();
-          } else if (line.startsWith(':')) comments.push(line.slice(1).trim());
-          else {
-            const colon = line.indexOf(':');
-            const field = colon < 0 ? line : line.slice(0, colon);
-            const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-            if (field === 'event') event = value;
-            else if (field === 'id') id = value;
-            else if (field === 'data') data.push(value);
-          }
-        }
+        for (const e of parser.push(decoder.decode(chunk, { stream: true })))
+          events.push({ event: e.event, id: e.id, data: JSON.parse(e.data) });
+        comments = parser.comments;
+        for (const w of [...waiters]) w();
       }
     } catch {
       // aborted
@@ -68,7 +51,9 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     status: res.status,
     headers: res.headers,
     events,
-    comments,
+    get comments() {
+      return comments;
+    },
     next: (match, timeoutMs = 5000) =>
       new Promise((resolve, reject) => {
         const check = () => {

@@ -82,7 +82,7 @@ test('heartbeat comments keep an idle stream alive', async (t) => {
   const s = await openSse(`${server.url}/v1/rooms/r/events`, { authorization: `Bearer ${ada.token}` });
   t.after(() => s.close());
   await new Promise((r) => setTimeout(r, 450));
-  assert.ok(s.comments.filter((c) => c === 'keep-alive').length >= 2, JSON.stringify(s.comments));
+  assert.ok(s.comments >= 2, `${s.comments} heartbeats`);
 });
 
 test('the stream ends when the room is deleted, and on server shutdown', async () => {
