@@ -9,13 +9,13 @@
 // Prints a table, writes .bench/rest-<timestamp>.json, exits 0 whether or not the targets are met
 // and 1 when any request failed (a non-2xx post, a non-304 cached GET, a socket error, a timeout).
 // Loopback only; both servers are always stopped at the end, on error and on SIGINT/SIGTERM.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { type Child, abort, makeDataDir, startChild, stopChildren } from './lib/children.js';
+import { cpuSeconds, machineInfo } from './lib/machine.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -68,7 +68,6 @@ const CPU_PROF_INTERVAL = flags['cpu-prof-interval'];
 /** Targets, as porthouse req/s over bare req/s in the same run. */
 const TARGETS = { posts: 0.5, get: 0.7 } as const;
 const SETUP_MESSAGES = 50;
-const CLK_TCK = 100; // USER_HZ; 100 on every Linux architecture Node supports.
 const POST_BODY = JSON.stringify({ text: 'hello' });
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -76,110 +75,7 @@ const PORTHOUSE_CLI = join(here, '..', 'src', 'cli', 'main.js');
 const BARE_PEER = join(here, 'peers', 'bare-fastify.js');
 
 // ---------------------------------------------------------------------------------------------
-// Child servers: spawned directly (no shell), so the pid is the server's own and /proc/PID/stat
-// is its CPU time. Every child is tracked and stopped on every way out.
-
-interface Child {
-  readonly name: string;
-  readonly proc: ChildProcess;
-  readonly pid: number;
-  readonly url: string;
-  /** The last few KB of the child's stderr, for error reports. */
-  stderrTail(): string;
-}
-
-const children = new Set<ChildProcess>();
-let dataDir: string | undefined;
-
-function startChild(
-  name: string,
-  nodeArgs: string[],
-  readyLine: RegExp,
-  options: { ipc?: boolean } = {},
-): Promise<Child> {
-  const proc = spawn(process.execPath, nodeArgs, {
-    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
-  children.add(proc);
-  proc.on('exit', () => children.delete(proc));
-  let tail = '';
-  proc.stderr!.setEncoding('utf8');
-  proc.stderr!.on('data', (chunk: string) => {
-    tail = (tail + chunk).slice(-4096);
-  });
-  const stderrTail = () => tail;
-  return new Promise<Child>((resolve, reject) => {
-    let out = '';
-    let done = false;
-    const timer = setTimeout(() => finish(new Error(`${name} did not start within 20 s`)), 20_000);
-    const finish = (err: Error | undefined, url?: string) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      if (err) reject(new Error(`${err.message}\n--- ${name} stderr ---\n${tail}`));
-      else resolve({ name, proc, pid: proc.pid!, url: url!, stderrTail });
-    };
-    proc.stdout!.setEncoding('utf8');
-    proc.stdout!.on('data', (chunk: string) => {
-      if (done) return;
-      out += chunk;
-      const m = readyLine.exec(out);
-      if (m) finish(undefined, m[1]);
-    });
-    proc.on('error', (err) => finish(err));
-    proc.on('exit', (code, signal) => finish(new Error(`${name} exited early (code ${code}, ${signal})`)));
-  });
-}
-
-async function stopChildren(): Promise<void> {
-  const waits = [...children].map(
-    (proc) =>
-      new Promise<void>((resolve) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-        const kill = setTimeout(() => proc.kill('SIGKILL'), 8_000);
-        proc.once('exit', () => {
-          clearTimeout(kill);
-          resolve();
-        });
-        proc.kill('SIGTERM');
-      }),
-  );
-  await Promise.all(waits);
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  dataDir = undefined;
-}
-
-// Last resort: whatever way the process leaves, no server outlives it.
-process.on('exit', () => {
-  for (const proc of children) proc.kill('SIGKILL');
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
-
-let stopping = false;
-async function abort(reason: string, code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    process.stderr.write(`bench: ${reason}; stopping the servers\n`);
-    await stopChildren().catch(() => {});
-  }
-  process.exit(code);
-}
-process.on('SIGINT', () => void abort('interrupted (SIGINT)', 130));
-process.on('SIGTERM', () => void abort('terminated (SIGTERM)', 143));
-
-// ---------------------------------------------------------------------------------------------
 // Measurements
-
-/** User + system CPU seconds a process has used so far (Linux /proc). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Field 2 (comm) is parenthesised and may hold spaces; fields after it start at 3 (state).
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[14 - 3]);
-  const stime = Number(fields[15 - 3]);
-  return (utime + stime) / CLK_TCK;
-}
 
 function fsTypeOf(path: string): string {
   const names: Record<number, string> = {
@@ -422,28 +318,12 @@ function report(results: ScenarioResult[]): string {
 // ---------------------------------------------------------------------------------------------
 // Main
 
-/** The code measured: commit, with -dirty when the working tree has changes. */
-function gitDescribe(): string {
-  try {
-    return execFileSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
 async function main(): Promise<number> {
   const perRun = WARMUP + DURATION + 15;
   const budget = (SCENARIOS.size * 2 * perRun + 120) * 1000;
   setTimeout(() => void abort(`took longer than ${Math.round(budget / 1000)} s`, 3), budget).unref();
 
-  const machine = {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpu: /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model,
-    cores: cpus().length,
-    platform: `${process.platform} ${process.arch}`,
-    commit: gitDescribe(),
-  };
+  const machine = machineInfo();
   const settings = {
     durationSeconds: DURATION,
     warmupSeconds: WARMUP,
@@ -457,7 +337,7 @@ async function main(): Promise<number> {
       `autocannon in-process, ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per run\n`,
   );
 
-  dataDir = mkdtempSync(join(tmpdir(), 'porthouse-bench-'));
+  const dataDir = makeDataDir();
   const dataFs = fsTypeOf(dataDir);
   const profArgs = CPU_PROF_DIR
     ? [

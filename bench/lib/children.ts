@@ -1,0 +1,101 @@
+// Benchmark child servers: spawned directly (no shell), so the pid is the server's own and
+// /proc/PID/stat is its CPU time. Every child is tracked and stopped on every way out.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Child {
+  readonly name: string;
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  readonly url: string;
+  /** The last few KB of the child's stderr, for error reports. */
+  stderrTail(): string;
+}
+
+const children = new Set<ChildProcess>();
+let dataDir: string | undefined;
+
+/** A fresh data directory for a child server, removed with the children. */
+export function makeDataDir(): string {
+  dataDir = mkdtempSync(join(tmpdir(), 'porthouse-bench-'));
+  return dataDir;
+}
+
+export function startChild(
+  name: string,
+  nodeArgs: string[],
+  readyLine: RegExp,
+  options: { ipc?: boolean } = {},
+): Promise<Child> {
+  const proc = spawn(process.execPath, nodeArgs, {
+    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  children.add(proc);
+  proc.on('exit', () => children.delete(proc));
+  let tail = '';
+  proc.stderr!.setEncoding('utf8');
+  proc.stderr!.on('data', (chunk: string) => {
+    tail = (tail + chunk).slice(-4096);
+  });
+  const stderrTail = () => tail;
+  return new Promise<Child>((resolve, reject) => {
+    let out = '';
+    let done = false;
+    const timer = setTimeout(() => finish(new Error(`${name} did not start within 20 s`)), 20_000);
+    const finish = (err: Error | undefined, url?: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (err) reject(new Error(`${err.message}\n--- ${name} stderr ---\n${tail}`));
+      else resolve({ name, proc, pid: proc.pid!, url: url!, stderrTail });
+    };
+    proc.stdout!.setEncoding('utf8');
+    proc.stdout!.on('data', (chunk: string) => {
+      if (done) return;
+      out += chunk;
+      const m = readyLine.exec(out);
+      if (m) finish(undefined, m[1]);
+    });
+    proc.on('error', (err) => finish(err));
+    proc.on('exit', (code, signal) => finish(new Error(`${name} exited early (code ${code}, ${signal})`)));
+  });
+}
+
+export async function stopChildren(): Promise<void> {
+  const waits = [...children].map(
+    (proc) =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        const kill = setTimeout(() => proc.kill('SIGKILL'), 8_000);
+        proc.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        proc.kill('SIGTERM');
+      }),
+  );
+  await Promise.all(waits);
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  dataDir = undefined;
+}
+
+// Last resort: whatever way the process leaves, no server outlives it.
+process.on('exit', () => {
+  for (const proc of children) proc.kill('SIGKILL');
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+let stopping = false;
+export async function abort(reason: string, code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    process.stderr.write(`bench: ${reason}; stopping the servers\n`);
+    await stopChildren().catch(() => {});
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void abort('interrupted (SIGINT)', 130));
+process.on('SIGTERM', () => void abort('terminated (SIGTERM)', 143));
