@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { type Child, abort, makeDataDir, startChild, stopChildren } from './lib/children.js';
-import { cpuSeconds, machineInfo } from './lib/machine.js';
+import { commitStats, cpuSeconds, machineInfo } from './lib/machine.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -197,19 +197,6 @@ async function measure(t: Target): Promise<RunResult> {
 }
 
 /** porthouse's group-commit figures, from its Prometheus endpoint. */
-async function commitStats(url: string): Promise<{ commits: number; writes: number; seconds: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const value = (name: string) => {
-    const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text);
-    return m ? Number(m[1]) : Number.NaN;
-  };
-  return {
-    commits: value('porthouse_store_commit_batch_size_count'),
-    writes: value('porthouse_store_commit_batch_size_sum'),
-    seconds: value('porthouse_store_commit_duration_seconds_sum'),
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // HTTP set-up against porthouse
 

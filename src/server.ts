@@ -80,7 +80,7 @@ export async function start(
       store,
       bus,
       tokens,
-      onStored: (via) => metrics.messagesStored.inc({ via }),
+      onStored: (via) => metrics.stored(via),
       onPublishError: (err, event) =>
         logger.warn({ err, room: event.room, type: event.type }, 'bus publish failed'),
     });

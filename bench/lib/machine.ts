@@ -5,14 +5,18 @@ import { cpus } from 'node:os';
 
 const CLK_TCK = 100; // USER_HZ; 100 on every Linux architecture Node supports.
 
-/** User + system CPU seconds a process has used so far (Linux /proc). */
-export function cpuSeconds(pid: number): number {
+/** User and system (kernel) CPU seconds a process has used so far (Linux /proc). */
+export function cpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Field 2 (comm) is parenthesised and may hold spaces; fields after it start at 3 (state).
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[14 - 3]);
-  const stime = Number(fields[15 - 3]);
-  return (utime + stime) / CLK_TCK;
+  return { user: Number(fields[14 - 3]) / CLK_TCK, system: Number(fields[15 - 3]) / CLK_TCK };
+}
+
+/** User + system CPU seconds a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
 }
 
 /** The code measured: commit, with -dirty when the working tree has changes. */
@@ -32,5 +36,21 @@ export function machineInfo() {
     cores: cpus().length,
     platform: `${process.platform} ${process.arch}`,
     commit: gitDescribe(),
+  };
+}
+
+/** porthouse's group-commit counters from its /metrics: commits, writes in them, seconds spent. */
+export async function commitStats(
+  url: string,
+): Promise<{ commits: number; writes: number; seconds: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => {
+    const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : Number.NaN;
+  };
+  return {
+    commits: value('porthouse_store_commit_batch_size_count'),
+    writes: value('porthouse_store_commit_batch_size_sum'),
+    seconds: value('porthouse_store_commit_duration_seconds_sum'),
   };
 }

@@ -2,6 +2,14 @@
 // tests). Doors and the store report here; GET /metrics renders it.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** One door's series, bound once: label look-ups hash their labels, too slow per frame. */
+export interface DoorMetrics {
+  readonly connections: { inc(): void; dec(): void };
+  readonly framesReceived: { inc(): void };
+  readonly bytesOut: { inc(bytes: number): void };
+  readonly slowConsumers: { inc(): void };
+}
+
 /** The metric children of one (method, route, status), looked up once instead of per request. */
 interface HttpSeries {
   readonly requests: { inc(): void };
@@ -84,6 +92,33 @@ export class Metrics {
 
   // Keyed by method, route pattern and status: a bounded set, since unmatched URLs share one route.
   readonly #http = new Map<string, HttpSeries>();
+
+  readonly #doors = new Map<string, DoorMetrics>();
+  readonly #stored = new Map<string, { inc(): void }>();
+
+  door(door: string): DoorMetrics {
+    let m = this.#doors.get(door);
+    if (!m) {
+      m = {
+        connections: this.realtimeConnections.labels(door),
+        framesReceived: this.framesReceived.labels(door),
+        bytesOut: this.realtimeBytesOut.labels(door),
+        slowConsumers: this.slowConsumers.labels(door),
+      };
+      this.#doors.set(door, m);
+    }
+    return m;
+  }
+
+  /** Count one message stored through `via`. */
+  stored(via: string): void {
+    let c = this.#stored.get(via);
+    if (!c) {
+      c = this.messagesStored.labels(via);
+      this.#stored.set(via, c);
+    }
+    c.inc();
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'porthouse_' });

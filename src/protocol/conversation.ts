@@ -22,6 +22,8 @@ export interface Transport {
 
 export interface ConversationOptions {
   readonly via: Via;
+  /** False lifts the per-connection limits below (`--rate-limits off`). */
+  readonly limits: boolean;
   readonly pubPerSecond: number;
   readonly pubBurst: number;
   readonly typingPerSecond: number;
@@ -158,6 +160,7 @@ export class Conversation implements Subscriber {
   }
 
   #take(limiter: RateLimiter): void {
+    if (!this.options.limits) return;
     const decision = limiter.take('c', Date.now());
     if (!decision.ok)
       throw new PorthouseError('rate_limited', `Slow down; try again in ${decision.retryAfter} s.`, {

@@ -47,15 +47,16 @@ class SseStream implements Subscriber {
     private readonly streams: SseStreams,
   ) {
     const { config, metrics } = streams.deps;
+    const door = metrics.door('sse');
     this.socket = res.socket as Socket;
     this.#outbox = new Outbox(res, {
       limit: config.sendBufferLimit,
       onOverflow: () => {
-        metrics.slowConsumers.labels('sse').inc();
+        door.slowConsumers.inc();
         // No close code in SSE: the stream ends, and EventSource reconnects with Last-Event-ID.
         this.end();
       },
-      onWrite: (bytes) => metrics.realtimeBytesOut.labels('sse').inc(bytes),
+      onWrite: (bytes) => door.bytesOut.inc(bytes),
     });
     this.#heartbeat = setInterval(() => this.#outbox.push(HEARTBEAT), config.sseHeartbeat);
     this.#heartbeat.unref();
@@ -139,10 +140,10 @@ export class SseStreams {
     res.write('retry: 2000\n\n');
     const stream = new SseStream(actor, room, res, this);
     this.#streams.add(stream);
-    metrics.realtimeConnections.labels('sse').inc();
+    metrics.door('sse').connections.inc();
     res.once('close', () => {
       this.#streams.delete(stream);
-      metrics.realtimeConnections.labels('sse').dec();
+      metrics.door('sse').connections.dec();
       stream.closed();
     });
     try {

@@ -10,7 +10,7 @@ import { ERRORS, type ErrorCode, PorthouseError, errorTypeUri } from '../../core
 import type { Actor } from '../../core/types.js';
 import type { Hub } from '../../hub/hub.js';
 import type { Outgoing } from '../../hub/outgoing.js';
-import type { Metrics } from '../../metrics/metrics.js';
+import type { DoorMetrics, Metrics } from '../../metrics/metrics.js';
 import { Conversation, type Transport } from '../../protocol/conversation.js';
 import type { Services } from '../../service/services.js';
 import { Outbox } from '../outbox.js';
@@ -56,6 +56,7 @@ class WsConnection implements Transport {
     private readonly door: WsDoor,
   ) {
     const { config, services, hub, metrics } = door.deps;
+    const bytesOut = door.metrics.bytesOut;
     // With compression each recipient's frame differs, so ws does the framing; without it the
     // shared pre-framed bytes go straight to the socket.
     this.#outbox = config.wsCompression
@@ -63,10 +64,11 @@ class WsConnection implements Transport {
       : new Outbox(socket, {
           limit: config.sendBufferLimit,
           onOverflow: () => this.#slow(),
-          onWrite: (bytes) => metrics.realtimeBytesOut.labels('ws').inc(bytes),
+          onWrite: (bytes) => bytesOut.inc(bytes),
         });
     this.conversation = new Conversation(this, services, hub, {
       via: 'ws',
+      limits: config.rateLimits,
       pubPerSecond: config.framePubPerSecond,
       pubBurst: config.framePubBurst,
       typingPerSecond: config.typingPerSecond,
@@ -108,7 +110,7 @@ class WsConnection implements Transport {
   }
 
   #slow(): void {
-    this.door.deps.metrics.slowConsumers.labels('ws').inc();
+    this.door.metrics.slowConsumers.inc();
     this.close('slow_consumer');
   }
 
@@ -136,8 +138,11 @@ export class WsDoor {
   readonly #heartbeat: NodeJS.Timeout;
   #closed = false;
 
+  readonly metrics: DoorMetrics;
+
   constructor(readonly deps: WsDoorDeps) {
     const { config, server } = deps;
+    this.metrics = deps.metrics.door('ws');
     const origins = config.wsOrigins
       .split(',')
       .map((o) => o.trim().replace(/\/$/, '').toLowerCase())
@@ -228,10 +233,10 @@ export class WsDoor {
   }
 
   #open(ws: WebSocket, socket: Socket, actor: Actor | undefined): void {
-    const { config, metrics } = this.deps;
+    const { config } = this.deps;
     const c = new WsConnection(ws, socket, this);
     this.#connections.add(c);
-    metrics.realtimeConnections.labels('ws').inc();
+    this.metrics.connections.inc();
     socket.setNoDelay(true);
     let authTimer: NodeJS.Timeout | undefined;
     if (actor) c.conversation.authenticate(actor);
@@ -246,7 +251,7 @@ export class WsDoor {
     });
     ws.on('message', (data, isBinary) => {
       c.alive = true;
-      metrics.framesReceived.labels('ws').inc();
+      this.metrics.framesReceived.inc();
       if (isBinary) {
         c.conversation.refuse('bad_request', 'Binary frames are not accepted; send JSON as text.');
         return;
@@ -260,7 +265,7 @@ export class WsDoor {
     ws.on('close', () => {
       clearTimeout(authTimer);
       this.#connections.delete(c);
-      metrics.realtimeConnections.labels('ws').dec();
+      this.metrics.connections.dec();
       c.conversation.closed();
     });
   }

@@ -64,7 +64,7 @@ test('binary frames and malformed frames get error frames; the connection stays 
 });
 
 test('pub is rate-limited per connection with rate_limited errors, and the connection stays open', async (t) => {
-  const server = await startServer(t, { framePubPerSecond: 1, framePubBurst: 3 });
+  const server = await startServer(t, { rateLimits: true, framePubPerSecond: 1, framePubBurst: 3 });
   const ada = await userApi(server, 'ada');
   await ada.post('/v1/rooms', { name: 'r' });
   const c = await connectWs(server.url, { token: ada.token! });
