@@ -5,6 +5,7 @@ import { ConfigError, renderConfigDoc } from '../config.js';
 import { RealtimeError } from '../client/realtime.js';
 import { ApiError } from '../client/rest.js';
 import { PorthouseError } from '../core/errors.js';
+import { renderFramesDoc } from '../protocol/frames-doc.js';
 import { token, userAdd } from './admin.js';
 import { UsageError, clientFlags, configFlags } from './args.js';
 import { listen, ping, sendWs } from './realtime.js';
@@ -65,6 +66,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'config-doc':
       process.stdout.write(`${renderConfigDoc()}\n`);
+      return;
+    case 'frames-doc':
+      process.stdout.write(`${renderFramesDoc()}\n`);
       return;
     case undefined:
     case 'help':

@@ -74,3 +74,10 @@ test('prototype keys do not pollute anything', () => {
   assert.equal(d.ok, false);
   assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
 });
+
+test('docs/frames.md is generated from the frame schemas and up to date', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { renderFramesDoc } = await import('../../src/protocol/frames-doc.js');
+  const doc = readFileSync(new URL('../../../docs/frames.md', import.meta.url), 'utf8');
+  assert.equal(doc, `${renderFramesDoc()}\n`, 'run `npm run docs:frames`');
+});

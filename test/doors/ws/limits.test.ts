@@ -137,3 +137,21 @@ test('a frame sent masked by hand is understood (the door speaks plain RFC 6455)
   while (!got.includes('"ref":"raw"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.ok(got.includes('{"type":"pong","ref":"raw"}'));
 });
+
+test('permessage-deflate is off by default and negotiated when wsCompression is on', async (t) => {
+  const plain = await startServer(t);
+  const ada = await userApi(plain, 'ada');
+  const c1 = await connectWs(plain.url, { token: ada.token! });
+  t.after(() => c1.close());
+  assert.equal(c1.ws.extensions, '');
+  const squeezed = await startServer(t, { wsCompression: true });
+  const bob = await userApi(squeezed, 'bob');
+  await bob.post('/v1/rooms', { name: 'z' });
+  const c2 = await connectWs(squeezed.url, { token: bob.token! });
+  t.after(() => c2.close());
+  assert.match(c2.ws.extensions, /permessage-deflate/);
+  c2.send({ type: 'sub', room: 'z' });
+  await c2.next((f) => f.type === 'subbed');
+  c2.send({ type: 'pub', room: 'z', text: 'compressed '.repeat(50), ref: 1 });
+  assert.equal((await c2.next((f) => f.type === 'msg')).text, 'compressed '.repeat(50));
+});
