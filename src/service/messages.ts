@@ -1,6 +1,12 @@
 // Messages: the one path every door posts through — validate, authorize, store (durable, seq
 // assigned), then publish to the bus so every hub fans it out — plus history, edit and delete.
-import { canDeleteMessage, canEditMessage, canPost } from '../core/authorize.js';
+import {
+  type Decision,
+  type RoomFacts,
+  canDeleteMessage,
+  canEditMessage,
+  canPost,
+} from '../core/authorize.js';
 import { fail } from '../core/errors.js';
 import { checkText } from '../core/names.js';
 import type { Actor, MessageRecord, RoomRecord, Via } from '../core/types.js';
@@ -64,10 +70,8 @@ export class Messages {
     roomName: string,
     seq: number,
   ): Promise<{ room: RoomRecord; message: MessageRecord }> {
-    const { room } = await visibleRoom(this.store, actor, roomName);
-    const message = await this.store.getMessage(room, seq);
-    if (!message) fail('message_not_found');
-    return { room, message };
+    const { room, current } = await this.#target(actor, roomName, seq);
+    return { room, message: current };
   }
 
   async edit(
@@ -78,11 +82,7 @@ export class Messages {
     check?: Precondition<MessageRecord>,
   ): Promise<MessageRecord> {
     this.checkText(text);
-    const { room, facts } = await visibleRoom(this.store, actor, roomName);
-    const current = await this.store.getMessage(room, seq);
-    if (!current) fail('message_not_found');
-    enforce(canEditMessage(actor, facts, current.author));
-    check?.(current);
+    const { room, current } = await this.#target(actor, roomName, seq, canEditMessage, check);
     const edited = await this.store.editMessage(room, seq, text, check ? current.version : undefined);
     this.publish({ type: 'edit', room: roomName, message: publicMessage(edited) });
     return edited;
@@ -94,14 +94,26 @@ export class Messages {
     seq: number,
     check?: Precondition<MessageRecord>,
   ): Promise<MessageRecord> {
-    const { room, facts } = await visibleRoom(this.store, actor, roomName);
-    const current = await this.store.getMessage(room, seq);
-    if (!current) fail('message_not_found');
-    enforce(canDeleteMessage(actor, facts, current.author));
-    check?.(current);
+    const { room, current } = await this.#target(actor, roomName, seq, canDeleteMessage, check);
     if (current.deleted) return current;
     const deleted = await this.store.deleteMessage(room, seq, check ? current.version : undefined);
     this.publish({ type: 'del', room: roomName, seq });
     return deleted;
+  }
+
+  /** The message at `seq` in a room the actor can see, once `rule` and the If-Match check pass. */
+  async #target(
+    actor: Actor,
+    roomName: string,
+    seq: number,
+    rule?: (actor: Actor, facts: RoomFacts, author: string) => Decision,
+    check?: Precondition<MessageRecord>,
+  ): Promise<{ room: RoomRecord; current: MessageRecord }> {
+    const { room, facts } = await visibleRoom(this.store, actor, roomName);
+    const current = await this.store.getMessage(room, seq);
+    if (!current) fail('message_not_found');
+    if (rule) enforce(rule(actor, facts, current.author));
+    check?.(current);
+    return { room, current };
   }
 }

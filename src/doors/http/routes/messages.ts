@@ -2,9 +2,10 @@
 // delete (tombstone).
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../../config.js';
-import { type MessageRecord, publicMessage } from '../../../core/types.js';
+import { type Actor, type MessageRecord, publicMessage } from '../../../core/types.js';
+import type { Precondition } from '../../../service/access.js';
 import type { Services } from '../../../service/services.js';
 import { actorOf } from '../app.js';
 import { fresh, ifMatch, sendCached, tag } from '../caching.js';
@@ -22,6 +23,21 @@ import {
 const messageTag = (roomId: number) => (m: MessageRecord) => tag('s', roomId, m.seq, m.version);
 
 export const messageRoutes = (s: Services, config: Config) => async (fastify: FastifyInstance) => {
+  /** An edit or delete of one message: If-Match against its ETag, the new ETag on the answer. */
+  const conditionalWrite = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    roomName: string,
+    write: (actor: Actor, check: Precondition<MessageRecord> | undefined) => Promise<MessageRecord>,
+  ) => {
+    const actor = actorOf(req);
+    const { room } = await s.rooms.access(actor, roomName);
+    const etagOf = messageTag(room.id);
+    const written = await write(actor, ifMatch(req, etagOf));
+    reply.header('etag', etagOf(written));
+    return publicMessage(written);
+  };
+
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['messages'];
 
@@ -107,15 +123,10 @@ export const messageRoutes = (s: Services, config: Config) => async (fastify: Fa
         response: { 200: Message, ...ErrorResponse },
       },
     },
-    async (req, reply) => {
-      const { room: name, seq } = req.params;
-      const actor = actorOf(req);
-      const { room } = await s.rooms.access(actor, name);
-      const etagOf = messageTag(room.id);
-      const edited = await s.messages.edit(actor, name, seq, req.body.text, ifMatch(req, etagOf));
-      reply.header('etag', etagOf(edited));
-      return publicMessage(edited);
-    },
+    (req, reply) =>
+      conditionalWrite(req, reply, req.params.room, (actor, check) =>
+        s.messages.edit(actor, req.params.room, req.params.seq, req.body.text, check),
+      ),
   );
 
   app.delete(
@@ -128,14 +139,9 @@ export const messageRoutes = (s: Services, config: Config) => async (fastify: Fa
         response: { 200: Message, ...ErrorResponse },
       },
     },
-    async (req, reply) => {
-      const { room: name, seq } = req.params;
-      const actor = actorOf(req);
-      const { room } = await s.rooms.access(actor, name);
-      const etagOf = messageTag(room.id);
-      const deleted = await s.messages.delete(actor, name, seq, ifMatch(req, etagOf));
-      reply.header('etag', etagOf(deleted));
-      return publicMessage(deleted);
-    },
+    (req, reply) =>
+      conditionalWrite(req, reply, req.params.room, (actor, check) =>
+        s.messages.delete(actor, req.params.room, req.params.seq, check),
+      ),
   );
 };
