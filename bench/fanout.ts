@@ -366,6 +366,8 @@ async function main(): Promise<number> {
         '127.0.0.1',
         '--port',
         '0',
+        '--tcp-port',
+        '0',
         '--data',
         dataDir,
         '--rate-limits',

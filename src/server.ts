@@ -7,6 +7,7 @@ import { MemoryBus } from './bus/bus-memory.js';
 import type { Config } from './config.js';
 import { buildHttpApp } from './doors/http/app.js';
 import { SseStreams } from './doors/http/sse.js';
+import { TcpDoor } from './doors/tcp/tcp-door.js';
 import { WS_PATH, WsDoor } from './doors/ws/ws-door.js';
 import { Hub } from './hub/hub.js';
 import { Metrics } from './metrics/metrics.js';
@@ -32,6 +33,7 @@ export interface PorthouseServer {
   readonly hub: Hub;
   readonly ws: WsDoor;
   readonly sse: SseStreams;
+  readonly tcp: TcpDoor;
   addresses(): DoorAddress[];
   /** The HTTP base URL, e.g. http://127.0.0.1:8080. */
   readonly url: string;
@@ -110,7 +112,16 @@ export async function start(
       },
     });
     const ws = new WsDoor({ config, services, hub, metrics, server: app.server });
+    const tcp = new TcpDoor({ config, services, hub, metrics });
     await app.listen({ host: config.host, port: config.port });
+    let tcpAddress: { port: number };
+    try {
+      tcpAddress = await tcp.listen(config.host, config.tcpPort);
+    } catch (err) {
+      ws.close();
+      await app.close();
+      throw err;
+    }
     const bound = app.server.address();
     const port = typeof bound === 'object' && bound ? bound.port : config.port;
     const url = `http://${hostForUrl(config.host)}:${port}`;
@@ -133,6 +144,7 @@ export async function start(
       hub,
       ws,
       sse,
+      tcp,
       addresses: () => [
         { door: 'http', protocol: 'tcp', host: config.host, port, url },
         {
@@ -141,6 +153,13 @@ export async function start(
           host: config.host,
           port,
           url: `${url.replace(/^http/, 'ws')}${WS_PATH}`,
+        },
+        {
+          door: 'tcp',
+          protocol: 'tcp',
+          host: config.host,
+          port: tcpAddress.port,
+          url: `${tcp.tls ? 'tls' : 'tcp'}://${hostForUrl(config.host)}:${tcpAddress.port}`,
         },
       ],
       stop: () => {
@@ -153,8 +172,10 @@ export async function start(
           // door drains its in-flight requests.
           ws.close();
           sse.close();
+          const tcpClosed = tcp.close();
           hub.close();
           await app.close();
+          await tcpClosed;
           clearTimeout(deadline);
           await bus.close();
           // Every request has answered, so every write it started is queued or committed; close

@@ -42,6 +42,11 @@ export const ERRORS = {
   member_not_found: { status: 404, title: 'No such member in this room.' },
   message_not_found: { status: 404, title: 'No such message.' },
   unknown_frame: { status: 400, title: 'Unknown frame type.' },
+  idle_timeout: {
+    status: 408,
+    title: 'Nothing was received for too long; the connection was closed.',
+    close: 4000,
+  },
   origin_forbidden: { status: 403, title: 'This Origin may not open a WebSocket here.' },
   frame_too_large: { status: 413, title: 'The frame is larger than the limit.', close: 1009 },
   too_many_subscriptions: { status: 429, title: 'Too many subscriptions on one connection.' },

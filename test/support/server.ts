@@ -29,6 +29,7 @@ export async function startServer(
   const config = loadConfig({
     overrides: {
       port: 0,
+      tcpPort: 0,
       data: dataDir,
       rateLimits: false,
       scryptCost: 10,

@@ -1,0 +1,209 @@
+// The TCP door: a byte stream framed as one JSON frame per line (UTF-8, `\n`), the WebSocket
+// door's frames through the same Conversation and hub, so `nc` can join a room. Optional TLS.
+// First frame `auth` within a deadline; idle connections are closed; slow readers cut off.
+import { readFileSync } from 'node:fs';
+import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { Config } from '../../config.js';
+import { ERRORS, type ErrorCode } from '../../core/errors.js';
+import type { Hub } from '../../hub/hub.js';
+import { Outgoing } from '../../hub/outgoing.js';
+import type { DoorMetrics, Metrics } from '../../metrics/metrics.js';
+import { Conversation, type Transport } from '../../protocol/conversation.js';
+import type { Services } from '../../service/services.js';
+import { Outbox } from '../outbox.js';
+import { LineSplitter } from './line-splitter.js';
+
+export interface TcpDoorDeps {
+  readonly config: Config;
+  readonly services: Services;
+  readonly hub: Hub;
+  readonly metrics: Metrics;
+}
+
+/** A live TCP connection, for listings (GET /v1/sockets) and shutdown. */
+export interface TcpConnectionInfo {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly user: string | undefined;
+  readonly rooms: string[];
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly unsent: number;
+  readonly since: string;
+}
+
+const encodeLine = (out: Outgoing) => Buffer.from(`${out.json}\n`);
+
+class TcpConnection implements Transport {
+  readonly conversation: Conversation;
+  readonly since = new Date().toISOString();
+  readonly #outbox: Outbox;
+  readonly #lines: LineSplitter;
+  #closing = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly door: TcpDoor,
+  ) {
+    const { config, services, hub, metrics } = door.deps;
+    this.#outbox = new Outbox(socket, {
+      limit: config.sendBufferLimit,
+      onOverflow: () => {
+        door.metrics.slowConsumers.inc();
+        this.close('slow_consumer');
+      },
+      onWrite: (bytes) => door.metrics.bytesOut.inc(bytes),
+    });
+    this.#lines = new LineSplitter(config.tcpMaxLine);
+    this.conversation = new Conversation(this, services, hub, {
+      via: 'tcp',
+      limits: config.rateLimits,
+      pubPerSecond: config.framePubPerSecond,
+      pubBurst: config.framePubBurst,
+      typingPerSecond: config.typingPerSecond,
+      onError: (code) => metrics.errors.inc({ door: 'tcp', code }),
+    });
+  }
+
+  /** Bytes from the socket: whole lines go to the conversation. */
+  receive(chunk: Buffer): void {
+    for (const event of this.#lines.push(chunk)) {
+      if (this.#closing) return;
+      if (event.kind === 'line') {
+        if (event.text.trim() === '') continue; // blank lines (a stray Enter in nc) are not frames
+        this.door.metrics.framesReceived.inc();
+        this.conversation.receive(event.text);
+      } else if (event.kind === 'invalid_utf8') {
+        this.conversation.refuse('bad_request', 'A line must be UTF-8.');
+      } else {
+        this.close('frame_too_large', `A line may be at most ${this.door.deps.config.tcpMaxLine} bytes.`);
+        return;
+      }
+    }
+  }
+
+  send(out: Outgoing): void {
+    if (!this.#closing) this.#outbox.push(out.encoded('tcp', encodeLine));
+  }
+
+  drained(): Promise<void> | undefined {
+    return this.#outbox.drained();
+  }
+
+  /** A last `error` line when there is a reason, then the end of the stream. */
+  close(code: ErrorCode | 'normal', message?: string): void {
+    if (this.#closing) return;
+    if (code !== 'normal' && code !== 'slow_consumer') {
+      this.door.deps.metrics.errors.inc({ door: 'tcp', code });
+      this.#outbox.push(
+        encodeLine(new Outgoing({ type: 'error', code, message: message ?? ERRORS[code].title })),
+      );
+    }
+    this.#closing = true;
+    this.#outbox.flush();
+    this.socket.end();
+    // A peer that does not read its last bytes is not waited on for long.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  info(): TcpConnectionInfo {
+    return {
+      remoteAddress: this.socket.remoteAddress ?? '',
+      remotePort: this.socket.remotePort ?? 0,
+      localAddress: this.socket.localAddress ?? '',
+      localPort: this.socket.localPort ?? 0,
+      user: this.conversation.user,
+      rooms: this.conversation.rooms(),
+      bytesIn: this.socket.bytesRead,
+      bytesOut: this.socket.bytesWritten,
+      unsent: this.#outbox.unsent,
+      since: this.since,
+    };
+  }
+}
+
+export class TcpDoor {
+  readonly metrics: DoorMetrics;
+  readonly #server: Server;
+  readonly #connections = new Set<TcpConnection>();
+  #closed = false;
+
+  constructor(readonly deps: TcpDoorDeps) {
+    const { config } = deps;
+    this.metrics = deps.metrics.door('tcp');
+    const onConnection = (socket: Socket) => this.#open(socket);
+    if (config.tcpTlsCert || config.tcpTlsKey) {
+      if (!config.tcpTlsCert || !config.tcpTlsKey)
+        throw new Error('TLS for the TCP door needs both tcpTlsCert and tcpTlsKey');
+      this.#server = createTlsServer(
+        { cert: readFileSync(config.tcpTlsCert), key: readFileSync(config.tcpTlsKey) },
+        onConnection,
+      );
+    } else this.#server = createServer(onConnection);
+    this.#server.on('error', () => {
+      // Accept errors (EMFILE and the like) are per connection; the door keeps listening.
+    });
+  }
+
+  get tls(): boolean {
+    return Boolean(this.deps.config.tcpTlsCert);
+  }
+
+  listen(host: string, port: number): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen({ host, port }, () => {
+        this.#server.off('error', reject);
+        resolve(this.#server.address() as AddressInfo);
+      });
+    });
+  }
+
+  connections(): TcpConnectionInfo[] {
+    return [...this.#connections].map((c) => c.info());
+  }
+
+  get size(): number {
+    return this.#connections.size;
+  }
+
+  /** Stop listening and end every connection with `unavailable` (reconnect elsewhere, resume). */
+  close(): Promise<void> {
+    this.#closed = true;
+    for (const c of this.#connections) c.close('unavailable', 'The server is shutting down.');
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #open(socket: Socket): void {
+    const { config } = this.deps;
+    if (this.#closed) {
+      socket.destroy();
+      return;
+    }
+    const c = new TcpConnection(socket, this);
+    this.#connections.add(c);
+    this.metrics.connections.inc();
+    socket.setNoDelay(true);
+    // TCP keepalive finds peers that vanished without a FIN; the idle timeout ends connections
+    // that send nothing (a client keeps one open with `ping`).
+    socket.setKeepAlive(true, 30_000);
+    socket.setTimeout(config.tcpIdleTimeout, () => c.close('idle_timeout'));
+    const authTimer = setTimeout(() => {
+      if (!c.conversation.authenticated) c.close('unauthorized', 'No auth frame in time.');
+    }, config.wsAuthTimeout);
+    authTimer.unref();
+    socket.on('data', (chunk: Buffer) => c.receive(chunk));
+    socket.on('error', () => {
+      // ECONNRESET and friends: 'close' follows.
+    });
+    socket.on('close', () => {
+      clearTimeout(authTimer);
+      this.#connections.delete(c);
+      this.metrics.connections.dec();
+      c.conversation.closed();
+    });
+  }
+}

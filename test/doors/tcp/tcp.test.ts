@@ -1,0 +1,173 @@
+// The TCP door as `nc` sees it: one JSON frame per line, the WebSocket door's frames and rules,
+// messages shared with every other door in seq order.
+import assert from 'node:assert/strict';
+import { type Socket, connect } from 'node:net';
+import { test } from 'node:test';
+import { type TestServer, startServer, userApi } from '../../support/server.js';
+import { connectWs } from '../../support/ws.js';
+
+interface LineClient {
+  readonly socket: Socket;
+  readonly frames: any[];
+  send(line: string | object): void;
+  next(match: (f: any) => boolean, timeoutMs?: number): Promise<any>;
+  ended(): Promise<void>;
+}
+
+function tcpAddress(server: TestServer) {
+  const a = server.addresses().find((x) => x.door === 'tcp')!;
+  return { host: a.host, port: a.port };
+}
+
+async function connectTcp(server: TestServer): Promise<LineClient> {
+  const { host, port } = tcpAddress(server);
+  const socket = connect(port, host);
+  await new Promise((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  const frames: any[] = [];
+  let buffer = '';
+  const waiters = new Set<() => void>();
+  let ended = false;
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => {
+    buffer += d;
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+      frames.push(JSON.parse(buffer.slice(0, nl)));
+      buffer = buffer.slice(nl + 1);
+    }
+    for (const w of [...waiters]) w();
+  });
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    ended = true;
+    for (const w of [...waiters]) w();
+  });
+  return {
+    socket,
+    frames,
+    send: (line) => socket.write(typeof line === 'string' ? line : `${JSON.stringify(line)}\n`),
+    next: (match, timeoutMs = 5000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const f = frames.find(match);
+          if (f) {
+            done();
+            resolve(f);
+          } else if (ended) {
+            done();
+            reject(new Error(`closed; frames: ${JSON.stringify(frames.slice(-5))}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`no matching frame; last: ${JSON.stringify(frames.slice(-5))}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      }),
+    ended: () =>
+      new Promise((resolve) => {
+        if (ended) resolve();
+        else socket.once('close', () => resolve());
+      }),
+  };
+}
+
+test('auth, sub, pub over lines: acked, delivered to WebSocket subscribers and the history, in order', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'r' });
+  const ws = await connectWs(server.url, { token: ada.token! });
+  t.after(() => ws.close());
+  ws.send({ type: 'sub', room: 'r' });
+  await ws.next((f) => f.type === 'subbed');
+  const c = await connectTcp(server);
+  t.after(() => c.socket.destroy());
+  c.send({ type: 'auth', token: ada.token });
+  assert.equal((await c.next((f) => f.type === 'ready')).user, 'ada');
+  c.send({ type: 'sub', room: 'r', since: 0 });
+  await c.next((f) => f.type === 'subbed');
+  c.send({ type: 'pub', room: 'r', text: 'from nc', ref: 't1' });
+  assert.deepEqual(await c.next((f) => f.type === 'ack'), { type: 'ack', room: 'r', seq: 1, ref: 't1' });
+  const got = await ws.next((f) => f.type === 'msg');
+  assert.deepEqual([got.seq, got.via, got.text], [1, 'tcp', 'from nc']);
+  await ada.post('/v1/rooms/r/messages', { text: 'from http' });
+  assert.equal((await c.next((f) => f.type === 'msg' && f.seq === 2)).via, 'http');
+  const history = (await ada.get('/v1/rooms/r/messages')).body.map((m: any) => [m.seq, m.via]);
+  assert.deepEqual(history, [
+    [1, 'tcp'],
+    [2, 'http'],
+  ]);
+});
+
+test('a frame split across writes and several frames in one write are both understood', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  const c = await connectTcp(server);
+  t.after(() => c.socket.destroy());
+  const auth = JSON.stringify({ type: 'auth', token: ada.token });
+  c.send(auth.slice(0, 10));
+  await new Promise((r) => setTimeout(r, 50));
+  c.send(`${auth.slice(10)}\n`);
+  await c.next((f) => f.type === 'ready');
+  c.send('{"type":"ping","ref":1}\n{"type":"ping","ref":2}\r\n\n{"type":"ping","ref":3}\n');
+  await c.next((f) => f.type === 'pong' && f.ref === 3);
+  assert.deepEqual(
+    c.frames.filter((f) => f.type === 'pong').map((f) => f.ref),
+    [1, 2, 3],
+  );
+});
+
+test('bad lines get error frames and the connection stays usable; an over-long line closes it', async (t) => {
+  const server = await startServer(t, { tcpMaxLine: 1024 });
+  const ada = await userApi(server, 'ada');
+  const c = await connectTcp(server);
+  c.send({ type: 'auth', token: ada.token });
+  await c.next((f) => f.type === 'ready');
+  c.send('not json\n');
+  assert.equal((await c.next((f) => f.type === 'error')).code, 'malformed_json');
+  c.socket.write(Buffer.from([0xff, 0xfe, 0x0a]));
+  await c.next((f) => f.type === 'error' && f.code === 'bad_request');
+  c.send({ type: 'ping', ref: 'alive' });
+  await c.next((f) => f.type === 'pong');
+  const other = await connectTcp(server);
+  t.after(() => other.socket.destroy());
+  c.send(`${'x'.repeat(2000)}\n`);
+  assert.equal(
+    (await c.next((f) => f.type === 'error' && f.code === 'frame_too_large')).code,
+    'frame_too_large',
+  );
+  await c.ended();
+  other.send({ type: 'ping', ref: 'bystander' });
+  assert.equal((await other.next((f) => f.type === 'pong')).ref, 'bystander', 'others are unaffected');
+});
+
+test('no auth within the deadline, or silence past the idle timeout, ends the connection with a reason', async (t) => {
+  const server = await startServer(t, { wsAuthTimeout: 150, tcpIdleTimeout: 1000 });
+  const ada = await userApi(server, 'ada');
+  const lazy = await connectTcp(server);
+  await lazy.ended();
+  assert.equal(lazy.frames.at(-1)?.code, 'unauthorized');
+  const quiet = await connectTcp(server);
+  quiet.send({ type: 'auth', token: ada.token });
+  await quiet.next((f) => f.type === 'ready');
+  await quiet.ended();
+  assert.equal(quiet.frames.at(-1)?.code, 'idle_timeout');
+});
+
+test('the server’s stop ends TCP connections with unavailable', async () => {
+  const server = await startServer(undefined);
+  const ada = await userApi(server, 'ada');
+  const c = await connectTcp(server);
+  c.send({ type: 'auth', token: ada.token });
+  await c.next((f) => f.type === 'ready');
+  await server.stop();
+  await c.ended();
+  assert.equal(c.frames.at(-1)?.code, 'unavailable');
+});
