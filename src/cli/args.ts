@@ -30,6 +30,7 @@ export const clientFlags: ParseOptions = {
   json: { type: 'boolean' },
   since: { type: 'string' },
   count: { type: 'string' },
+  tcp: { type: 'string' },
 };
 
 export interface ClientContext {

@@ -8,7 +8,7 @@ import { PorthouseError } from '../core/errors.js';
 import { renderFramesDoc } from '../protocol/frames-doc.js';
 import { token, userAdd } from './admin.js';
 import { UsageError, clientFlags, configFlags } from './args.js';
-import { listen, ping, sendWs } from './realtime.js';
+import { listen, ping, sendFrame } from './realtime.js';
 import { send } from './send.js';
 import { serve } from './serve.js';
 
@@ -17,10 +17,11 @@ const USAGE = `usage:
                   [--rate-limits on|off] [--config FILE] [...every option in docs/config.md]
   porthouse user add NAME [--admin] [--data DIR]      (password on standard input)
   porthouse token NAME [--data DIR]                    (prints a bearer token)
-  porthouse send ROOM TEXT [--via http|ws] [--server URL] [--token T] [--json]
-  porthouse listen ROOM [--via ws|sse] [--since SEQ] [--count N] [--json]
+  porthouse send ROOM TEXT [--via http|ws|tcp] [--server URL] [--token T] [--json]
+  porthouse listen ROOM [--via ws|tcp|sse] [--since SEQ] [--count N] [--json]
                                           (one line per message; resumes after drops)
-  porthouse ping [--via ws] [--count N]    (round-trip min/avg/p99)
+  porthouse ping [--via ws|tcp] [--count N]    (round-trip min/avg/p99)
+  --tcp HOST:PORT (or PORTHOUSE_TCP) names the TCP door; default: the server's host, port 7070
 
 Client commands read PORTHOUSE_SERVER (default http://127.0.0.1:8080) and PORTHOUSE_TOKEN.
 Every serve flag also has a PORTHOUSE_<FLAG> environment variable.`;
@@ -50,8 +51,8 @@ async function main(argv: string[]): Promise<void> {
     case 'send': {
       const { values, positionals } = parseArgs({ args: rest, options: clientFlags, allowPositionals: true });
       if (positionals.length !== 2) throw new UsageError('expected: send ROOM TEXT');
-      if ((values as Record<string, unknown>)['via'] === 'ws')
-        return sendWs(positionals[0]!, positionals[1]!, values);
+      const via = (values as Record<string, unknown>)['via'];
+      if (via === 'ws' || via === 'tcp') return sendFrame(positionals[0]!, positionals[1]!, values);
       return send(positionals[0]!, positionals[1]!, values);
     }
     case 'listen': {

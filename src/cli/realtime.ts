@@ -1,12 +1,26 @@
-// Client commands over the real-time doors: `listen` (ws or sse, resuming after drops), `send
-// --via ws`, and `ping --via ws` (round-trip times).
+// Client commands over the real-time doors: `listen` (ws, tcp or sse, resuming after drops),
+// `send --via ws|tcp`, and `ping --via ws|tcp` (round-trip times).
 import { WebSocket } from 'ws';
 import { type Frame, RealtimeClient, type WebSocketLike } from '../client/realtime.js';
 import { followSse } from '../client/sse.js';
+import { tcpSocket } from '../client/tcp-socket.js';
 import { UsageError, clientContext } from './args.js';
 
 const wsUrlOf = (server: string) => `${server.replace(/\/+$/, '').replace(/^http/, 'ws')}/v1/ws`;
 const connectWs = (url: string) => new WebSocket(url) as unknown as WebSocketLike;
+
+/** The frame doors a command can use: where they are, and how to open one. */
+function frameDoor(via: string, values: Record<string, unknown>, server: string) {
+  if (via === 'ws') return { url: wsUrlOf(server), connect: connectWs };
+  if (via === 'tcp') {
+    const tcp =
+      (values['tcp'] as string | undefined) ??
+      process.env['PORTHOUSE_TCP'] ??
+      `tcp://${new URL(server).hostname}:7070`;
+    return { url: tcp.includes('://') ? tcp : `tcp://${tcp}`, connect: tcpSocket };
+  }
+  throw new UsageError(`--via ${via} is not available here; use ws or tcp`);
+}
 
 function needToken(values: Record<string, unknown>) {
   const ctx = clientContext(values, process.env);
@@ -60,11 +74,12 @@ export async function listen(room: string, values: Record<string, unknown>): Pro
     if (frame.type === 'msg' && count !== undefined && ++seen >= count) stop();
   };
   let close: () => void;
-  if (via === 'ws') {
+  if (via === 'ws' || via === 'tcp') {
+    const door = frameDoor(via, values, server);
     const client = new RealtimeClient({
-      url: wsUrlOf(server),
+      url: door.url,
       token,
-      connect: connectWs,
+      connect: door.connect,
       onFrame,
       onStatus: status,
     });
@@ -89,16 +104,18 @@ export async function listen(room: string, values: Record<string, unknown>): Pro
     });
     void follower.done.then(() => stop());
     close = () => follower.close();
-  } else throw new UsageError(`--via ${via}: listen speaks ws or sse`);
+  } else throw new UsageError(`--via ${via}: listen speaks ws, tcp or sse`);
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await finished;
   close();
 }
 
-export async function sendWs(room: string, text: string, values: Record<string, unknown>): Promise<void> {
+/** `send --via ws|tcp`: publish through a frame door and wait for the ack. */
+export async function sendFrame(room: string, text: string, values: Record<string, unknown>): Promise<void> {
   const { server, token } = needToken(values);
-  const client = new RealtimeClient({ url: wsUrlOf(server), token, connect: connectWs, pubTimeout: 10_000 });
+  const door = frameDoor(values['via'] as string, values, server);
+  const client = new RealtimeClient({ url: door.url, token, connect: door.connect, pubTimeout: 10_000 });
   try {
     await client.ready();
     const ack = await client.publish(room, text);
@@ -113,10 +130,10 @@ export async function sendWs(room: string, text: string, values: Record<string, 
 export async function ping(values: Record<string, unknown>): Promise<void> {
   const { server, token } = needToken(values);
   const via = (values['via'] as string | undefined) ?? 'ws';
-  if (via !== 'ws') throw new UsageError(`--via ${via}: ping speaks ws (tcp and udp come with their doors)`);
   const count = intFlag(values, 'count') ?? 10;
   if (count < 1) throw new UsageError('--count must be at least 1');
-  const client = new RealtimeClient({ url: wsUrlOf(server), token, connect: connectWs });
+  const door = frameDoor(via, values, server);
+  const client = new RealtimeClient({ url: door.url, token, connect: door.connect });
   try {
     await client.ready();
     const rtts: number[] = [];

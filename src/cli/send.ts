@@ -8,7 +8,7 @@ const RETRIES = 3;
 
 export async function send(room: string, text: string, values: Record<string, unknown>): Promise<void> {
   const via = (values['via'] as string | undefined) ?? 'http';
-  if (via !== 'http') throw new UsageError(`--via ${via} is not available yet; use --via http or ws`);
+  if (via !== 'http') throw new UsageError(`--via ${via} is not available yet; use --via http, ws or tcp`);
   const ctx = clientContext(values, process.env);
   if (!ctx.token)
     throw new UsageError(

@@ -53,15 +53,25 @@ const waitFor = async (cond: () => boolean, ms = 10_000) => {
   }
 };
 
-for (const via of ['ws', 'sse']) {
+/** The TCP door's URL, from the line `porthouse tcp listening on tcp://…`. */
+async function tcpUrlOf(lines: string[]): Promise<string> {
+  await waitFor(() => lines.some((l) => l.startsWith('porthouse tcp listening on ')));
+  return lines
+    .find((l) => l.startsWith('porthouse tcp listening on '))!
+    .split(' ')
+    .pop()!;
+}
+
+for (const via of ['ws', 'sse', 'tcp']) {
   test(`listen --via ${via} prints each message once, in order, across a kill -9 and restart of the server`, {
     timeout: 60_000,
   }, async () => {
     const { dir, node, ada, token } = await setUp();
     const port = new URL(node.url).port;
+    const tcpUrl = await tcpUrlOf(node.lines);
     await ada.post('/v1/rooms/r/messages', { text: 'before listening' });
     const listener = spawnListen(
-      ['r', '--via', via, '--since', '0', '--count', '4', '--server', node.url],
+      ['r', '--via', via, '--since', '0', '--count', '4', '--server', node.url, '--tcp', tcpUrl],
       token,
     );
     try {
@@ -70,7 +80,7 @@ for (const via of ['ws', 'sse']) {
       await waitFor(() => listener.lines.length >= 2);
       node.proc.kill('SIGKILL');
       await node.exited;
-      const again = await serve(dir, ['--port', port]);
+      const again = await serve(dir, ['--port', port, '--tcp-port', new URL(tcpUrl).port]);
       try {
         const api = new Api(again.url, token);
         await api.post('/v1/rooms/r/messages', { text: 'third' });
@@ -93,18 +103,32 @@ for (const via of ['ws', 'sse']) {
   });
 }
 
-test('send --via ws is acknowledged with its seq; ping --via ws reports round trips', async () => {
+test('send --via ws|tcp is acknowledged with its seq; ping --via ws|tcp reports round trips', async () => {
   const { node, ada, token } = await setUp();
   try {
+    const tcpUrl = await tcpUrlOf(node.lines);
+    const overTcp = await run(['send', 'r', 'over tcp', '--via', 'tcp', '--tcp', tcpUrl], undefined, {
+      PORTHOUSE_TOKEN: token,
+    });
+    assert.equal(overTcp.code, 0, overTcp.stderr);
+    assert.match(overTcp.stdout, /^sent to r as #1$/m);
+    const tcpPing = await run(['ping', '--via', 'tcp', '--count', '3', '--tcp', tcpUrl], undefined, {
+      PORTHOUSE_TOKEN: token,
+    });
+    assert.equal(tcpPing.code, 0, tcpPing.stderr);
+    assert.match(tcpPing.stdout, /^3 pings over tcp: min [\d.]+ ms/m);
     const sent = await run(['send', 'r', 'over the socket', '--via', 'ws', '--server', node.url], undefined, {
       PORTHOUSE_TOKEN: token,
     });
     assert.equal(sent.code, 0, sent.stderr);
-    assert.match(sent.stdout, /^sent to r as #1$/m);
+    assert.match(sent.stdout, /^sent to r as #2$/m);
     const history = await ada.get('/v1/rooms/r/messages');
     assert.deepEqual(
       history.body.map((m: any) => [m.text, m.via]),
-      [['over the socket', 'ws']],
+      [
+        ['over tcp', 'tcp'],
+        ['over the socket', 'ws'],
+      ],
     );
     const pinged = await run(['ping', '--via', 'ws', '--count', '5', '--server', node.url], undefined, {
       PORTHOUSE_TOKEN: token,
