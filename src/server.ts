@@ -1,5 +1,7 @@
 // Wires one node from a config: the embedded store and in-memory bus by default, the services
 // every door shares, and the doors. start() resolves once every door listens; stop() drains.
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { type Logger, pino } from 'pino';
 import { Tokens } from './auth/tokens.js';
 import type { Bus } from './bus/bus.js';
@@ -12,6 +14,7 @@ import { WS_PATH, WsDoor } from './doors/ws/ws-door.js';
 import { Hub } from './hub/hub.js';
 import { Metrics } from './metrics/metrics.js';
 import { type Services, createServices } from './service/services.js';
+import type { SocketInfo } from './core/types.js';
 import type { Store } from './store/store.js';
 import { SqliteStore } from './store/store-sqlite.js';
 
@@ -95,10 +98,13 @@ export async function start(
       },
     );
     const sse = new SseStreams({ config, hub, metrics });
+    // Filled in once the doors exist: the five-tuple listing sees every door from here.
+    let listSockets: () => SocketInfo[] = () => [];
     const app = await buildHttpApp({
       config,
       services,
       sse,
+      sockets: () => listSockets(),
       metrics,
       logger,
       ready: async () => {
@@ -122,6 +128,12 @@ export async function start(
       await app.close();
       throw err;
     }
+    const httpSockets = new Set<Socket>();
+    app.server.on('connection', (socket: Socket) => {
+      httpSockets.add(socket);
+      socket.once('close', () => httpSockets.delete(socket));
+    });
+    listSockets = () => listAllSockets(app.server, httpSockets, ws, sse, tcp);
     const bound = app.server.address();
     const port = typeof bound === 'object' && bound ? bound.port : config.port;
     const url = `http://${hostForUrl(config.host)}:${port}`;
@@ -191,4 +203,58 @@ export async function start(
     await store.close().catch(() => {});
     throw err;
   }
+}
+
+/**
+ * Every socket of the node: the listening ones, then each connection as a five-tuple with its
+ * door. An HTTP connection that was upgraded (ws) or turned into a stream (sse) is listed once,
+ * under the door that now owns it.
+ */
+function listAllSockets(
+  http: HttpServer,
+  httpSockets: Set<Socket>,
+  ws: WsDoor,
+  sse: SseStreams,
+  tcp: TcpDoor,
+): SocketInfo[] {
+  const out: SocketInfo[] = [];
+  const listening = (door: SocketInfo['door'], address: AddressInfo | string | null) => {
+    if (address && typeof address === 'object')
+      out.push({
+        protocol: 'tcp',
+        door,
+        state: 'listening',
+        localAddress: address.address,
+        localPort: address.port,
+      });
+  };
+  listening('http', http.address());
+  listening('tcp', tcp.address());
+  const claimed = new Set<string>();
+  const connected = (
+    door: SocketInfo['door'],
+    c: Omit<SocketInfo, 'protocol' | 'door' | 'state' | 'user'> & { user?: string | undefined },
+  ) => {
+    claimed.add(`${c.remoteAddress}|${c.remotePort}`);
+    const { user, ...rest } = c;
+    out.push({ protocol: 'tcp', door, state: 'connected', ...rest, ...(user === undefined ? {} : { user }) });
+  };
+  for (const c of ws.connections()) connected('ws', c);
+  for (const c of sse.streams()) connected('sse', c);
+  for (const c of tcp.connections()) connected('tcp', c);
+  for (const s of httpSockets) {
+    if (s.destroyed || claimed.has(`${s.remoteAddress}|${s.remotePort}`)) continue;
+    out.push({
+      protocol: 'tcp',
+      door: 'http',
+      state: 'connected',
+      localAddress: s.localAddress ?? '',
+      localPort: s.localPort ?? 0,
+      remoteAddress: s.remoteAddress ?? '',
+      remotePort: s.remotePort ?? 0,
+      bytesIn: s.bytesRead,
+      bytesOut: s.bytesWritten,
+    });
+  }
+  return out;
 }

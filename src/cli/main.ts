@@ -10,6 +10,7 @@ import { token, userAdd } from './admin.js';
 import { UsageError, clientFlags, configFlags } from './args.js';
 import { listen, ping, sendFrame } from './realtime.js';
 import { send } from './send.js';
+import { sockets } from './sockets.js';
 import { serve } from './serve.js';
 
 const USAGE = `usage:
@@ -21,6 +22,7 @@ const USAGE = `usage:
   porthouse listen ROOM [--via ws|tcp|sse] [--since SEQ] [--count N] [--json]
                                           (one line per message; resumes after drops)
   porthouse ping [--via ws|tcp] [--count N]    (round-trip min/avg/p99)
+  porthouse sockets [--json]               (admin: every live socket as a five-tuple)
   --tcp HOST:PORT (or PORTHOUSE_TCP) names the TCP door; default: the server's host, port 7070
 
 Client commands read PORTHOUSE_SERVER (default http://127.0.0.1:8080) and PORTHOUSE_TOKEN.
@@ -64,6 +66,11 @@ async function main(argv: string[]): Promise<void> {
       const { values, positionals } = parseArgs({ args: rest, options: clientFlags, allowPositionals: true });
       if (positionals.length !== 0) throw new UsageError('expected: ping [--via ws] [--count N]');
       return ping(values);
+    }
+    case 'sockets': {
+      const { values, positionals } = parseArgs({ args: rest, options: clientFlags, allowPositionals: true });
+      if (positionals.length !== 0) throw new UsageError('expected: sockets');
+      return sockets(values);
     }
     case 'config-doc':
       process.stdout.write(`${renderConfigDoc()}\n`);

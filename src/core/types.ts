@@ -104,3 +104,22 @@ export function publicMessage(m: MessageRecord): Message {
   if (m.editedAt) out.editedAt = m.editedAt;
   return out;
 }
+
+/**
+ * One live socket as a five-tuple (protocol, local address, local port, remote address, remote
+ * port) with what porthouse knows of it. Listening sockets have no remote end.
+ */
+export interface SocketInfo {
+  protocol: 'tcp' | 'udp';
+  door: 'http' | 'ws' | 'sse' | 'tcp' | 'udp';
+  state: 'listening' | 'connected';
+  localAddress: string;
+  localPort: number;
+  remoteAddress?: string;
+  remotePort?: number;
+  user?: string;
+  rooms?: string[];
+  bytesIn?: number;
+  bytesOut?: number;
+  since?: string;
+}

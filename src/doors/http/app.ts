@@ -17,7 +17,7 @@ import Fastify, {
 import type { Config } from '../../config.js';
 import { fail } from '../../core/errors.js';
 import { RateLimiter } from '../../core/rate-limiter.js';
-import type { Actor } from '../../core/types.js';
+import type { Actor, SocketInfo } from '../../core/types.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { Services } from '../../service/services.js';
 import { AllowedMethods } from './allowed-methods.js';
@@ -28,6 +28,7 @@ import { memberRoutes } from './routes/members.js';
 import { messageRoutes } from './routes/messages.js';
 import { opsRoutes } from './routes/ops.js';
 import { roomRoutes } from './routes/rooms.js';
+import { socketRoutes } from './routes/sockets.js';
 import { Problem as ProblemSchema } from './schemas.js';
 import type { SseStreams } from './sse.js';
 
@@ -62,6 +63,8 @@ export interface HttpDoorDeps {
   readonly sse: SseStreams;
   readonly metrics: Metrics;
   readonly logger: FastifyBaseLogger;
+  /** Every live socket of every door on this node (GET /v1/sockets). */
+  readonly sockets: () => SocketInfo[];
   /** Readiness: the store answers and the node is not shutting down. */
   readonly ready: () => Promise<boolean>;
 }
@@ -244,5 +247,6 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
   await app.register(memberRoutes(services));
   await app.register(messageRoutes(services, config));
   await app.register(eventRoutes(services, deps.sse));
+  await app.register(socketRoutes(deps));
   return app;
 }

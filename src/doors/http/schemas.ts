@@ -187,3 +187,19 @@ export type NewRoomBody = Static<typeof NewRoom>;
 export const ErrorResponse = {
   default: { $ref: 'Problem#', description: 'An error, as problem+json.' },
 } as const;
+
+export const SocketEntry = Type.Object({
+  protocol: Type.Union([Type.Literal('tcp'), Type.Literal('udp')]),
+  door: Type.Union(['http', 'ws', 'sse', 'tcp', 'udp'].map((d) => Type.Literal(d))),
+  state: Type.Union([Type.Literal('listening'), Type.Literal('connected')]),
+  localAddress: Type.String(),
+  localPort: Type.Integer(),
+  remoteAddress: Type.Optional(Type.String()),
+  remotePort: Type.Optional(Type.Integer()),
+  user: Type.Optional(Type.String()),
+  rooms: Type.Optional(Type.Array(Type.String())),
+  bytesIn: Type.Optional(Type.Integer()),
+  bytesOut: Type.Optional(Type.Integer()),
+  since: Type.Optional(Timestamp),
+});
+export const SocketList = Type.Object({ sockets: Type.Array(SocketEntry) });

@@ -162,6 +162,10 @@ export class TcpDoor {
     });
   }
 
+  address(): AddressInfo | null {
+    return this.#server.address() as AddressInfo | null;
+  }
+
   connections(): TcpConnectionInfo[] {
     return [...this.#connections].map((c) => c.info());
   }

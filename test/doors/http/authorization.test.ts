@@ -144,6 +144,8 @@ const GUARDED: readonly (readonly [Method, string])[] = [
   ['GET', MESSAGE],
   ['PATCH', MESSAGE],
   ['DELETE', MESSAGE],
+  ['GET', `${ROOM}/events`],
+  ['GET', '/v1/sockets'],
 ];
 
 describe('every /v1 endpoint but registering and logging in needs a valid token', () => {
@@ -160,8 +162,17 @@ describe('every /v1 endpoint but registering and logging in needs a valid token'
   });
 });
 
+describe('only admins list the node’s sockets', () => {
+  table([
+    ['member', 'GET', '/v1/sockets', 'public', 403, 'forbidden'],
+    ['owner', 'GET', '/v1/sockets', 'public', 403, 'forbidden'],
+    ['admin', 'GET', '/v1/sockets', 'public', 200],
+  ]);
+});
+
 describe('a private room is invisible to outsiders on every room-scoped endpoint', () => {
   table([
+    ['outsider', 'GET', `${ROOM}/events`, 'private', 404, 'room_not_found', 'the SSE stream'],
     ['outsider', 'GET', ROOM, 'private', 404, 'room_not_found'],
     ['outsider', 'PUT', ROOM, 'private', 404, 'room_not_found'],
     ['outsider', 'PATCH', ROOM, 'private', 404, 'room_not_found'],
