@@ -368,6 +368,8 @@ async function main(): Promise<number> {
         '0',
         '--tcp-port',
         '0',
+        '--udp-port',
+        '0',
         '--data',
         dataDir,
         '--rate-limits',

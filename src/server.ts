@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import { buildHttpApp } from './doors/http/app.js';
 import { SseStreams } from './doors/http/sse.js';
 import { TcpDoor } from './doors/tcp/tcp-door.js';
+import { UdpDoor } from './doors/udp/udp-door.js';
 import { WS_PATH, WsDoor } from './doors/ws/ws-door.js';
 import { Hub } from './hub/hub.js';
 import { Metrics } from './metrics/metrics.js';
@@ -37,6 +38,7 @@ export interface PorthouseServer {
   readonly ws: WsDoor;
   readonly sse: SseStreams;
   readonly tcp: TcpDoor;
+  readonly udp: UdpDoor;
   addresses(): DoorAddress[];
   /** The HTTP base URL, e.g. http://127.0.0.1:8080. */
   readonly url: string;
@@ -119,12 +121,17 @@ export async function start(
     });
     const ws = new WsDoor({ config, services, hub, metrics, server: app.server });
     const tcp = new TcpDoor({ config, services, hub, metrics });
+    const udp = new UdpDoor({ config, services, hub, metrics });
     await app.listen({ host: config.host, port: config.port });
     let tcpAddress: { port: number };
+    let udpAddress: { port: number };
     try {
       tcpAddress = await tcp.listen(config.host, config.tcpPort);
+      udpAddress = await udp.listen(config.host, config.udpPort);
     } catch (err) {
       ws.close();
+      await tcp.close().catch(() => {});
+      await udp.close().catch(() => {});
       await app.close();
       throw err;
     }
@@ -133,7 +140,7 @@ export async function start(
       httpSockets.add(socket);
       socket.once('close', () => httpSockets.delete(socket));
     });
-    listSockets = () => listAllSockets(app.server, httpSockets, ws, sse, tcp);
+    listSockets = () => listAllSockets(app.server, httpSockets, ws, sse, tcp, udp);
     const bound = app.server.address();
     const port = typeof bound === 'object' && bound ? bound.port : config.port;
     const url = `http://${hostForUrl(config.host)}:${port}`;
@@ -157,6 +164,7 @@ export async function start(
       ws,
       sse,
       tcp,
+      udp,
       addresses: () => [
         { door: 'http', protocol: 'tcp', host: config.host, port, url },
         {
@@ -173,6 +181,13 @@ export async function start(
           port: tcpAddress.port,
           url: `${tcp.tls ? 'tls' : 'tcp'}://${hostForUrl(config.host)}:${tcpAddress.port}`,
         },
+        {
+          door: 'udp',
+          protocol: 'udp',
+          host: config.host,
+          port: udpAddress.port,
+          url: `udp://${hostForUrl(config.host)}:${udpAddress.port}`,
+        },
       ],
       stop: () => {
         stopped ??= (async () => {
@@ -185,9 +200,11 @@ export async function start(
           ws.close();
           sse.close();
           const tcpClosed = tcp.close();
+          const udpClosed = udp.close();
           hub.close();
           await app.close();
           await tcpClosed;
+          await udpClosed;
           clearTimeout(deadline);
           await bus.close();
           // Every request has answered, so every write it started is queued or committed; close
@@ -216,6 +233,7 @@ function listAllSockets(
   ws: WsDoor,
   sse: SseStreams,
   tcp: TcpDoor,
+  udp: UdpDoor,
 ): SocketInfo[] {
   const out: SocketInfo[] = [];
   const listening = (door: SocketInfo['door'], address: AddressInfo | string | null) => {
@@ -230,6 +248,15 @@ function listAllSockets(
   };
   listening('http', http.address());
   listening('tcp', tcp.address());
+  const udpAt = udp.address();
+  if (udpAt)
+    out.push({
+      protocol: 'udp',
+      door: 'udp',
+      state: 'listening',
+      localAddress: udpAt.address,
+      localPort: udpAt.port,
+    });
   const claimed = new Set<string>();
   const connected = (
     door: SocketInfo['door'],
@@ -242,6 +269,20 @@ function listAllSockets(
   for (const c of ws.connections()) connected('ws', c);
   for (const c of sse.streams()) connected('sse', c);
   for (const c of tcp.connections()) connected('tcp', c);
+  for (const p of udp.peers())
+    out.push({
+      protocol: 'udp',
+      door: 'udp',
+      state: 'subscribed',
+      localAddress: udpAt?.address ?? '',
+      localPort: udpAt?.port ?? 0,
+      remoteAddress: p.remoteAddress,
+      remotePort: p.remotePort,
+      user: p.user,
+      rooms: p.rooms,
+      bytesOut: p.bytesOut,
+      since: p.since,
+    });
   for (const s of httpSockets) {
     if (s.destroyed || claimed.has(`${s.remoteAddress}|${s.remotePort}`)) continue;
     out.push({

@@ -112,7 +112,8 @@ export function publicMessage(m: MessageRecord): Message {
 export interface SocketInfo {
   protocol: 'tcp' | 'udp';
   door: 'http' | 'ws' | 'sse' | 'tcp' | 'udp';
-  state: 'listening' | 'connected';
+  /** `subscribed`: a UDP address registered for events (UDP has no connections). */
+  state: 'listening' | 'connected' | 'subscribed';
   localAddress: string;
   localPort: number;
   remoteAddress?: string;

@@ -76,6 +76,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly udpDropped = new Counter({
+    name: 'porthouse_udp_dropped_total',
+    help: 'Datagrams the UDP door dropped, by reason (rate_limited, reply_larger_than_request, event_too_large).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly commitBatchSize = new Histogram({
     name: 'porthouse_store_commit_batch_size',
     help: 'Writes sharing one group commit (one transaction, one fsync).',

@@ -37,10 +37,7 @@ const refOf = (value: Record<string, unknown>): FrameRef | undefined => {
 const failure = (code: ErrorCode, message: string, ref?: FrameRef): Decoded =>
   ref === undefined ? { ok: false, code, message } : { ok: false, code, message, ref };
 
-/**
- * Decode one frame. `allowed` narrows the accepted types (UDP accepts fewer); extra fields a
- * door adds itself (UDP's `token`, `cookie`) are removed by that door before this is called.
- */
+/** Decode one frame's text. */
 export function decodeFrame(text: string): Decoded {
   let value: unknown;
   try {
@@ -48,6 +45,11 @@ export function decodeFrame(text: string): Decoded {
   } catch {
     return failure('malformed_json', 'The frame is not valid JSON.');
   }
+  return validateFrame(value);
+}
+
+/** The same checks on a frame already parsed (UDP parses first, to take its token off). */
+export function validateFrame(value: unknown): Decoded {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return failure('validation_failed', 'A frame is a JSON object with a "type".');
   const record = value as Record<string, unknown>;

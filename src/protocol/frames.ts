@@ -104,8 +104,15 @@ export const SERVER_FRAMES = {
     { description: 'No more events of this room will come.' },
   ),
   msg: Type.Object(
-    { type: Type.Literal('msg'), ...messageFields },
-    { description: 'A stored message, in seq order: replayed or live.' },
+    {
+      type: Type.Literal('msg'),
+      ...messageFields,
+      truncated: Type.Optional(Type.Literal(true)),
+    },
+    {
+      description:
+        'A stored message, in seq order: replayed or live. Over UDP a message too large for one datagram comes with `truncated: true` and no `text`: fetch it over REST.',
+    },
   ),
   edit: Type.Object(
     { type: Type.Literal('edit'), ...messageFields },
@@ -151,6 +158,13 @@ export const SERVER_FRAMES = {
   room_deleted: Type.Object(
     { type: Type.Literal('room_deleted'), room: RoomName },
     { description: 'The room is gone; its subscriptions end.' },
+  ),
+  challenge: Type.Object(
+    { type: Type.Literal('challenge'), cookie: Type.String(), ref: Type.Optional(Ref) },
+    {
+      description:
+        'UDP only: the answer to a `sub` from an address not yet verified. Send the same `sub` again with this `cookie` (valid for about a minute) and the subscription starts. Never larger than the request.',
+    },
   ),
   ack: Type.Object(
     { type: Type.Literal('ack'), room: RoomName, seq: Type.Integer({ minimum: 1 }), ref: Type.Optional(Ref) },

@@ -13,7 +13,18 @@ export interface Served {
   readonly exited: Promise<number | string>;
 }
 
-const QUIET = ['--scrypt-cost', '10', '--log-level', 'warn', '--rate-limits', 'off', '--tcp-port', '0'];
+const QUIET = [
+  '--scrypt-cost',
+  '10',
+  '--log-level',
+  'warn',
+  '--rate-limits',
+  'off',
+  '--tcp-port',
+  '0',
+  '--udp-port',
+  '0',
+];
 
 /** `porthouse serve --port 0 …`, resolved once it printed its HTTP address. */
 export function serve(dataDir: string, extra: string[] = []): Promise<Served> {

@@ -30,6 +30,7 @@ export async function startServer(
     overrides: {
       port: 0,
       tcpPort: 0,
+      udpPort: 0,
       data: dataDir,
       rateLimits: false,
       scryptCost: 10,

@@ -191,7 +191,7 @@ export const ErrorResponse = {
 export const SocketEntry = Type.Object({
   protocol: Type.Union([Type.Literal('tcp'), Type.Literal('udp')]),
   door: Type.Union(['http', 'ws', 'sse', 'tcp', 'udp'].map((d) => Type.Literal(d))),
-  state: Type.Union([Type.Literal('listening'), Type.Literal('connected')]),
+  state: Type.Union([Type.Literal('listening'), Type.Literal('connected'), Type.Literal('subscribed')]),
   localAddress: Type.String(),
   localPort: Type.Integer(),
   remoteAddress: Type.Optional(Type.String()),

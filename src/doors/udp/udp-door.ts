@@ -1,0 +1,302 @@
+// The UDP door: one JSON frame per datagram, each carrying its own `token` (there is no
+// connection to remember who sent it). `pub` is acked once durable, and a retry with the same
+// `ref` gets the first seq. `sub` starts only after an address check (challenge cookie), lives
+// for a lease, and receives events as datagrams. The door never sends more bytes to an address
+// it has not verified than that address sent it.
+import { type RemoteInfo, type Socket, createSocket } from 'node:dgram';
+import { isIP } from 'node:net';
+import type { Config } from '../../config.js';
+import { ERRORS, type ErrorCode, PorthouseError } from '../../core/errors.js';
+import { RateLimiter } from '../../core/rate-limiter.js';
+import type { Actor } from '../../core/types.js';
+import type { Hub } from '../../hub/hub.js';
+import type { Outgoing } from '../../hub/outgoing.js';
+import type { Subscriber } from '../../hub/subscription.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import { validateFrame } from '../../protocol/decode.js';
+import type { ClientFrame, FrameRef, ServerFrame } from '../../protocol/frames.js';
+import type { Services } from '../../service/services.js';
+import { CookieJar } from './cookie.js';
+
+export interface UdpDoorDeps {
+  readonly config: Config;
+  readonly services: Services;
+  readonly hub: Hub;
+  readonly metrics: Metrics;
+}
+
+/** A registered subscriber address, for listings (GET /v1/sockets). */
+export interface UdpPeerInfo {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly user: string;
+  readonly rooms: string[];
+  readonly bytesOut: number;
+  readonly since: string;
+  readonly expiresAt: string;
+}
+
+/** A verified address with a user's subscriptions: the hub's view of a UDP listener. */
+class UdpPeer implements Subscriber {
+  readonly since = new Date().toISOString();
+  expiresAt = 0;
+  bytesOut = 0;
+
+  constructor(
+    readonly actor: Actor,
+    readonly address: string,
+    readonly port: number,
+    private readonly door: UdpDoor,
+  ) {}
+
+  send(out: Outgoing): void {
+    const bytes = out.encoded(`udp${this.door.maxDatagram}`, (o) => this.door.encodeEvent(o));
+    if (bytes.length === 0) return;
+    this.bytesOut += bytes.length;
+    this.door.sendTo(bytes, this.port, this.address);
+  }
+
+  /** Datagrams have no backpressure to wait for; a long replay still yields between pages. */
+  drained(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+export class UdpDoor {
+  readonly #socket: Socket;
+  readonly #cookies = new CookieJar();
+  readonly #sources: RateLimiter;
+  readonly #peers = new Map<string, UdpPeer>();
+  readonly #sweep: NodeJS.Timeout;
+  readonly maxDatagram: number;
+  #closed = false;
+
+  constructor(readonly deps: UdpDoorDeps) {
+    const { config } = deps;
+    this.maxDatagram = config.udpMaxDatagram;
+    this.#sources = new RateLimiter({ ratePerSecond: config.udpPerSecond, burst: config.udpPerSecond * 2 });
+    this.#socket = createSocket({ type: isIP(config.host) === 6 ? 'udp6' : 'udp4' });
+    this.#socket.on('message', (msg, rinfo) => this.#receive(msg, rinfo));
+    this.#socket.on('error', () => {
+      // ICMP-reported send failures and the like concern one datagram; the door keeps serving.
+    });
+    this.#sweep = setInterval(() => this.#expire(), Math.min(1000, config.udpLease / 2));
+    this.#sweep.unref();
+  }
+
+  listen(host: string, port: number): Promise<{ address: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.#socket.once('error', reject);
+      this.#socket.bind({ address: host, port }, () => {
+        this.#socket.off('error', reject);
+        resolve(this.#socket.address());
+      });
+    });
+  }
+
+  address(): { address: string; port: number } | null {
+    try {
+      return this.#socket.address();
+    } catch {
+      return null;
+    }
+  }
+
+  peers(): UdpPeerInfo[] {
+    return [...this.#peers.values()].map((p) => ({
+      remoteAddress: p.address,
+      remotePort: p.port,
+      user: p.actor.name,
+      rooms: this.deps.hub.roomsOf(p),
+      bytesOut: p.bytesOut,
+      since: p.since,
+      expiresAt: new Date(p.expiresAt).toISOString(),
+    }));
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#sweep);
+    for (const p of this.#peers.values()) this.deps.hub.drop(p);
+    this.#peers.clear();
+    return new Promise((resolve) => this.#socket.close(() => resolve()));
+  }
+
+  sendTo(bytes: Buffer, port: number, address: string): void {
+    if (this.#closed) return;
+    this.deps.metrics.door('udp').bytesOut.inc(bytes.length);
+    this.#socket.send(bytes, port, address);
+  }
+
+  /** An event as one datagram; a message too big for one goes without its text. */
+  encodeEvent(out: Outgoing): Buffer {
+    const whole = Buffer.from(out.json);
+    if (whole.length <= this.maxDatagram) return whole;
+    const f = out.frame;
+    if (f.type === 'msg' || f.type === 'edit') {
+      const { text: _text, ...rest } = f;
+      const cut = Buffer.from(JSON.stringify({ ...rest, truncated: true }));
+      if (cut.length <= this.maxDatagram) return cut;
+    }
+    this.#drop('event_too_large');
+    return Buffer.alloc(0);
+  }
+
+  #drop(reason: string): void {
+    this.deps.metrics.udpDropped.labels(reason).inc();
+  }
+
+  /** Answer `to` with `frame`, but never with more bytes than it sent us. */
+  #reply(frame: ServerFrame, requestBytes: number, to: RemoteInfo): void {
+    const bytes = Buffer.from(JSON.stringify(frame));
+    if (bytes.length > requestBytes) {
+      this.#drop('reply_larger_than_request');
+      return;
+    }
+    this.sendTo(bytes, to.port, to.address);
+  }
+
+  #error(code: ErrorCode, message: string, requestBytes: number, to: RemoteInfo, ref?: FrameRef): void {
+    this.deps.metrics.errors.inc({ door: 'udp', code });
+    const frame: ServerFrame = { type: 'error', code, message };
+    if (ref !== undefined) frame.ref = ref;
+    // A short error beats none: try the message, then the code alone.
+    if (Buffer.byteLength(JSON.stringify(frame)) > requestBytes) frame.message = '';
+    this.#reply(frame, requestBytes, to);
+  }
+
+  #receive(msg: Buffer, from: RemoteInfo): void {
+    const metrics = this.deps.metrics.door('udp');
+    metrics.framesReceived.inc();
+    if (!this.#sources.take(from.address, Date.now()).ok) {
+      this.#drop('rate_limited');
+      return;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(msg.toString('utf8'));
+    } catch {
+      this.#error('malformed_json', 'The datagram is not a JSON frame.', msg.length, from);
+      return;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      this.#error('validation_failed', 'A frame is a JSON object.', msg.length, from);
+      return;
+    }
+    const { token, cookie, ...rest } = value as Record<string, unknown>;
+    const decoded = validateFrame(rest);
+    if (!decoded.ok) {
+      this.#error(decoded.code, decoded.message, msg.length, from, decoded.ref);
+      return;
+    }
+    const frame = decoded.frame;
+    const ref = 'ref' in frame ? frame.ref : undefined;
+    if (frame.type === 'ping' && typeof token !== 'string') {
+      this.#reply(ref === undefined ? { type: 'pong' } : { type: 'pong', ref }, msg.length, from);
+      return;
+    }
+    if (typeof token !== 'string' || token.length === 0) {
+      this.#error('unauthorized', 'Every UDP frame carries its "token".', msg.length, from, ref);
+      return;
+    }
+    this.deps.services.tokens.verify(token).then(
+      (actor) => this.#handle(frame, actor, cookie, msg.length, from),
+      (err: unknown) => {
+        const code = err instanceof PorthouseError ? err.code : 'internal';
+        this.#error(code, ERRORS[code].title, msg.length, from, ref);
+      },
+    );
+  }
+
+  async #handle(
+    frame: ClientFrame,
+    actor: Actor,
+    cookie: unknown,
+    size: number,
+    from: RemoteInfo,
+  ): Promise<void> {
+    const ref = 'ref' in frame ? frame.ref : undefined;
+    const withRef = <F extends ServerFrame>(f: F): F => (ref === undefined ? f : { ...f, ref });
+    try {
+      switch (frame.type) {
+        case 'auth':
+          throw new PorthouseError(
+            'bad_request',
+            'UDP has no connection to authenticate: put "token" in every frame.',
+          );
+        case 'ping':
+          this.#renew(actor, from);
+          this.#reply(withRef({ type: 'pong' }), size, from);
+          return;
+        case 'pub': {
+          const key = ref === undefined ? undefined : String(ref);
+          const { message } = await this.deps.services.messages.post(
+            actor,
+            frame.room,
+            frame.text,
+            'udp',
+            key,
+          );
+          this.#reply(withRef({ type: 'ack', room: frame.room, seq: message.seq }), size, from);
+          return;
+        }
+        case 'typing':
+          await this.deps.hub.typing(actor, frame.room);
+          return;
+        case 'unsub': {
+          const peer = this.#peers.get(peerKey(from, actor));
+          if (peer) this.deps.hub.unsubscribe(peer, frame.room);
+          this.#reply(withRef({ type: 'unsubbed', room: frame.room }), size, from);
+          return;
+        }
+        case 'sub': {
+          if (!this.#cookies.check(cookie, from.address, from.port)) {
+            // Unverified address: a cookie, smaller than the request, and nothing else.
+            this.#reply(
+              withRef({ type: 'challenge', cookie: this.#cookies.issue(from.address, from.port) }),
+              size,
+              from,
+            );
+            return;
+          }
+          const peer = this.#peer(actor, from);
+          await this.deps.hub.subscribe(peer, frame.room, frame.since, ref);
+          return;
+        }
+      }
+    } catch (err) {
+      const code = err instanceof PorthouseError ? err.code : 'internal';
+      this.#error(code, err instanceof PorthouseError ? err.message : ERRORS.internal.title, size, from, ref);
+    }
+  }
+
+  /** The subscriber for this verified address and user, created or renewed. */
+  #peer(actor: Actor, from: RemoteInfo): UdpPeer {
+    const key = peerKey(from, actor);
+    let peer = this.#peers.get(key);
+    if (!peer) {
+      peer = new UdpPeer(actor, from.address, from.port, this);
+      this.#peers.set(key, peer);
+      this.deps.metrics.door('udp').connections.inc();
+    }
+    peer.expiresAt = Date.now() + this.deps.config.udpLease;
+    return peer;
+  }
+
+  #renew(actor: Actor, from: RemoteInfo): void {
+    const peer = this.#peers.get(peerKey(from, actor));
+    if (peer) peer.expiresAt = Date.now() + this.deps.config.udpLease;
+  }
+
+  #expire(): void {
+    const now = Date.now();
+    for (const [key, peer] of this.#peers) {
+      if (peer.expiresAt > now) continue;
+      this.#peers.delete(key);
+      this.deps.hub.drop(peer);
+      this.deps.metrics.door('udp').connections.dec();
+    }
+  }
+}
+
+const peerKey = (from: RemoteInfo, actor: Actor) => `${from.address}|${from.port}|${actor.name}`;
