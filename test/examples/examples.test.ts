@@ -53,3 +53,29 @@ test('examples/curl/walkthrough.sh walks the REST API and every answer is the pr
   assert.match(result.stdout, /GET \/v1\/rooms\/\S+\/messages → 304/);
   assert.match(result.stdout, /PATCH \/v1\/rooms\/\S+\/messages\/1 → 412/);
 });
+
+test('examples/python/udp_send.py sends over UDP, waits for the ack, and the message is in the history', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'py' });
+  const udp = server.addresses().find((a) => a.door === 'udp')!;
+  const result = await runProcess(
+    'python3',
+    [`${EXAMPLES}python/udp_send.py`, 'py', 'hello from python', '--port', String(udp.port)],
+    { PORTHOUSE_TOKEN: ada.token! },
+  ).done;
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 'sent to py as #1\n');
+  const history = (await ada.get('/v1/rooms/py/messages')).body;
+  assert.deepEqual(
+    history.map((m: any) => [m.seq, m.via, m.text]),
+    [[1, 'udp', 'hello from python']],
+  );
+  const refused = await runProcess(
+    'python3',
+    [`${EXAMPLES}python/udp_send.py`, 'nowhere', 'x', '--port', String(udp.port)],
+    { PORTHOUSE_TOKEN: ada.token! },
+  ).done;
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /room_not_found/);
+});
