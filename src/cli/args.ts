@@ -31,6 +31,7 @@ export const clientFlags: ParseOptions = {
   since: { type: 'string' },
   count: { type: 'string' },
   tcp: { type: 'string' },
+  udp: { type: 'string' },
 };
 
 export interface ClientContext {

@@ -18,12 +18,14 @@ const USAGE = `usage:
                   [--rate-limits on|off] [--config FILE] [...every option in docs/config.md]
   porthouse user add NAME [--admin] [--data DIR]      (password on standard input)
   porthouse token NAME [--data DIR]                    (prints a bearer token)
-  porthouse send ROOM TEXT [--via http|ws|tcp] [--server URL] [--token T] [--json]
-  porthouse listen ROOM [--via ws|tcp|sse] [--since SEQ] [--count N] [--json]
-                                          (one line per message; resumes after drops)
-  porthouse ping [--via ws|tcp] [--count N]    (round-trip min/avg/p99)
+  porthouse send ROOM TEXT [--via http|ws|tcp|udp] [--server URL] [--token T] [--json]
+  porthouse listen ROOM [--via ws|tcp|udp|sse] [--since SEQ] [--count N] [--json]
+                                          (one line per message; resumes after drops;
+                                           over udp, gaps are reported and filled over REST)
+  porthouse ping [--via ws|tcp|udp] [--count N]    (round-trip min/avg/p99; udp: loss too)
   porthouse sockets [--json]               (admin: every live socket as a five-tuple)
-  --tcp HOST:PORT (or PORTHOUSE_TCP) names the TCP door; default: the server's host, port 7070
+  --tcp HOST:PORT, --udp HOST:PORT (or PORTHOUSE_TCP, PORTHOUSE_UDP) name those doors;
+  default: the server's host, port 7070
 
 Client commands read PORTHOUSE_SERVER (default http://127.0.0.1:8080) and PORTHOUSE_TOKEN.
 Every serve flag also has a PORTHOUSE_<FLAG> environment variable.`;
@@ -54,7 +56,8 @@ async function main(argv: string[]): Promise<void> {
       const { values, positionals } = parseArgs({ args: rest, options: clientFlags, allowPositionals: true });
       if (positionals.length !== 2) throw new UsageError('expected: send ROOM TEXT');
       const via = (values as Record<string, unknown>)['via'];
-      if (via === 'ws' || via === 'tcp') return sendFrame(positionals[0]!, positionals[1]!, values);
+      if (via === 'ws' || via === 'tcp' || via === 'udp')
+        return sendFrame(positionals[0]!, positionals[1]!, values);
       return send(positionals[0]!, positionals[1]!, values);
     }
     case 'listen': {

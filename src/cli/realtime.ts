@@ -3,11 +3,23 @@
 import { WebSocket } from 'ws';
 import { type Frame, RealtimeClient, type WebSocketLike } from '../client/realtime.js';
 import { followSse } from '../client/sse.js';
+import { RestClient } from '../client/rest.js';
 import { tcpSocket } from '../client/tcp-socket.js';
+import { UdpClient } from '../client/udp.js';
+import type { Message } from '../core/types.js';
 import { UsageError, clientContext } from './args.js';
 
 const wsUrlOf = (server: string) => `${server.replace(/\/+$/, '').replace(/^http/, 'ws')}/v1/ws`;
 const connectWs = (url: string) => new WebSocket(url) as unknown as WebSocketLike;
+
+/** The UDP door's URL: --udp, PORTHOUSE_UDP, or the server's host on port 7070. */
+function udpUrl(values: Record<string, unknown>, server: string): string {
+  const udp =
+    (values['udp'] as string | undefined) ??
+    process.env['PORTHOUSE_UDP'] ??
+    `${new URL(server).hostname}:7070`;
+  return udp.includes('://') ? udp : `udp://${udp}`;
+}
 
 /** The frame doors a command can use: where they are, and how to open one. */
 function frameDoor(via: string, values: Record<string, unknown>, server: string) {
@@ -90,6 +102,8 @@ export async function listen(room: string, values: Record<string, unknown>): Pro
       stop();
     });
     close = () => client.close();
+  } else if (via === 'udp') {
+    close = listenUdp(room, since, values, server, token, onFrame, stop);
   } else if (via === 'sse') {
     const follower = followSse({
       server,
@@ -104,16 +118,92 @@ export async function listen(room: string, values: Record<string, unknown>): Pro
     });
     void follower.done.then(() => stop());
     close = () => follower.close();
-  } else throw new UsageError(`--via ${via}: listen speaks ws, tcp or sse`);
+  } else throw new UsageError(`--via ${via}: listen speaks ws, tcp, udp or sse`);
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await finished;
   close();
 }
 
-/** `send --via ws|tcp`: publish through a frame door and wait for the ack. */
+/**
+ * Follow a room over UDP. Datagrams can be lost or reordered: messages are printed in seq order,
+ * a gap is reported and filled over REST, and a truncated message is fetched whole.
+ */
+function listenUdp(
+  room: string,
+  since: number | undefined,
+  values: Record<string, unknown>,
+  server: string,
+  token: string,
+  onFrame: (frame: Frame) => void,
+  stop: () => void,
+): () => void {
+  const rest = new RestClient({ server, token });
+  let last = since;
+  let chain = Promise.resolve();
+  const show = (m: Message) => {
+    last = m.seq;
+    onFrame({ ...m, type: 'msg' } as Frame);
+  };
+  const handle = async (frame: Frame) => {
+    if (frame.type !== 'msg' || frame['room'] !== room) {
+      onFrame(frame);
+      return;
+    }
+    const seq = frame['seq'] as number;
+    if (last !== undefined && seq <= last) return; // a duplicate, or already fetched
+    if (last !== undefined && seq > last + 1) {
+      process.stderr.write(`[udp] gap: #${last + 1}–#${seq - 1} missed; fetching over REST\n`);
+      for (;;) {
+        const page = await rest.history(room, { after: last, limit: 200 });
+        for (const m of page) if (m.seq < seq) show(m);
+        if (page.length < 200 || (page.at(-1)?.seq ?? seq) >= seq - 1) break;
+      }
+    }
+    if (frame['truncated']) show(await rest.request<Message>('GET', `/v1/rooms/${room}/messages/${seq}`));
+    else show(frame as unknown as Message);
+  };
+  const client = new UdpClient({
+    url: udpUrl(values, server),
+    token,
+    onFrame: (frame) => {
+      chain = chain
+        .then(() => handle(frame))
+        .catch((err: Error) => {
+          process.stderr.write(`[udp] ${err.message}\n`);
+        });
+    },
+  });
+  client
+    .subscribe(room, since)
+    .then((head) => {
+      if (last === undefined) last = head;
+      process.stderr.write('[udp] subscribed\n');
+    })
+    .catch((err: Error) => {
+      process.stderr.write(`porthouse: ${(err as { code?: string }).code ?? 'error'}: ${err.message}\n`);
+      process.exitCode = 1;
+      stop();
+    });
+  return () => client.close();
+}
+
+/** `send --via ws|tcp|udp`: publish through a frame door and wait for the ack. */
 export async function sendFrame(room: string, text: string, values: Record<string, unknown>): Promise<void> {
   const { server, token } = needToken(values);
+  if (values['via'] === 'udp') {
+    const client = new UdpClient({ url: udpUrl(values, server), token });
+    try {
+      // Retried until acked (bounded); the same ref each time, so it is stored once.
+      const ack = await client.request({ type: 'pub', room, text }, 5, 1000);
+      process.stdout.write(
+        values['json'] ? `${JSON.stringify(ack)}\n` : `sent to ${ack['room']} as #${ack['seq']}\n`,
+      );
+    } finally {
+      client.close();
+    }
+    return;
+  }
   const door = frameDoor(values['via'] as string, values, server);
   const client = new RealtimeClient({ url: door.url, token, connect: door.connect, pubTimeout: 10_000 });
   try {
@@ -132,6 +222,7 @@ export async function ping(values: Record<string, unknown>): Promise<void> {
   const via = (values['via'] as string | undefined) ?? 'ws';
   const count = intFlag(values, 'count') ?? 10;
   if (count < 1) throw new UsageError('--count must be at least 1');
+  if (via === 'udp') return pingUdp(values, server, token, count);
   const door = frameDoor(via, values, server);
   const client = new RealtimeClient({ url: door.url, token, connect: door.connect });
   try {
@@ -150,4 +241,41 @@ export async function ping(values: Record<string, unknown>): Promise<void> {
   } finally {
     client.close();
   }
+}
+
+/** UDP pings: one datagram each, a lost one counts as loss (no retry). */
+async function pingUdp(
+  values: Record<string, unknown>,
+  server: string,
+  token: string,
+  count: number,
+): Promise<void> {
+  const client = new UdpClient({ url: udpUrl(values, server), token });
+  const rtts: number[] = [];
+  let lost = 0;
+  try {
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      try {
+        await client.request({ type: 'ping' }, 1, 1000);
+        rtts.push(performance.now() - started);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'timeout') throw err;
+        lost++;
+      }
+    }
+  } finally {
+    client.close();
+  }
+  rtts.sort((a, b) => a - b);
+  const ms = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(3));
+  const avg = rtts.length > 0 ? rtts.reduce((a, b) => a + b, 0) / rtts.length : undefined;
+  const p99 = rtts[Math.min(rtts.length - 1, Math.ceil(rtts.length * 0.99) - 1)];
+  const loss = (100 * lost) / count;
+  process.stdout.write(
+    values['json']
+      ? `${JSON.stringify({ via: 'udp', count, min: rtts[0], avg, p99, max: rtts.at(-1), lossPercent: loss })}\n`
+      : `${count} pings over udp: min ${ms(rtts[0])} ms, avg ${ms(avg)} ms, p99 ${ms(p99)} ms, max ${ms(rtts.at(-1))} ms, loss ${loss.toFixed(1)} %\n`,
+  );
+  if (lost === count) process.exitCode = 1;
 }
