@@ -16,8 +16,8 @@ export interface OutboxOptions {
   readonly limit: number;
   /** Called once when the limit is passed; the door closes the connection. */
   readonly onOverflow: () => void;
-  /** Bytes handed to the socket, for metrics. */
-  readonly onWrite?: (bytes: number) => void;
+  /** Bytes and frames handed to the socket, for metrics. */
+  readonly onWrite?: (bytes: number, frames: number) => void;
 }
 
 const dirty = new Set<Outbox>();
@@ -77,7 +77,7 @@ export class Outbox {
     if (this.stream.destroyed) return;
     // One buffer, one write: copying a few KB is cheaper than a stream write call per frame.
     this.stream.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes));
-    this.options.onWrite?.(bytes);
+    this.options.onWrite?.(bytes, chunks.length);
   }
 
   /**

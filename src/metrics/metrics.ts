@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface DoorMetrics {
   readonly connections: { inc(): void; dec(): void };
   readonly framesReceived: { inc(): void };
+  readonly framesSent: { inc(frames: number): void };
   readonly bytesOut: { inc(bytes: number): void };
   readonly slowConsumers: { inc(): void };
 }
@@ -62,6 +63,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly framesSent = new Counter({
+    name: 'porthouse_frames_sent_total',
+    help: 'Frames handed to clients (events, acks, errors), by door.',
+    labelNames: ['door'] as const,
+    registers: [this.registry],
+  });
+
   readonly realtimeBytesOut = new Counter({
     name: 'porthouse_realtime_bytes_sent_total',
     help: 'Bytes handed to real-time sockets, by door.',
@@ -109,6 +117,7 @@ export class Metrics {
       m = {
         connections: this.realtimeConnections.labels(door),
         framesReceived: this.framesReceived.labels(door),
+        framesSent: this.framesSent.labels(door),
         bytesOut: this.realtimeBytesOut.labels(door),
         slowConsumers: this.slowConsumers.labels(door),
       };

@@ -56,7 +56,10 @@ class SseStream implements Subscriber {
         // No close code in SSE: the stream ends, and EventSource reconnects with Last-Event-ID.
         this.end();
       },
-      onWrite: (bytes) => door.bytesOut.inc(bytes),
+      onWrite: (bytes, frames) => {
+        door.bytesOut.inc(bytes);
+        door.framesSent.inc(frames);
+      },
     });
     this.#heartbeat = setInterval(() => this.#outbox.push(HEARTBEAT), config.sseHeartbeat);
     this.#heartbeat.unref();

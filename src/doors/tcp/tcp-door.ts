@@ -55,7 +55,10 @@ class TcpConnection implements Transport {
         door.metrics.slowConsumers.inc();
         this.close('slow_consumer');
       },
-      onWrite: (bytes) => door.metrics.bytesOut.inc(bytes),
+      onWrite: (bytes, frames) => {
+        door.metrics.bytesOut.inc(bytes);
+        door.metrics.framesSent.inc(frames);
+      },
     });
     this.#lines = new LineSplitter(config.tcpMaxLine);
     this.conversation = new Conversation(this, services, hub, {

@@ -124,7 +124,9 @@ export class UdpDoor {
 
   sendTo(bytes: Buffer, port: number, address: string): void {
     if (this.#closed) return;
-    this.deps.metrics.door('udp').bytesOut.inc(bytes.length);
+    const metrics = this.deps.metrics.door('udp');
+    metrics.bytesOut.inc(bytes.length);
+    metrics.framesSent.inc(1);
     this.#socket.send(bytes, port, address);
   }
 

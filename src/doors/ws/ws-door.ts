@@ -56,7 +56,7 @@ class WsConnection implements Transport {
     private readonly door: WsDoor,
   ) {
     const { config, services, hub, metrics } = door.deps;
-    const bytesOut = door.metrics.bytesOut;
+    const { bytesOut, framesSent } = door.metrics;
     // With compression each recipient's frame differs, so ws does the framing; without it the
     // shared pre-framed bytes go straight to the socket.
     this.#outbox = config.wsCompression
@@ -64,7 +64,10 @@ class WsConnection implements Transport {
       : new Outbox(socket, {
           limit: config.sendBufferLimit,
           onOverflow: () => this.#slow(),
-          onWrite: (bytes) => bytesOut.inc(bytes),
+          onWrite: (bytes, frames) => {
+            bytesOut.inc(bytes);
+            framesSent.inc(frames);
+          },
         });
     this.conversation = new Conversation(this, services, hub, {
       via: 'ws',

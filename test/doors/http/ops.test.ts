@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startServer, userApi } from '../../support/server.js';
+import { connectWs } from '../../support/ws.js';
 
 test('healthz and readyz answer while the store is up', async (t) => {
   const server = await startServer(t);
@@ -59,6 +60,16 @@ test('/metrics counts requests, errors and stored messages in Prometheus format'
   assert.match(text, /porthouse_http_requests_total\{method="GET",route="unmatched",status="404"\} 1/);
   assert.match(text, /porthouse_store_commit_batch_size_count \d+/);
   assert.match(text, /porthouse_http_request_duration_seconds_bucket/);
+  // The frame doors count per door; a frame client shows up in them.
+  const ws = await connectWs(server.url, { token: ada.token! });
+  ws.send({ type: 'ping', ref: 1 });
+  await ws.next((f) => f.type === 'pong');
+  const after = String((await server.api.get('/metrics')).body);
+  ws.close();
+  assert.match(after, /porthouse_realtime_connections\{door="ws"\} 1/);
+  assert.match(after, /porthouse_frames_received_total\{door="ws"\} 1/);
+  assert.match(after, /porthouse_frames_sent_total\{door="ws"\} [2-9]/); // ready, pong
+  assert.match(after, /porthouse_realtime_bytes_sent_total\{door="ws"\} [1-9]/);
 });
 
 test('every GET carries an ETag and Cache-Control, and answers If-None-Match with 304', async (t) => {
