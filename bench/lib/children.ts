@@ -12,6 +12,8 @@ export interface Child {
   readonly url: string;
   /** The last few KB of the child's stderr, for error reports. */
   stderrTail(): string;
+  /** The first 16 KB of its stdout (porthouse prints every door's address there). */
+  stdout(): string;
 }
 
 const children = new Set<ChildProcess>();
@@ -41,8 +43,8 @@ export function startChild(
     tail = (tail + chunk).slice(-4096);
   });
   const stderrTail = () => tail;
+  let out = '';
   return new Promise<Child>((resolve, reject) => {
-    let out = '';
     let done = false;
     const timer = setTimeout(() => finish(new Error(`${name} did not start within 20 s`)), 20_000);
     const finish = (err: Error | undefined, url?: string) => {
@@ -50,12 +52,12 @@ export function startChild(
       done = true;
       clearTimeout(timer);
       if (err) reject(new Error(`${err.message}\n--- ${name} stderr ---\n${tail}`));
-      else resolve({ name, proc, pid: proc.pid!, url: url!, stderrTail });
+      else resolve({ name, proc, pid: proc.pid!, url: url!, stderrTail, stdout: () => out });
     };
     proc.stdout!.setEncoding('utf8');
     proc.stdout!.on('data', (chunk: string) => {
+      if (out.length < 16_384) out += chunk;
       if (done) return;
-      out += chunk;
       const m = readyLine.exec(out);
       if (m) finish(undefined, m[1]);
     });

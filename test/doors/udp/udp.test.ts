@@ -198,3 +198,22 @@ test('cookies are bound to the address and port and expire', () => {
   assert.ok(!jar.check('x'.repeat(22), '127.0.0.1', 5000, 10_500));
   assert.ok(!jar.check(undefined, '127.0.0.1', 5000, 10_500));
 });
+
+test('datagrams beyond the per-source rate are dropped and counted; --rate-limits off lifts it', async (t) => {
+  const limited = await startServer(t, { rateLimits: true, udpPerSecond: 5 });
+  const u = await udpClient(limited);
+  t.after(() => u.close());
+  for (let i = 0; i < 40; i++) u.send({ type: 'ping', ref: i });
+  await new Promise((r) => setTimeout(r, 300));
+  const pongs = u.frames.filter((f) => f.type === 'pong').length;
+  assert.ok(pongs >= 5 && pongs <= 12, `${pongs} of 40 answered (burst 10)`);
+  assert.match(
+    String((await limited.api.get('/metrics')).body),
+    /porthouse_udp_dropped_total\{reason="rate_limited"\} [1-9]/,
+  );
+  const open = await startServer(t, { rateLimits: false, udpPerSecond: 5 });
+  const v = await udpClient(open);
+  t.after(() => v.close());
+  for (let i = 0; i < 40; i++) v.send({ type: 'ping', ref: i });
+  await v.next((f) => f.type === 'pong' && v.frames.filter((x) => x.type === 'pong').length === 40);
+});

@@ -1,0 +1,352 @@
+// The fan-out benchmarks' common parts: plain-WebSocket and TCP clients for porthouse and a
+// Socket.IO peer, and the two runs (bursts for throughput and CPU per delivery, a fixed rate for
+// latency). bench/fanout.ts and bench/sockets.ts drive them.
+import { connect as tcpConnect } from 'node:net';
+import { WebSocket } from 'ws';
+import type { Child } from './children.js';
+import { commitStats, cpuTimes } from './machine.js';
+
+export interface ThroughputOptions {
+  readonly burst: number;
+  readonly deliveries: number;
+  readonly textBytes: number;
+}
+export interface LatencyOptions {
+  readonly rate: number;
+  readonly seconds: number;
+  readonly textBytes: number;
+}
+
+// Clients: plain `ws` sockets for both servers, so the client side costs the same. Subscribers
+// count message frames without parsing them, except during the latency run.
+
+export interface Subscriber {
+  received: number;
+  onMessage: ((text: string) => void) | undefined;
+  close(): void;
+}
+export interface Publisher {
+  publish(text: string): void;
+  close(): void;
+}
+export interface Server {
+  /** porthouse servers start with `porthouse` (their group-commit counters are read). */
+  readonly name: string;
+  readonly child: Child;
+  subscriber(delivered: () => void): Promise<Subscriber>;
+  publisher(): Promise<Publisher>;
+  /** The text of a message frame, for the latency run. */
+  textOf(data: string): string;
+}
+
+function open(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers, perMessageDeflate: false });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+function until(ws: WebSocket, match: (text: string) => boolean, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${what} within 10 s`)), 10_000);
+    const onMessage = (data: Buffer) => {
+      if (!match(data.toString())) return;
+      clearTimeout(timer);
+      ws.off('message', onMessage);
+      resolve();
+    };
+    ws.on('message', onMessage);
+  });
+}
+
+const MSG_PREFIX = Buffer.from('{"type":"msg"');
+
+export function porthouseServer(child: Child, token: string): Server {
+  const url = `${child.url.replace(/^http/, 'ws')}/v1/ws`;
+  const headers = { authorization: `Bearer ${token}` };
+  return {
+    name: 'porthouse',
+    child,
+    async subscriber(delivered) {
+      const ws = await open(url, headers);
+      const subbed = until(ws, (t) => t.startsWith('{"type":"subbed"'), 'subbed');
+      ws.send(JSON.stringify({ type: 'sub', room: 'bench' }));
+      await subbed;
+      const sub: Subscriber = { received: 0, onMessage: undefined, close: () => ws.terminate() };
+      ws.on('message', (data: Buffer) => {
+        if (
+          data.length < MSG_PREFIX.length ||
+          data.compare(MSG_PREFIX, 0, MSG_PREFIX.length, 0, MSG_PREFIX.length) !== 0
+        )
+          return;
+        sub.received++;
+        sub.onMessage?.(data.toString());
+        delivered();
+      });
+      return sub;
+    },
+    async publisher() {
+      const ws = await open(url, headers);
+      return {
+        publish: (text) => ws.send(`{"type":"pub","room":"bench","text":${JSON.stringify(text)}}`),
+        close: () => ws.terminate(),
+      };
+    },
+    textOf: (data) => (JSON.parse(data) as { text: string }).text,
+  };
+}
+
+export function socketioServer(child: Child): Server {
+  const base = `${child.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
+  // Engine.IO v4 over a plain WebSocket: "0{…}" open → "40" connect → "40{sid}"; "2" ping → "3".
+  const connect = async (role: string) => {
+    const ws = await open(`${base}&role=${role}`);
+    const connected = until(ws, (t) => t.startsWith('40'), 'socket.io connect');
+    ws.on('message', (data: Buffer) => {
+      if (data.length === 1 && data[0] === 0x32) ws.send('3');
+    });
+    ws.send('40');
+    await connected;
+    return ws;
+  };
+  return {
+    name: 'socketio',
+    child,
+    async subscriber(delivered) {
+      const ws = await connect('sub');
+      const sub: Subscriber = { received: 0, onMessage: undefined, close: () => ws.terminate() };
+      ws.on('message', (data: Buffer) => {
+        if (data[0] !== 0x34 || data[1] !== 0x32) return; // "42": an event
+        sub.received++;
+        sub.onMessage?.(data.toString());
+        delivered();
+      });
+      return sub;
+    },
+    async publisher() {
+      const ws = await connect('pub');
+      return {
+        publish: (text) => ws.send(`42["pub",{"room":"bench","text":${JSON.stringify(text)}}]`),
+        close: () => ws.terminate(),
+      };
+    },
+    textOf: (data) => (JSON.parse(data.slice(2)) as [string, { text: string }])[1].text,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs
+
+export interface ThroughputResult {
+  readonly messages: number;
+  readonly deliveries: number;
+  readonly seconds: number;
+  readonly deliveredPerSecond: number;
+  readonly serverCpuSeconds: number;
+  /** The kernel's share of it (socket writes, fsync). */
+  readonly serverSystemSeconds: number;
+  readonly cpuMicrosPerDelivery: number;
+  /** porthouse only: messages per group commit (one transaction, one fsync). */
+  readonly messagesPerCommit?: number;
+}
+export interface LatencyResult {
+  readonly messages: number;
+  readonly samples: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly lost: number;
+  /** porthouse only: mean time of a group commit (with its fsync) during the run. */
+  readonly meanCommitMs?: number;
+}
+
+/** A counter that resolves a promise when it reaches a target. */
+class Tally {
+  count = 0;
+  #target = Number.POSITIVE_INFINITY;
+  #resolve: (() => void) | undefined;
+  readonly hit = () => {
+    if (++this.count >= this.#target) {
+      this.#target = Number.POSITIVE_INFINITY;
+      this.#resolve?.();
+    }
+  };
+  reach(target: number, timeoutMs: number, what: string): Promise<void> {
+    if (this.count >= target) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${what}: ${this.count} of ${target} deliveries after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.#target = target;
+      this.#resolve = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+async function connectAll(server: Server, n: number, tally: Tally): Promise<Subscriber[]> {
+  const subs: Subscriber[] = [];
+  for (let i = 0; i < n; i += 100) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(100, n - i) }, () => server.subscriber(tally.hit)),
+    );
+    subs.push(...batch);
+  }
+  return subs;
+}
+
+export async function throughput(server: Server, n: number, o: ThroughputOptions): Promise<ThroughputResult> {
+  const tally = new Tally();
+  const subs = await connectAll(server, n, tally);
+  const pub = await server.publisher();
+  const text = 'x'.repeat(o.textBytes);
+  try {
+    // Warm-up (a tenth of the run, at least one burst): the JIT settles, and every subscriber is
+    // proven to be in the room.
+    const bursts = Math.max(1, Math.ceil(o.deliveries / n / o.burst));
+    const warmup = Math.max(1, Math.round(bursts / 10));
+    for (let b = 1; b <= warmup; b++) {
+      for (let i = 0; i < o.burst; i++) pub.publish(text);
+      await tally.reach(n * o.burst * b, 60_000, `${server.name} warm-up`);
+    }
+    tally.count = 0;
+    const commits0 = server.name.startsWith('porthouse') ? await commitStats(server.child.url) : undefined;
+    const cpu0 = cpuTimes(server.child.pid);
+    const t0 = performance.now();
+    for (let b = 1; b <= bursts; b++) {
+      for (let i = 0; i < o.burst; i++) pub.publish(text);
+      await tally.reach(n * o.burst * b, 60_000, `${server.name} burst ${b}`);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu1 = cpuTimes(server.child.pid);
+    const serverSystemSeconds = cpu1.system - cpu0.system;
+    const serverCpuSeconds = cpu1.user - cpu0.user + serverSystemSeconds;
+    const deliveries = n * o.burst * bursts;
+    const commits1 = commits0 ? await commitStats(server.child.url) : undefined;
+    return {
+      ...(commits0 && commits1
+        ? { messagesPerCommit: (commits1.writes - commits0.writes) / (commits1.commits - commits0.commits) }
+        : {}),
+      messages: o.burst * bursts,
+      deliveries,
+      seconds,
+      deliveredPerSecond: deliveries / seconds,
+      serverCpuSeconds,
+      serverSystemSeconds,
+      cpuMicrosPerDelivery: (serverCpuSeconds * 1e6) / deliveries,
+    };
+  } finally {
+    pub.close();
+    for (const s of subs) s.close();
+  }
+}
+
+export async function latency(server: Server, n: number, o: LatencyOptions): Promise<LatencyResult> {
+  const tally = new Tally();
+  const subs = await connectAll(server, n, tally);
+  const pub = await server.publisher();
+  const messages = o.rate * o.seconds;
+  const samples = new Float64Array(n * messages);
+  let taken = 0;
+  for (const s of subs)
+    s.onMessage = (data) => {
+      const sent = Number(server.textOf(data).split('|', 1)[0]);
+      if (taken < samples.length) samples[taken++] = performance.now() - sent;
+    };
+  const commits0 = server.name.startsWith('porthouse') ? await commitStats(server.child.url) : undefined;
+  try {
+    const gap = 1000 / o.rate;
+    const start = performance.now();
+    for (let i = 0; i < messages; i++) {
+      // A fixed schedule, not "sleep after send", so a slow server cannot lower the rate.
+      const due = start + i * gap;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      pub.publish(`${performance.now().toFixed(3)}|`.padEnd(o.textBytes, 'x'));
+    }
+    await tally.reach(n * messages, 30_000, `${server.name} latency run`).catch(() => {});
+    const commits1 = commits0 ? await commitStats(server.child.url) : undefined;
+    const sorted = Array.from(samples.subarray(0, taken)).sort((a, b) => a - b);
+    const at = (q: number) =>
+      sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+    return {
+      messages,
+      samples: taken,
+      p50Ms: at(0.5),
+      p99Ms: at(0.99),
+      maxMs: sorted.at(-1) ?? Number.NaN,
+      lost: n * messages - taken,
+      ...(commits0 && commits1
+        ? {
+            meanCommitMs:
+              ((commits1.seconds - commits0.seconds) * 1000) / (commits1.commits - commits0.commits),
+          }
+        : {}),
+    };
+  } finally {
+    pub.close();
+    for (const s of subs) s.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+export async function setUpPorthouse(child: Child): Promise<string> {
+  const call = async (path: string, body: unknown, token?: string) => {
+    const res = await fetch(child.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    if (res.status !== 201) throw new Error(`set-up ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { token?: string };
+  };
+  await call('/v1/users', { name: 'bench', password: 'bench password' });
+  const { token } = await call('/v1/tokens', { name: 'bench', password: 'bench password' });
+  await call('/v1/rooms', { name: 'bench' }, token);
+  return token!;
+}
+
+/** porthouse with TCP subscribers (one JSON frame per line); the publisher stays on WebSocket. */
+export function porthouseTcpServer(child: Child, token: string, tcpPort: number): Server {
+  const ws = porthouseServer(child, token);
+  return {
+    name: 'porthouse-tcp',
+    child,
+    publisher: ws.publisher,
+    textOf: ws.textOf,
+    subscriber: (delivered) =>
+      new Promise((resolve, reject) => {
+        const socket = tcpConnect(tcpPort, '127.0.0.1');
+        socket.setNoDelay(true);
+        let buffer = '';
+        let ready = false;
+        const sub: Subscriber = { received: 0, onMessage: undefined, close: () => socket.destroy() };
+        socket.setEncoding('utf8');
+        socket.on('error', reject);
+        socket.on('data', (chunk: string) => {
+          buffer += chunk;
+          for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+            const line = buffer.slice(0, nl);
+            buffer = buffer.slice(nl + 1);
+            if (line.startsWith('{"type":"msg"')) {
+              sub.received++;
+              sub.onMessage?.(line);
+              delivered();
+            } else if (!ready && line.startsWith('{"type":"ready"'))
+              socket.write(`${JSON.stringify({ type: 'sub', room: 'bench' })}\n`);
+            else if (!ready && line.startsWith('{"type":"subbed"')) {
+              ready = true;
+              resolve(sub);
+            }
+          }
+        });
+        socket.write(`${JSON.stringify({ type: 'auth', token })}\n`);
+      }),
+  };
+}
