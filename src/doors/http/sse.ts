@@ -9,6 +9,7 @@ import type { Hub } from '../../hub/hub.js';
 import type { Outgoing } from '../../hub/outgoing.js';
 import type { Subscriber } from '../../hub/subscription.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import { type ConnectionInfo, describeConnection } from '../connection-info.js';
 import { Outbox } from '../outbox.js';
 
 const HEARTBEAT = Buffer.from(': keep-alive\n\n');
@@ -19,19 +20,6 @@ const encodeForSse = (out: Outgoing): Buffer =>
       ? `event: ${out.frame.type}\ndata: ${out.json}\n\n`
       : `event: ${out.frame.type}\nid: ${out.seq}\ndata: ${out.json}\n\n`,
   );
-
-/** A live SSE stream, for listings (GET /v1/sockets) and shutdown. */
-export interface SseStreamInfo {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  readonly user: string;
-  readonly rooms: string[];
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  readonly since: string;
-}
 
 class SseStream implements Subscriber {
   readonly since = new Date().toISOString();
@@ -97,18 +85,13 @@ class SseStream implements Subscriber {
     }
   }
 
-  info(): SseStreamInfo {
-    return {
-      remoteAddress: this.socket?.remoteAddress ?? '',
-      remotePort: this.socket?.remotePort ?? 0,
-      localAddress: this.socket?.localAddress ?? '',
-      localPort: this.socket?.localPort ?? 0,
+  info(): ConnectionInfo {
+    return describeConnection(this.socket, {
       user: this.actor.name,
       rooms: [this.room],
-      bytesIn: this.socket?.bytesRead ?? 0,
-      bytesOut: this.socket?.bytesWritten ?? 0,
+      unsent: this.#outbox.unsent,
       since: this.since,
-    };
+    });
   }
 }
 
@@ -121,7 +104,7 @@ export class SseStreams {
     return this.#streams.size;
   }
 
-  streams(): SseStreamInfo[] {
+  streams(): ConnectionInfo[] {
     return [...this.#streams].map((s) => s.info());
   }
 

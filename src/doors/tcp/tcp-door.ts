@@ -11,6 +11,7 @@ import { Outgoing } from '../../hub/outgoing.js';
 import type { DoorMetrics, Metrics } from '../../metrics/metrics.js';
 import { Conversation, type Transport } from '../../protocol/conversation.js';
 import type { Services } from '../../service/services.js';
+import { type ConnectionInfo, describeConnection } from '../connection-info.js';
 import { Outbox } from '../outbox.js';
 import { LineSplitter } from './line-splitter.js';
 
@@ -19,20 +20,6 @@ export interface TcpDoorDeps {
   readonly services: Services;
   readonly hub: Hub;
   readonly metrics: Metrics;
-}
-
-/** A live TCP connection, for listings (GET /v1/sockets) and shutdown. */
-export interface TcpConnectionInfo {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  readonly user: string | undefined;
-  readonly rooms: string[];
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  readonly unsent: number;
-  readonly since: string;
 }
 
 const encodeLine = (out: Outgoing) => Buffer.from(`${out.json}\n`);
@@ -112,19 +99,13 @@ class TcpConnection implements Transport {
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
 
-  info(): TcpConnectionInfo {
-    return {
-      remoteAddress: this.socket.remoteAddress ?? '',
-      remotePort: this.socket.remotePort ?? 0,
-      localAddress: this.socket.localAddress ?? '',
-      localPort: this.socket.localPort ?? 0,
+  info(): ConnectionInfo {
+    return describeConnection(this.socket, {
       user: this.conversation.user,
       rooms: this.conversation.rooms(),
-      bytesIn: this.socket.bytesRead,
-      bytesOut: this.socket.bytesWritten,
       unsent: this.#outbox.unsent,
       since: this.since,
-    };
+    });
   }
 }
 
@@ -169,7 +150,7 @@ export class TcpDoor {
     return this.#server.address() as AddressInfo | null;
   }
 
-  connections(): TcpConnectionInfo[] {
+  connections(): ConnectionInfo[] {
     return [...this.#connections].map((c) => c.info());
   }
 

@@ -13,6 +13,7 @@ import type { Outgoing } from '../../hub/outgoing.js';
 import type { DoorMetrics, Metrics } from '../../metrics/metrics.js';
 import { Conversation, type Transport } from '../../protocol/conversation.js';
 import type { Services } from '../../service/services.js';
+import { type ConnectionInfo, describeConnection } from '../connection-info.js';
 import { Outbox } from '../outbox.js';
 import { textFrame } from './frame.js';
 
@@ -24,21 +25,6 @@ export interface WsDoorDeps {
   readonly hub: Hub;
   readonly metrics: Metrics;
   readonly server: Server;
-}
-
-/** A live WebSocket connection, for listings (GET /v1/sockets) and shutdown. */
-export interface WsConnectionInfo {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  readonly user: string | undefined;
-  readonly rooms: string[];
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  /** Bytes queued for the client and not yet taken by the kernel. */
-  readonly unsent: number;
-  readonly since: string;
 }
 
 const encodeForWs = (out: Outgoing) => textFrame(out.json);
@@ -117,19 +103,13 @@ class WsConnection implements Transport {
     this.close('slow_consumer');
   }
 
-  info(): WsConnectionInfo {
-    return {
-      remoteAddress: this.socket.remoteAddress ?? '',
-      remotePort: this.socket.remotePort ?? 0,
-      localAddress: this.socket.localAddress ?? '',
-      localPort: this.socket.localPort ?? 0,
+  info(): ConnectionInfo {
+    return describeConnection(this.socket, {
       user: this.conversation.user,
       rooms: this.conversation.rooms(),
-      bytesIn: this.socket.bytesRead,
-      bytesOut: this.socket.bytesWritten,
       unsent: this.#outbox?.unsent ?? this.ws.bufferedAmount,
       since: this.since,
-    };
+    });
   }
 }
 
@@ -165,7 +145,7 @@ export class WsDoor {
     this.#heartbeat.unref();
   }
 
-  connections(): WsConnectionInfo[] {
+  connections(): ConnectionInfo[] {
     return [...this.#connections].map((c) => c.info());
   }
 
