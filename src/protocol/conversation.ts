@@ -1,6 +1,7 @@
 // One connection's side of the frame protocol, whatever carries it (a WebSocket, a TCP line
 // stream): authenticate, then sub/unsub/pub/typing/ping, each answered or refused with a stable
 // code. The door feeds it whole frames and gives it a Transport; it never touches a socket.
+import type { Config } from '../config.js';
 import { type ErrorCode, ERRORS, PorthouseError } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limiter.js';
 import type { Actor, Via } from '../core/types.js';
@@ -29,6 +30,22 @@ export interface ConversationOptions {
   readonly typingPerSecond: number;
   /** Errors counted by code, for /metrics. */
   readonly onError?: (code: ErrorCode) => void;
+}
+
+/** A frame door's options from the node's config: the limits every frame door shares. */
+export function conversationOptions(
+  config: Pick<Config, 'rateLimits' | 'framePubPerSecond' | 'framePubBurst' | 'typingPerSecond'>,
+  via: Via,
+  onError: (code: ErrorCode) => void,
+): ConversationOptions {
+  return {
+    via,
+    limits: config.rateLimits,
+    pubPerSecond: config.framePubPerSecond,
+    pubBurst: config.framePubBurst,
+    typingPerSecond: config.typingPerSecond,
+    onError,
+  };
 }
 
 const frame = (f: ServerFrame) => new Outgoing(f);

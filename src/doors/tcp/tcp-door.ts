@@ -9,7 +9,7 @@ import { ERRORS, type ErrorCode } from '../../core/errors.js';
 import type { Hub } from '../../hub/hub.js';
 import { Outgoing } from '../../hub/outgoing.js';
 import type { DoorMetrics, Metrics } from '../../metrics/metrics.js';
-import { Conversation, type Transport } from '../../protocol/conversation.js';
+import { Conversation, type Transport, conversationOptions } from '../../protocol/conversation.js';
 import type { Services } from '../../service/services.js';
 import { type ConnectionInfo, describeConnection } from '../connection-info.js';
 import { Outbox } from '../outbox.js';
@@ -48,14 +48,12 @@ class TcpConnection implements Transport {
       },
     });
     this.#lines = new LineSplitter(config.tcpMaxLine);
-    this.conversation = new Conversation(this, services, hub, {
-      via: 'tcp',
-      limits: config.rateLimits,
-      pubPerSecond: config.framePubPerSecond,
-      pubBurst: config.framePubBurst,
-      typingPerSecond: config.typingPerSecond,
-      onError: (code) => metrics.errors.inc({ door: 'tcp', code }),
-    });
+    this.conversation = new Conversation(
+      this,
+      services,
+      hub,
+      conversationOptions(config, 'tcp', (code) => metrics.errors.inc({ door: 'tcp', code })),
+    );
   }
 
   /** Bytes from the socket: whole lines go to the conversation. */

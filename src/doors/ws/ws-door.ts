@@ -11,7 +11,7 @@ import type { Actor } from '../../core/types.js';
 import type { Hub } from '../../hub/hub.js';
 import type { Outgoing } from '../../hub/outgoing.js';
 import type { DoorMetrics, Metrics } from '../../metrics/metrics.js';
-import { Conversation, type Transport } from '../../protocol/conversation.js';
+import { Conversation, type Transport, conversationOptions } from '../../protocol/conversation.js';
 import type { Services } from '../../service/services.js';
 import { type ConnectionInfo, describeConnection } from '../connection-info.js';
 import { Outbox } from '../outbox.js';
@@ -55,14 +55,12 @@ class WsConnection implements Transport {
             framesSent.inc(frames);
           },
         });
-    this.conversation = new Conversation(this, services, hub, {
-      via: 'ws',
-      limits: config.rateLimits,
-      pubPerSecond: config.framePubPerSecond,
-      pubBurst: config.framePubBurst,
-      typingPerSecond: config.typingPerSecond,
-      onError: (code) => metrics.errors.inc({ door: 'ws', code }),
-    });
+    this.conversation = new Conversation(
+      this,
+      services,
+      hub,
+      conversationOptions(config, 'ws', (code) => metrics.errors.inc({ door: 'ws', code })),
+    );
   }
 
   send(out: Outgoing): void {
