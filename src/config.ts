@@ -26,7 +26,7 @@ export const OPTIONS = {
     min: 0,
     max: 65535,
     group: 'Network',
-    doc: 'HTTP port (REST, and later WebSocket, SSE, web client). 0 picks a free port.',
+    doc: 'HTTP port (REST, WebSocket, SSE, web client). 0 picks a free port.',
   }),
   tcpPort: opt({
     kind: 'int',
@@ -83,6 +83,12 @@ export const OPTIONS = {
     max: 86_400_000,
     group: 'Network',
     doc: 'Milliseconds a TCP connection may send nothing before it is closed with `idle_timeout`; clients keep it open with `ping`. TCP keepalive probes find vanished peers sooner.',
+  }),
+  web: opt({
+    kind: 'string',
+    default: 'bundled',
+    group: 'Network',
+    doc: 'The browser client served at `/`: `bundled` (built into dist/web by `npm ci`), the path of a directory holding your own build, or `off`.',
   }),
   tcpTlsCert: opt({
     kind: 'string',

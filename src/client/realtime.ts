@@ -54,7 +54,9 @@ export class RealtimeError extends Error {
 }
 
 let refCounter = 0;
-const newRef = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}-${++refCounter}`;
+/** A fresh pub ref: unique per client, so the server's (room, user, ref) window spots retries. */
+export const newRef = (): string =>
+  `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}-${++refCounter}`;
 
 export class RealtimeClient {
   readonly #options: RealtimeOptions;
@@ -97,9 +99,17 @@ export class RealtimeClient {
     return this.#rooms.get(room);
   }
 
-  /** Publish; resolves with the seq once the server has stored it durably. */
-  publish(room: string, text: string): Promise<{ room: string; seq: number }> {
-    const ref = newRef();
+  /**
+   * Publish; resolves with the seq once the server has stored it durably. Pass the `ref` of an
+   * earlier attempt to retry it: the server answers with the first seq instead of storing twice.
+   */
+  publish(room: string, text: string, ref: string = newRef()): Promise<{ room: string; seq: number }> {
+    const earlier = this.#pubs.get(ref);
+    if (earlier) {
+      clearTimeout(earlier.timer);
+      this.#pubs.delete(ref);
+      earlier.reject(new RealtimeError('superseded', 'Sent again with the same ref.'));
+    }
     const frame = { type: 'pub', room, text, ref };
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -41,6 +41,8 @@ export interface Room {
 export interface RoomSummary extends Room {
   /** Highest seq stored in the room (0 when empty). */
   lastSeq: number;
+  /** The caller's role in the room; absent when the caller is not a member. */
+  role?: Role;
 }
 
 export interface RoomRecord extends RoomSummary {
@@ -88,7 +90,11 @@ export const publicRoom = (r: RoomRecord): Room => ({
   updatedAt: r.updatedAt,
 });
 
-export const roomSummary = (r: RoomRecord): RoomSummary => ({ ...publicRoom(r), lastSeq: r.lastSeq });
+export const roomSummary = (r: RoomRecord): RoomSummary => {
+  const summary: RoomSummary = { ...publicRoom(r), lastSeq: r.lastSeq };
+  if (r.role !== undefined) summary.role = r.role;
+  return summary;
+};
 
 export function publicMessage(m: MessageRecord): Message {
   const out: Message = {

@@ -40,6 +40,10 @@ interface RoomRow {
   last_seq: number;
 }
 
+interface ListedRoomRow extends RoomRow {
+  my_role: string | null;
+}
+
 interface MessageRow {
   seq: number;
   id: string;
@@ -159,11 +163,14 @@ export class SqliteStore implements Store {
       ),
       getRoom: db.prepare<[string], RoomRow>('SELECT * FROM rooms WHERE name = ?'),
       getRoomById: db.prepare<[number], RoomRow>('SELECT * FROM rooms WHERE id = ?'),
-      listRooms: db.prepare<[string], RoomRow>(
-        `SELECT * FROM rooms r WHERE r.private = 0
-           OR EXISTS (SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user = ?) ORDER BY r.name`,
+      listRooms: db.prepare<[string], ListedRoomRow>(
+        `SELECT r.*, m.role AS my_role FROM rooms r LEFT JOIN members m ON m.room_id = r.id AND m.user = ?
+         WHERE r.private = 0 OR m.user IS NOT NULL ORDER BY r.name`,
       ),
-      listAllRooms: db.prepare<[], RoomRow>('SELECT * FROM rooms ORDER BY name'),
+      listAllRooms: db.prepare<[string], ListedRoomRow>(
+        `SELECT r.*, m.role AS my_role FROM rooms r LEFT JOIN members m ON m.room_id = r.id AND m.user = ?
+         ORDER BY r.name`,
+      ),
       updateRoom: db.prepare<unknown[], RoomRow>(
         `UPDATE rooms SET title = ?, topic = ?, private = ?, updated_at = ?, version = version + 1
          WHERE id = ? RETURNING *`,
@@ -301,7 +308,11 @@ export class SqliteStore implements Store {
   }
 
   async listRooms(user: string, all: boolean): Promise<RoomRecord[]> {
-    return (all ? this.#q.listAllRooms.all() : this.#q.listRooms.all(user)).map(toRoom);
+    return (all ? this.#q.listAllRooms : this.#q.listRooms).all(user).map((row) => {
+      const room = toRoom(row);
+      if (row.my_role !== null) room.role = row.my_role as Role;
+      return room;
+    });
   }
 
   #roomAt(room: RoomRef, ifVersion: number | undefined): RoomRow {

@@ -62,7 +62,10 @@ export interface Store {
   /** Creates the room and its owner's membership atomically; `room_exists` if the name is taken. */
   createRoom(room: RoomFields & { name: string; owner: string }): Promise<RoomRecord>;
   getRoom(name: string): Promise<RoomRecord | undefined>;
-  /** Public rooms, and private ones `user` is a member of (every room when `all`), by name. */
+  /**
+   * Public rooms, and private ones `user` is a member of (every room when `all`), by name, each
+   * with `role` set to `user`'s role in it when a member.
+   */
   listRooms(user: string, all: boolean): Promise<RoomRecord[]>;
   updateRoom(room: RoomRef, fields: RoomFields, ifVersion?: number): Promise<RoomRecord>;
   /** Deletes the room with its members, messages and idempotency keys. */

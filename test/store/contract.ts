@@ -235,11 +235,19 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         const priv = await makeRoom(store, true);
         const mine = await makeRoom(store, true);
         await store.addMember(mine, 'ada', 'member');
-        const names = (await store.listRooms('ada', false)).map((r) => r.name);
+        const listed = await store.listRooms('ada', false);
+        const names = listed.map((r) => r.name);
         assert.ok(names.includes(pub.name) && names.includes(mine.name) && !names.includes(priv.name));
+        assert.equal(listed.find((r) => r.name === mine.name)?.role, 'member', "ada's role is given");
+        assert.equal(listed.find((r) => r.name === pub.name)?.role, undefined, 'no role where not a member');
+        const all = await store.listRooms('owner', true);
         assert.ok(
-          (await store.listRooms('ada', true)).some((r) => r.name === priv.name),
+          all.some((r) => r.name === priv.name),
           'all = every room',
+        );
+        assert.ok(
+          all.every((r) => r.role === 'owner'),
+          "the owner's role in each",
         );
       });
     });

@@ -26,11 +26,12 @@ import { accountRoutes } from './routes/accounts.js';
 import { eventRoutes } from './routes/events.js';
 import { memberRoutes } from './routes/members.js';
 import { messageRoutes } from './routes/messages.js';
-import { opsRoutes } from './routes/ops.js';
+import { SERVICE_INDEX, opsRoutes } from './routes/ops.js';
 import { roomRoutes } from './routes/rooms.js';
 import { socketRoutes } from './routes/sockets.js';
 import { Problem as ProblemSchema } from './schemas.js';
 import type { SseStreams } from './sse.js';
+import { BUNDLED_WEB_DIR, loadWebClient, webClientRoutes } from './web-client.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -241,12 +242,18 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
-  await app.register(opsRoutes(deps));
+  const web =
+    config.web === 'off' ? undefined : loadWebClient(config.web === 'bundled' ? BUNDLED_WEB_DIR : config.web);
+  if (config.web === 'bundled' && !web)
+    deps.logger.warn('the web client is not built (npm run build makes dist/web); / answers JSON only');
+  else if (config.web !== 'off' && !web) throw new Error(`--web ${config.web}: no index.html there`);
+  await app.register(opsRoutes(deps, { root: web === undefined }));
   await app.register(accountRoutes(services));
   await app.register(roomRoutes(services));
   await app.register(memberRoutes(services));
   await app.register(messageRoutes(services, config));
   await app.register(eventRoutes(services, deps.sse));
   await app.register(socketRoutes(deps));
+  if (web) await app.register(webClientRoutes(web, SERVICE_INDEX));
   return app;
 }

@@ -36,7 +36,11 @@ export function fresh(
   etag: string,
   cacheControl = PRIVATE,
 ): boolean {
-  reply.header('etag', etag).header('cache-control', cacheControl).header('vary', 'Authorization');
+  const vary = reply.getHeader('vary');
+  reply
+    .header('etag', etag)
+    .header('cache-control', cacheControl)
+    .header('vary', vary === undefined ? 'Authorization' : `${vary}, Authorization`);
   const header = req.headers['if-none-match'];
   return header !== undefined && matches(header, etag, true);
 }

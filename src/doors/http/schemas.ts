@@ -57,7 +57,15 @@ const roomFields = {
   updatedAt: Timestamp,
 };
 export const Room = Type.Object(roomFields);
-export const RoomSummary = Type.Object({ ...roomFields, lastSeq: Type.Integer({ minimum: 0 }) });
+export const RoomSummary = Type.Object({
+  ...roomFields,
+  lastSeq: Type.Integer({ minimum: 0 }),
+  role: Type.Optional(
+    Type.Union([Type.Literal('owner'), Type.Literal('member')], {
+      description: 'Your role in the room; absent when you are not a member.',
+    }),
+  ),
+});
 export const NewRoom = Type.Object(
   {
     name: RoomName,

@@ -8,17 +8,20 @@ import { hashTag, sendCached } from '../caching.js';
 const open = { auth: false } as const;
 const hidden = { hide: true } as const;
 
-export const opsRoutes = (deps: HttpDoorDeps) => async (app: FastifyInstance) => {
-  app.get('/', { config: open, schema: hidden }, async (req, reply) => {
-    const index = {
-      name: 'porthouse',
-      api: '/v1',
-      docs: '/docs',
-      openapi: '/openapi.json',
-      health: '/healthz',
-    };
-    return sendCached(req, reply, hashTag(index), index, 'public, max-age=60');
-  });
+/** What `/` answers a client that does not ask for HTML (curl, scripts). */
+export const SERVICE_INDEX = {
+  name: 'porthouse',
+  api: '/v1',
+  docs: '/docs',
+  openapi: '/openapi.json',
+  health: '/healthz',
+};
+
+export const opsRoutes = (deps: HttpDoorDeps, options: { root: boolean }) => async (app: FastifyInstance) => {
+  if (options.root)
+    app.get('/', { config: open, schema: hidden }, async (req, reply) =>
+      sendCached(req, reply, hashTag(SERVICE_INDEX), SERVICE_INDEX, 'public, max-age=60'),
+    );
 
   app.get('/healthz', { config: open, schema: hidden }, async (req, reply) => {
     const body = { status: 'ok' };

@@ -1,0 +1,262 @@
+// The open room: its header and actions, the messages (older pages load as you scroll up), who is
+// here, who is typing, and the composer. Message text is rendered as text, never as HTML.
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { PendingSend } from '../../src/client/timeline.js';
+import type { Message } from '../../src/core/types.js';
+import { RoomPanel } from './room-panel.js';
+import type { Session } from './session.js';
+
+const VIA_LABEL: Record<string, string> = { http: 'REST', ws: 'WebSocket', tcp: 'TCP', udp: 'UDP' };
+const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
+export function Conversation({ session }: { session: Session }) {
+  const name = session.current;
+  const room = session.room(name);
+  const [panel, setPanel] = useState(false);
+  if (name === undefined || room === undefined)
+    return (
+      <section class="conversation empty" aria-label="No room open">
+        <p>Pick a room on the left, or create one.</p>
+      </section>
+    );
+  const online = session.presence.get(name) ?? [];
+  const typing = session.typingIn(name);
+  const member = room.role !== undefined;
+
+  return (
+    <section class="conversation" aria-labelledby="room-title">
+      <header class="room-header">
+        <div>
+          <h2 id="room-title">
+            {room.private ? '🔒 ' : '# '}
+            {room.name}
+            {room.title && room.title !== room.name ? <span class="title"> · {room.title}</span> : null}
+          </h2>
+          {room.topic && <p class="topic">{room.topic}</p>}
+        </div>
+        <p class="presence">
+          {online.length} online{online.length > 0 ? `: ${online.join(', ')}` : ''}
+        </p>
+        <div class="room-actions">
+          {!member && !room.private && (
+            <button type="button" onClick={() => void session.join(room.name)}>
+              Join
+            </button>
+          )}
+          <button type="button" aria-expanded={panel} onClick={() => setPanel(!panel)}>
+            Room info
+          </button>
+        </div>
+      </header>
+      {panel && <RoomPanel session={session} room={room} onClose={() => setPanel(false)} />}
+      <MessageList session={session} room={name} key={name} />
+      <p class="typing" aria-live="polite">
+        {typing.length > 0 ? `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…` : ''}
+      </p>
+      {member ? (
+        <Composer session={session} room={name} />
+      ) : (
+        <p class="join-hint">Join this room to post in it.</p>
+      )}
+    </section>
+  );
+}
+
+function MessageList({ session, room }: { session: Session; room: string }) {
+  const timeline = session.timeline(room);
+  const entries = timeline.entries();
+  const list = useRef<HTMLOListElement>(null);
+  const stick = useRef(true);
+  const loading = useRef(false);
+  const anchor = useRef<{ height: number; top: number } | null>(null);
+
+  // Keep the view at the bottom while the user is there; keep it still when older pages load.
+  useLayoutEffect(() => {
+    const el = list.current;
+    if (!el) return;
+    if (anchor.current) {
+      el.scrollTop = anchor.current.top + (el.scrollHeight - anchor.current.height);
+      anchor.current = null;
+    } else if (stick.current) el.scrollTop = el.scrollHeight;
+  });
+
+  const loadOlder = async () => {
+    const el = list.current;
+    if (!el || loading.current || !timeline.hasOlder) return;
+    loading.current = true;
+    anchor.current = { height: el.scrollHeight, top: el.scrollTop };
+    try {
+      await session.attempt(() => session.loadOlder());
+    } finally {
+      loading.current = false;
+    }
+  };
+
+  // A first page shorter than the window cannot be scrolled: load more until it can.
+  useEffect(() => {
+    const el = list.current;
+    if (el && timeline.loaded && timeline.hasOlder && el.scrollHeight <= el.clientHeight) void loadOlder();
+  });
+
+  const onScroll = () => {
+    const el = list.current;
+    if (!el) return;
+    stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    if (el.scrollTop < 80) void loadOlder();
+    if (stick.current) session.markRead(room);
+  };
+
+  return (
+    <ol
+      class="messages"
+      ref={list}
+      onScroll={onScroll}
+      aria-label="Messages"
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: the list scrolls; keyboard users need to reach it
+      tabIndex={0}
+    >
+      {timeline.loaded && !timeline.hasOlder && <li class="start">The beginning of #{room}</li>}
+      {entries.map((e) =>
+        e.kind === 'message' ? (
+          <MessageItem key={`m${e.message.seq}`} session={session} message={e.message} />
+        ) : (
+          <PendingItem key={`p${e.send.ref}`} session={session} room={room} send={e.send} />
+        ),
+      )}
+    </ol>
+  );
+}
+
+function MessageItem({ session, message }: { session: Session; message: Message }) {
+  const [editing, setEditing] = useState(false);
+  const mine = message.author === session.me.name;
+  const owner = session.room(message.room)?.owner === session.me.name;
+  const via = message.via;
+  return (
+    <li class={`message ${mine ? 'mine' : ''}`} data-seq={message.seq} data-author={message.author}>
+      <div class="meta">
+        <span class="author">{message.author}</span>
+        <span
+          class={`via via-${via}`}
+          title={`Sent through the ${VIA_LABEL[via] ?? via} door`}
+          data-via={via}
+        >
+          {VIA_LABEL[via] ?? via}
+        </span>
+        <time dateTime={message.createdAt}>{time(message.createdAt)}</time>
+        <span class="seq">
+          <span class="visually-hidden">seq </span>#{message.seq}
+        </span>
+        {message.editedAt && !message.deleted && <span class="edited">(edited)</span>}
+      </div>
+      {message.deleted ? (
+        <p class="text deleted">This message was deleted.</p>
+      ) : editing ? (
+        <EditForm session={session} message={message} onDone={() => setEditing(false)} />
+      ) : (
+        <p class="text">{message.text}</p>
+      )}
+      {!message.deleted && !editing && (mine || owner) && (
+        <div class="message-actions">
+          {mine && (
+            <button type="button" onClick={() => setEditing(true)} aria-label={`Edit message ${message.seq}`}>
+              Edit
+            </button>
+          )}
+          <button
+            type="button"
+            onClick={() => {
+              if (confirm('Delete this message?')) void session.remove(message);
+            }}
+            aria-label={`Delete message ${message.seq}`}
+          >
+            Delete
+          </button>
+        </div>
+      )}
+    </li>
+  );
+}
+
+function EditForm({ session, message, onDone }: { session: Session; message: Message; onDone: () => void }) {
+  const submit = async (ev: Event) => {
+    ev.preventDefault();
+    const text = String(new FormData(ev.currentTarget as HTMLFormElement).get('text') ?? '');
+    if (text.trim() === '' || (await session.edit(message, text))) onDone();
+  };
+  return (
+    <form class="edit" onSubmit={submit} onKeyDown={(e) => e.key === 'Escape' && onDone()}>
+      <label class="visually-hidden" for={`edit-${message.seq}`}>
+        Edit message {message.seq}
+      </label>
+      {/* biome-ignore lint/a11y/noAutofocus: the user just asked to edit this message */}
+      <input id={`edit-${message.seq}`} name="text" value={message.text} autoFocus />
+      <button type="submit">Save</button>
+      <button type="button" onClick={onDone}>
+        Cancel
+      </button>
+    </form>
+  );
+}
+
+function PendingItem({ session, room, send }: { session: Session; room: string; send: PendingSend }) {
+  return (
+    <li class={`message mine ${send.state}`} data-pending={send.ref} aria-busy={send.state === 'pending'}>
+      <div class="meta">
+        <span class="author">{send.author}</span>
+        <span class="state">{send.state === 'pending' ? 'sending…' : 'not sent'}</span>
+      </div>
+      <p class="text">{send.text}</p>
+      {send.state === 'failed' && (
+        <div class="message-actions">
+          <span class="error">{send.error}</span>
+          <button type="button" onClick={() => session.retry(room, send.ref)}>
+            Retry
+          </button>
+          <button type="button" onClick={() => session.discard(room, send.ref)}>
+            Discard
+          </button>
+        </div>
+      )}
+    </li>
+  );
+}
+
+function Composer({ session, room }: { session: Session; room: string }) {
+  const [text, setText] = useState('');
+  const send = () => {
+    if (text.trim() === '') return;
+    session.send(text);
+    setText('');
+  };
+  return (
+    <form
+      class="composer"
+      onSubmit={(ev) => {
+        ev.preventDefault();
+        send();
+      }}
+    >
+      <label class="visually-hidden" for="composer">
+        Message #{room}
+      </label>
+      <textarea
+        id="composer"
+        rows={1}
+        value={text}
+        placeholder={`Message #${room} (Enter sends, Shift+Enter for a new line)`}
+        onInput={(ev) => {
+          setText((ev.currentTarget as HTMLTextAreaElement).value);
+          session.typing();
+        }}
+        onKeyDown={(ev) => {
+          if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+            ev.preventDefault();
+            send();
+          }
+        }}
+      />
+      <button type="submit">Send</button>
+    </form>
+  );
+}

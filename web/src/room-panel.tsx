@@ -1,0 +1,78 @@
+// Room info: members (with who is online), and for the owner title/topic editing and invites;
+// for members, leaving.
+import type { RoomSummary } from '../../src/core/types.js';
+import type { Session } from './session.js';
+
+export function RoomPanel({
+  session,
+  room,
+  onClose,
+}: {
+  session: Session;
+  room: RoomSummary;
+  onClose: () => void;
+}) {
+  const online = new Set(session.presence.get(room.name) ?? []);
+  const owner = room.role === 'owner';
+
+  const saveFields = async (ev: Event) => {
+    ev.preventDefault();
+    const form = new FormData(ev.currentTarget as HTMLFormElement);
+    await session.updateRoom(room.name, {
+      title: String(form.get('title') ?? ''),
+      topic: String(form.get('topic') ?? ''),
+    });
+  };
+  const invite = async (ev: Event) => {
+    ev.preventDefault();
+    const el = ev.currentTarget as HTMLFormElement;
+    const user = String(new FormData(el).get('invitee') ?? '').trim();
+    if (user && (await session.invite(room.name, user))) el.reset();
+  };
+
+  return (
+    <aside
+      class="room-panel"
+      aria-label={`About #${room.name}`}
+      onKeyDown={(e) => e.key === 'Escape' && onClose()}
+    >
+      <h3>Members</h3>
+      <ul class="members">
+        {session.members.map((m) => (
+          <li key={m.user}>
+            <span class={`dot ${online.has(m.user) ? 'online' : ''}`} aria-hidden="true" />
+            {m.user}
+            {m.role === 'owner' ? ' (owner)' : ''}
+            <span class="visually-hidden">{online.has(m.user) ? ', online' : ', offline'}</span>
+          </li>
+        ))}
+      </ul>
+      {owner && (
+        <form onSubmit={saveFields} aria-label="Room settings">
+          <h3>Settings</h3>
+          <label for="room-title-edit">Title</label>
+          <input id="room-title-edit" name="title" value={room.title} required maxLength={100} />
+          <label for="room-topic-edit">Topic</label>
+          <input id="room-topic-edit" name="topic" value={room.topic} maxLength={500} />
+          <button type="submit">Save</button>
+        </form>
+      )}
+      {owner && (
+        <form onSubmit={invite} aria-label="Invite">
+          <h3>Invite</h3>
+          <label for="invitee">User name</label>
+          <input id="invitee" name="invitee" required pattern="[a-z0-9][a-z0-9_\-]{0,31}" />
+          <button type="submit">Invite</button>
+        </form>
+      )}
+      {room.role === 'member' && (
+        <button type="button" class="danger" onClick={() => void session.leave(room.name)}>
+          Leave room
+        </button>
+      )}
+      <button type="button" onClick={onClose}>
+        Close
+      </button>
+    </aside>
+  );
+}

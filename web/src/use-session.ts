@@ -1,0 +1,8 @@
+// Re-render a component whenever the session changes (it batches its changes per task).
+import { useEffect, useState } from 'preact/hooks';
+import type { Session } from './session.js';
+
+export function useSession(session: Session): void {
+  const [, setTick] = useState(0);
+  useEffect(() => session.subscribe(() => setTick((n) => n + 1)), [session]);
+}
