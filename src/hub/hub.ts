@@ -51,6 +51,9 @@ export class Hub {
   readonly #rooms = new Map<string, Set<Subscription>>();
   /** connection → its subscriptions by room. */
   readonly #bySubscriber = new Map<Subscriber, Map<string, Subscription>>();
+  /** user → their authenticated frame connections, to tell them of rooms they were added to. */
+  readonly #byUser = new Map<string, Set<Subscriber>>();
+  readonly #attached = new Map<Subscriber, string>();
   readonly #presence: Presence;
   #unsubscribeBus: (() => void) | undefined;
   #replaying = 0;
@@ -126,8 +129,30 @@ export class Hub {
     return true;
   }
 
+  /**
+   * An authenticated connection that should hear of rooms its user is added to (`member_joined`
+   * about themselves) even where it follows nothing yet. `drop` forgets it.
+   */
+  attach(subscriber: Subscriber): void {
+    const name = subscriber.actor.name;
+    this.#attached.set(subscriber, name);
+    let conns = this.#byUser.get(name);
+    if (!conns) {
+      conns = new Set();
+      this.#byUser.set(name, conns);
+    }
+    conns.add(subscriber);
+  }
+
   /** The connection is gone: end all its subscriptions. */
   drop(subscriber: Subscriber): void {
+    const name = this.#attached.get(subscriber);
+    if (name !== undefined) {
+      this.#attached.delete(subscriber);
+      const conns = this.#byUser.get(name)!;
+      conns.delete(subscriber);
+      if (conns.size === 0) this.#byUser.delete(name);
+    }
     const mine = this.#bySubscriber.get(subscriber);
     if (!mine) return;
     for (const sub of [...mine.values()]) this.#remove(sub);
@@ -144,6 +169,8 @@ export class Hub {
     this.#unsubscribeBus?.();
     this.#unsubscribeBus = undefined;
     for (const subs of [...this.#rooms.values()]) for (const sub of [...subs]) this.#remove(sub);
+    this.#byUser.clear();
+    this.#attached.clear();
     this.#presence.close();
   }
 
@@ -227,6 +254,7 @@ export class Hub {
   }
 
   #onEvent(event: RoomEvent): void {
+    if (event.type === 'member_joined') this.#tellNewMember(event.room, event.member.user, event.member.role);
     const subs = this.#rooms.get(event.room);
     if (!subs) return;
     switch (event.type) {
@@ -277,6 +305,14 @@ export class Hub {
         return;
       }
     }
+  }
+
+  /** The added user's connections that do not follow the room hear of it too (an invite). */
+  #tellNewMember(room: string, user: string, role: string): void {
+    const conns = this.#byUser.get(user);
+    if (!conns) return;
+    const out = new Outgoing({ type: 'member_joined', room, user, role });
+    for (const conn of conns) if (!this.#bySubscriber.get(conn)?.has(room)) conn.send(out);
   }
 
   /** After a leave or a switch to private: end the subscriptions that may no longer see it. */

@@ -97,6 +97,7 @@ export class Conversation implements Subscriber {
   /** The door authenticated the connection itself (a token on the WebSocket upgrade). */
   authenticate(actor: Actor, ref?: FrameRef): void {
     this.#actor = actor;
+    if (!this.#closed) this.hub.attach(this);
     this.send(
       frame(
         ref === undefined

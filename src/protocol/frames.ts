@@ -135,7 +135,10 @@ export const SERVER_FRAMES = {
   ),
   member_joined: Type.Object(
     { type: Type.Literal('member_joined'), room: RoomName, user: UserName, role: Type.String() },
-    { description: 'A user joined or was invited.' },
+    {
+      description:
+        'A user joined or was invited. Also sent to the added user’s own connections that do not follow the room, so a client learns of an invite at once.',
+    },
   ),
   member_left: Type.Object(
     { type: Type.Literal('member_left'), room: RoomName, user: UserName },

@@ -102,3 +102,36 @@ test('a private room is invisible to a non-member sub (room_not_found), like RES
   e.send({ type: 'pub', room: 'secret', text: 'hi', ref: 2 });
   assert.equal((await e.next((f) => f.type === 'error' && f.ref === 2)).code, 'room_not_found');
 });
+
+test('an invited user hears member_joined about themself on every connection, once, even following nothing', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  const bob = await userApi(server, 'bob');
+  const cy = await userApi(server, 'cy');
+  await ada.post('/v1/rooms', { name: 'secret', private: true });
+  const b1 = await connectWs(server.url, { token: bob.token! });
+  const b2 = await connectWs(server.url, { token: bob.token! });
+  const c = await connectWs(server.url, { token: cy.token! });
+  t.after(() => {
+    for (const conn of [b1, b2, c]) conn.close();
+  });
+  assert.equal((await ada.put('/v1/rooms/secret/members/bob')).status, 201);
+  for (const b of [b1, b2])
+    assert.deepEqual(await b.next((f) => f.type === 'member_joined'), {
+      type: 'member_joined',
+      room: 'secret',
+      user: 'bob',
+      role: 'member',
+    });
+  // Now following the room, bob hears the next invite through the room, not twice.
+  b1.send({ type: 'sub', room: 'secret' });
+  await b1.next((f) => f.type === 'subbed');
+  assert.equal((await ada.put('/v1/rooms/secret/members/cy')).status, 201);
+  const cyHeard = await c.next((f) => f.type === 'member_joined');
+  assert.equal(cyHeard.user, 'cy');
+  await b1.next((f) => f.type === 'member_joined' && f.user === 'cy');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(b1.frames.filter((f) => f.type === 'member_joined' && f.user === 'cy').length, 1);
+  assert.ok(!b2.frames.some((f) => f.type === 'member_joined' && f.user === 'cy'), 'not about others');
+  assert.ok(!c.frames.some((f) => f.type === 'member_joined' && f.user === 'bob'), 'nor to others');
+});

@@ -31,6 +31,8 @@ const TYPING_SENT_EVERY_MS = 2000;
  * is shown as failed; a manual retry reuses its ref, so it can never be stored twice.
  */
 const PUB_TIMEOUT_MS = 10 * 60_000;
+/** How often the room list is re-read (invites arrive at once over the WebSocket; this finds new public rooms). */
+const ROOMS_REFRESH_MS = 20_000;
 
 export const savedToken = (): string | null => sessionStorage.getItem(TOKEN_KEY);
 
@@ -54,6 +56,7 @@ export class Session {
   #noticeId = 0;
   #changeQueued = false;
   #typingTimer: ReturnType<typeof setInterval>;
+  #roomsTimer: ReturnType<typeof setInterval>;
 
   private constructor(rest: RestClient, me: Me) {
     this.rest = rest;
@@ -75,6 +78,8 @@ export class Session {
       onFrame: (frame) => this.#onFrame(frame),
     });
     this.#typingTimer = setInterval(() => this.#expireTyping(), 1000);
+    // New public rooms are not pushed to non-members; a conditional GET (304 when unchanged) finds them.
+    this.#roomsTimer = setInterval(() => void this.refreshRooms().catch(() => {}), ROOMS_REFRESH_MS);
   }
 
   /** Sign in with a saved token (null if it no longer works) or after a login. */
@@ -101,6 +106,7 @@ export class Session {
   signOut(): void {
     sessionStorage.removeItem(TOKEN_KEY);
     clearInterval(this.#typingTimer);
+    clearInterval(this.#roomsTimer);
     this.#rt.close();
   }
 
