@@ -79,7 +79,9 @@ export async function openRoom(page: Page, room: string): Promise<void> {
 
 /** The seqs shown in the open room, in screen order. */
 export const shownSeqs = (page: Page): Promise<number[]> =>
-  page.locator('.messages [data-seq]').evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-seq'))));
+  page
+    .locator('.messages [data-seq]')
+    .evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-seq'))));
 
 export async function send(page: Page, text: string): Promise<void> {
   await page.locator('#composer').fill(text);

@@ -1,0 +1,312 @@
+// The web client in a real Chromium against a real server: two people chatting live, every door's
+// badge, a dropped connection that resumes with no gap or duplicate, history paging, untrusted
+// text shown as text, keyboard-only use, the admin Network panel, and clear errors.
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { run } from '../support/cli.js';
+import { type TestServer, startServer, tempDir, userApi } from '../support/server.js';
+import {
+  PHONE,
+  browserMissing,
+  launch,
+  openPage,
+  openRoom,
+  pageErrors,
+  register,
+  send,
+  shownSeqs,
+  signIn,
+} from './browser.js';
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Wait until `check` passes (retrying its assertion), or fail with its last error. */
+async function eventually(check: () => Promise<void>, timeout = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+const texts = (page: Page) =>
+  page.locator('.messages [data-seq] .text').evaluateAll((els) => els.map((el) => el.textContent));
+
+describe('the web client in Chromium', { skip: browserMissing() }, () => {
+  let browser: Browser;
+  before(async () => {
+    browser = await launch();
+  });
+  after(() => browser?.close());
+
+  test('two people chat live: presence, typing, pending then confirmed, each message once', async (t) => {
+    const server = await startServer(t);
+    const a = await openPage(browser, server.url);
+    await register(a, 'ada');
+    await a.getByRole('button', { name: 'New room' }).click();
+    await a.getByLabel('Name', { exact: true }).fill('lobby');
+    await a.getByRole('button', { name: 'Create' }).click();
+    await a.locator('#room-title', { hasText: 'lobby' }).waitFor();
+
+    const b = await openPage(browser, server.url);
+    await register(b, 'bob');
+    await openRoom(b, 'lobby');
+    await b.getByRole('button', { name: 'Join' }).click();
+    await b.locator('#composer').waitFor();
+    await a.locator('.presence', { hasText: '2 online: ada, bob' }).waitFor();
+
+    await b.locator('#composer').pressSequentially('hi a');
+    await a.locator('.typing', { hasText: 'bob is typing' }).waitFor();
+    await b.locator('#composer').press('Enter');
+    await a.locator('.messages [data-seq="1"]', { hasText: 'hi a' }).waitFor();
+    assert.equal(await a.locator('[data-seq="1"] .via').textContent(), 'WebSocket');
+    await send(a, 'hello bob');
+    await b.locator('.messages [data-seq="2"]', { hasText: 'hello bob' }).waitFor();
+    for (const page of [a, b]) {
+      await eventually(async () => assert.deepEqual(await shownSeqs(page), [1, 2]));
+      assert.equal(await page.locator('[data-pending]').count(), 0, 'no send left pending');
+    }
+
+    // Unread counts: ada looks at another room while bob writes in lobby.
+    await a.getByRole('button', { name: 'New room' }).click();
+    await a.getByLabel('Name', { exact: true }).fill('side');
+    await a.getByRole('button', { name: 'Create' }).click();
+    await a.locator('#room-title', { hasText: 'side' }).waitFor();
+    await send(b, 'one');
+    await send(b, 'two');
+    await a.locator('[data-room="lobby"] .unread', { hasText: '2' }).waitFor();
+    await openRoom(a, 'lobby');
+    await eventually(async () => assert.equal(await a.locator('[data-room="lobby"] .unread').count(), 0));
+    assert.deepEqual(pageErrors(a), []);
+    assert.deepEqual(pageErrors(b), []);
+  });
+
+  test('a message from any door shows with its badge: REST, TCP, UDP (porthouse send --via udp)', async (t) => {
+    const server = await startServer(t);
+    const ada = await userApi(server, 'ada');
+    await ada.post('/v1/rooms', { name: 'doors' });
+    const page = await openPage(browser, server.url);
+    await signIn(page, 'ada');
+    await openRoom(page, 'doors');
+    const port = (door: string) => server.addresses().find((d) => d.door === door)!.port;
+    const env = { PORTHOUSE_TOKEN: ada.token! };
+    await ada.post('/v1/rooms/doors/messages', { text: 'by rest' });
+    for (const [via, flag] of [
+      ['tcp', '--tcp'],
+      ['udp', '--udp'],
+    ] as const) {
+      const sent = await run(
+        ['send', 'doors', `by ${via}`, '--via', via, flag, `127.0.0.1:${port(via)}`, '--server', server.url],
+        undefined,
+        env,
+      );
+      assert.equal(sent.code, 0, sent.stderr);
+    }
+    await page.locator('.messages [data-seq="3"]').waitFor();
+    const badges = await page
+      .locator('.messages [data-seq]')
+      .evaluateAll((els) =>
+        els.map((el) => [el.querySelector('.text')?.textContent, el.querySelector('.via')?.textContent]),
+      );
+    assert.deepEqual(badges, [
+      ['by rest', 'REST'],
+      ['by tcp', 'TCP'],
+      ['by udp', 'UDP'],
+    ]);
+  });
+
+  test('a server restart: "reconnecting" shows, a send made meanwhile is kept, then no gap and no duplicate', async (t) => {
+    const dataDir = tempDir();
+    let server: TestServer = await startServer(undefined, { data: dataDir });
+    t.after(async () => {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const bob = await userApi(server, 'bob');
+    await userApi(server, 'ada');
+    await bob.post('/v1/rooms', { name: 'r' });
+    await bob.put('/v1/rooms/r/members/ada');
+    const page = await openPage(browser, server.url);
+    await signIn(page, 'ada');
+    await openRoom(page, 'r');
+    for (const i of range(1, 5)) await bob.post('/v1/rooms/r/messages', { text: `before ${i}` });
+    await eventually(async () => assert.deepEqual(await shownSeqs(page), range(1, 5)));
+
+    const port = new URL(server.url).port;
+    await server.stop();
+    await page.locator('[data-status="reconnecting"]').waitFor();
+    await send(page, 'sent while down');
+    await page.locator('[data-pending]', { hasText: 'sent while down' }).waitFor();
+
+    server = await startServer(undefined, { data: dataDir, port: Number(port) });
+    const bob2 = server.api.as(bob.token);
+    for (const i of range(6, 10)) await bob2.post('/v1/rooms/r/messages', { text: `after ${i}` });
+    await page.locator('[data-status="ready"]').waitFor({ timeout: 20_000 });
+    await eventually(async () => assert.deepEqual(await shownSeqs(page), range(1, 11)), 15_000);
+    assert.equal(await page.locator('[data-pending]').count(), 0);
+    const shown = await texts(page);
+    assert.equal(shown.filter((x) => x === 'sent while down').length, 1, 'the pending send shows once');
+    const history = (await bob2.get('/v1/rooms/r/messages')).body as { seq: number; text: string }[];
+    assert.deepEqual(
+      history.map((m) => m.text),
+      shown,
+      'the page shows exactly the history',
+    );
+    assert.equal(history.filter((m) => m.text === 'sent while down').length, 1, 'stored once');
+  });
+
+  test('history pages upward as you scroll, each message once, down to the first', async (t) => {
+    const server = await startServer(t);
+    const bob = await userApi(server, 'bob');
+    await userApi(server, 'ada');
+    await bob.post('/v1/rooms', { name: 'long' });
+    for (const i of range(1, 130)) await bob.post('/v1/rooms/long/messages', { text: `line ${i}` });
+    const page = await openPage(browser, server.url);
+    await signIn(page, 'ada');
+    await openRoom(page, 'long');
+    await eventually(async () => assert.deepEqual(await shownSeqs(page), range(81, 130)));
+    await eventually(async () => {
+      await page.locator('.messages').evaluate((el) => {
+        el.scrollTop = 0;
+      });
+      assert.equal((await shownSeqs(page))[0], 1);
+    }, 15_000);
+    assert.deepEqual(await shownSeqs(page), range(1, 130));
+    await page.locator('.messages .start', { hasText: 'The beginning of #long' }).waitFor();
+  });
+
+  test('message text is shown as text: HTML in a message runs nothing and renders verbatim', async (t) => {
+    const server = await startServer(t);
+    const ada = await userApi(server, 'ada');
+    await ada.post('/v1/rooms', { name: 'x' });
+    const payloads = ['<img src=x onerror=alert(1)>', '<script>alert(2)</script><b>bold?</b>'];
+    for (const text of payloads) await ada.post('/v1/rooms/x/messages', { text });
+    const page = await openPage(browser, server.url);
+    await signIn(page, 'ada');
+    await openRoom(page, 'x');
+    await send(page, '<svg onload=alert(3)>');
+    await page.locator('.messages [data-seq="3"]').waitFor();
+    assert.deepEqual(await texts(page), [...payloads, '<svg onload=alert(3)>']);
+    assert.equal(
+      await page.locator('.messages img, .messages script, .messages svg, .messages b').count(),
+      0,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(pageErrors(page), [], 'no alert, no script error');
+  });
+
+  test('keyboard alone: tab to a room, open it, write and send with Enter', async (t) => {
+    const server = await startServer(t);
+    const ada = await userApi(server, 'ada');
+    await ada.post('/v1/rooms', { name: 'keys' });
+    const page = await openPage(browser, server.url);
+    await signIn(page, 'ada');
+    const focused = () =>
+      // A string: this runs in the page, where `document` is (the test's TypeScript has no DOM).
+      page.evaluate<string | undefined>(
+        "document.activeElement?.getAttribute('data-room') ?? document.activeElement?.id",
+      );
+    const tabTo = async (target: string) => {
+      for (let i = 0; i < 40 && (await focused()) !== target; i++) await page.keyboard.press('Tab');
+      assert.equal(await focused(), target, `Tab reaches ${target}`);
+    };
+    await tabTo('keys');
+    await page.keyboard.press('Enter');
+    await page.locator('#room-title', { hasText: 'keys' }).waitFor();
+    await tabTo('composer');
+    await page.keyboard.type('typed without a mouse');
+    await page.keyboard.press('Enter');
+    await page.locator('.messages [data-seq="1"]', { hasText: 'typed without a mouse' }).waitFor();
+    assert.equal(await page.locator('#composer').inputValue(), '', 'the composer is cleared');
+  });
+
+  test('private rooms: create, invite (the invitee sees it at once), edit title and topic, edits and deletions live', async (t) => {
+    const server = await startServer(t);
+    await userApi(server, 'ada');
+    await userApi(server, 'bob');
+    const a = await openPage(browser, server.url);
+    await signIn(a, 'ada');
+    const b = await openPage(browser, server.url);
+    await signIn(b, 'bob');
+    await a.getByRole('button', { name: 'New room' }).click();
+    await a.getByLabel('Name', { exact: true }).fill('secret');
+    await a.getByLabel('Private').check();
+    await a.getByRole('button', { name: 'Create' }).click();
+    await a.getByRole('button', { name: 'Room info' }).click();
+    await a.getByLabel('User name').fill('bob');
+    await a.getByRole('button', { name: 'Invite' }).click();
+    await b.locator('.sidebar [data-room="secret"]').waitFor({ timeout: 5000 });
+    await a.getByLabel('Topic').fill('plans');
+    await a.getByRole('button', { name: 'Save' }).click();
+    await openRoom(b, 'secret');
+    await b.locator('.topic', { hasText: 'plans' }).waitFor();
+    await send(a, 'first draft');
+    await b.locator('[data-seq="1"]', { hasText: 'first draft' }).waitFor();
+    await a.getByRole('button', { name: 'Edit message 1' }).click();
+    await a.getByLabel('Edit message 1').fill('final text');
+    await a.getByLabel('Edit message 1').press('Enter');
+    await b.locator('[data-seq="1"]', { hasText: 'final text' }).waitFor();
+    await b.locator('[data-seq="1"] .edited').waitFor();
+    await a.getByRole('button', { name: 'Delete message 1' }).click();
+    await b.locator('[data-seq="1"] .deleted').waitFor();
+    assert.equal(await b.getByRole('button', { name: 'Edit message 1' }).count(), 0, "not bob's to edit");
+  });
+
+  test("admins see every door's live sockets as five-tuples in the Network panel, refreshing", async (t) => {
+    const server = await startServer(t);
+    const root = await userApi(server, 'root', { admin: true });
+    const page = await openPage(browser, server.url);
+    await signIn(page, 'root');
+    await page.getByRole('button', { name: 'Network' }).click();
+    await page.locator('.network tr[data-door="ws"]').first().waitFor();
+    assert.ok((await page.locator('.network tr[data-door="http"]').count()) >= 1, 'the HTTP listener');
+    const tcpPort = server.addresses().find((d) => d.door === 'tcp')!.port;
+    const sock = connect(tcpPort, '127.0.0.1');
+    t.after(() => sock.destroy());
+    sock.write(`${JSON.stringify({ type: 'auth', token: root.token })}\n`);
+    await page.locator('.network tr[data-door="tcp"]', { hasText: 'root' }).waitFor({ timeout: 6000 });
+  });
+
+  test('errors are said plainly: wrong password, a taken room name, a server that is gone', async (t) => {
+    const server = await startServer(t);
+    const ada = await userApi(server, 'ada');
+    await ada.post('/v1/rooms', { name: 'taken' });
+    const page = await openPage(browser, server.url);
+    await page.getByLabel('Name').fill('ada');
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'Wrong name or password.' }).waitFor();
+    await signIn(page, 'ada');
+    await page.getByRole('button', { name: 'New room' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('taken');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('alert').filter({ hasText: 'That room name is taken.' }).waitFor();
+    await server.stop();
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The server is unreachable' }).waitFor();
+    await page.locator('[data-status="reconnecting"]').waitFor();
+  });
+
+  test('a phone-width window folds the room list behind a button', async (t) => {
+    const server = await startServer(t);
+    const ada = await userApi(server, 'ada');
+    await ada.post('/v1/rooms', { name: 'small' });
+    const page = await openPage(browser, server.url, PHONE);
+    await signIn(page, 'ada');
+    assert.equal(await page.locator('#sidebar').isVisible(), false);
+    await page.getByRole('button', { name: 'Rooms' }).click();
+    await page.locator('#sidebar [data-room="small"]').click();
+    await page.locator('#room-title', { hasText: 'small' }).waitFor();
+    assert.equal(await page.locator('#sidebar').isVisible(), false, 'folded again once a room is open');
+    const width = await page.locator('html').evaluate((el) => el.scrollWidth);
+    assert.ok(width <= PHONE.width, `no sideways scrolling (${width}px)`);
+  });
+});
