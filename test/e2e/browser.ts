@@ -73,6 +73,9 @@ async function signInForm(page: Page, name: string, password: string, button: st
 }
 
 export async function openRoom(page: Page, room: string): Promise<void> {
+  // At phone width the list is folded behind the Rooms button.
+  const toggle = page.locator('.rooms-toggle');
+  if (await toggle.isVisible()) await toggle.click();
   await page.locator(`.sidebar [data-room="${room}"]`).click();
   await page.locator('#room-title', { hasText: room }).waitFor();
 }

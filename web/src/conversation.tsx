@@ -3,6 +3,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { PendingSend } from '../../src/client/timeline.js';
 import type { Message } from '../../src/core/types.js';
+import { Lock } from './lock.js';
 import { RoomPanel } from './room-panel.js';
 import type { Session } from './session.js';
 
@@ -28,7 +29,7 @@ export function Conversation({ session }: { session: Session }) {
       <header class="room-header">
         <div>
           <h2 id="room-title">
-            {room.private ? '🔒 ' : '# '}
+            {room.private ? <Lock /> : '# '}
             {room.name}
             {room.title && room.title !== room.name ? <span class="title"> · {room.title}</span> : null}
           </h2>
@@ -244,7 +245,8 @@ function Composer({ session, room }: { session: Session; room: string }) {
         id="composer"
         rows={1}
         value={text}
-        placeholder={`Message #${room} (Enter sends, Shift+Enter for a new line)`}
+        placeholder={`Message #${room}`}
+        aria-describedby="composer-hint"
         onInput={(ev) => {
           setText((ev.currentTarget as HTMLTextAreaElement).value);
           session.typing();
@@ -256,6 +258,9 @@ function Composer({ session, room }: { session: Session; room: string }) {
           }
         }}
       />
+      <span id="composer-hint" class="visually-hidden">
+        Enter sends; Shift+Enter starts a new line.
+      </span>
       <button type="submit">Send</button>
     </form>
   );

@@ -1,6 +1,7 @@
 // The room list (mine, then other public rooms, with unread counts) and the new-room form.
 import { useState } from 'preact/hooks';
 import type { RoomSummary } from '../../src/core/types.js';
+import { Lock } from './lock.js';
 import type { Session } from './session.js';
 
 export function Sidebar({ session, onOpen }: { session: Session; onOpen: (room: string) => void }) {
@@ -21,14 +22,7 @@ export function Sidebar({ session, onOpen }: { session: Session; onOpen: (room: 
           onClick={() => onOpen(room.name)}
         >
           <span class="room-name">
-            {room.private ? (
-              <>
-                <span aria-hidden="true">🔒 </span>
-                <span class="visually-hidden">private: </span>
-              </>
-            ) : (
-              '# '
-            )}
+            {room.private ? <Lock /> : '# '}
             {room.name}
           </span>
           {unread > 0 && (

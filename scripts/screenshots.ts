@@ -1,0 +1,71 @@
+// Takes the README's screenshots of the web client (docs/img/web-*.png) against a real server with
+// messages from every door: `npm run screenshots`. Needs Debian's Chromium, like the e2e tests.
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { DESKTOP, PHONE, launch, openPage, openRoom, send, signIn } from '../test/e2e/browser.js';
+import { run } from '../test/support/cli.js';
+import { startServer, userApi } from '../test/support/server.js';
+
+const out = (name: string) => fileURLToPath(new URL(`../../docs/img/${name}`, import.meta.url));
+
+const server = await startServer(undefined);
+const ada = await userApi(server, 'ada', { admin: true });
+const bob = await userApi(server, 'bob');
+const cy = await userApi(server, 'cy');
+await ada.post('/v1/rooms', { name: 'lobby', title: 'Lobby', topic: 'Say hello from any door' });
+await ada.post('/v1/rooms', { name: 'ops', private: true, title: 'Operations' });
+await ada.post('/v1/rooms', { name: 'random' });
+for (const who of [bob, cy]) await who.put(`/v1/rooms/lobby/members/${who === bob ? 'bob' : 'cy'}`);
+const port = (door: string) => server.addresses().find((d) => d.door === door)!.port;
+
+await bob.post('/v1/rooms/lobby/messages', { text: 'Morning! Posted with curl, over plain REST.' });
+const tcp = await run(
+  ['send', 'lobby', 'This one came in over a raw TCP socket, one JSON line.', '--via', 'tcp', '--tcp', `127.0.0.1:${port('tcp')}`, '--server', server.url],
+  undefined,
+  { PORTHOUSE_TOKEN: cy.token! },
+);
+const udp = await run(
+  ['send', 'lobby', 'And this one in a single UDP datagram (acked once stored).', '--via', 'udp', '--udp', `127.0.0.1:${port('udp')}`, '--server', server.url],
+  undefined,
+  { PORTHOUSE_TOKEN: bob.token! },
+);
+if (tcp.code !== 0 || udp.code !== 0) throw new Error(`send failed: ${tcp.stderr} ${udp.stderr}`);
+await bob.post('/v1/rooms/random/messages', { text: 'unread over here' });
+await ada.post('/v1/rooms/random/messages', { text: 'and here' });
+
+// A raw TCP listener, so the Network panel shows more than browsers.
+const listener = connect(port('tcp'), '127.0.0.1');
+listener.write(`${JSON.stringify({ type: 'auth', token: cy.token })}\n${JSON.stringify({ type: 'sub', room: 'lobby' })}\n`);
+
+const browser = await launch();
+try {
+  const signInPage = await openPage(browser, server.url, { width: 900, height: 620 });
+  await signInPage.screenshot({ path: out('web-sign-in.png') });
+
+  const b = await openPage(browser, server.url, DESKTOP);
+  await signIn(b, 'bob');
+  await openRoom(b, 'lobby');
+
+  const a = await openPage(browser, server.url, DESKTOP);
+  await signIn(a, 'ada');
+  await openRoom(a, 'lobby');
+  await send(a, 'Typed in the browser: WebSocket, with a pending tick until the ack.');
+  await a.locator('.messages [data-seq="4"]').waitFor();
+  await b.locator('#composer').pressSequentially('On my way');
+  await a.locator('.typing', { hasText: 'bob is typing' }).waitFor();
+  await a.screenshot({ path: out('web-chat.png') });
+
+  await a.getByRole('button', { name: 'Network' }).click();
+  await a.locator('.network tr[data-door="tcp"]', { hasText: 'cy' }).waitFor();
+  await a.screenshot({ path: out('web-network.png') });
+
+  const phone = await openPage(browser, server.url, PHONE);
+  await signIn(phone, 'bob');
+  await openRoom(phone, 'lobby');
+  await phone.screenshot({ path: out('web-phone.png') });
+  console.log('wrote docs/img/web-sign-in.png, web-chat.png, web-network.png, web-phone.png');
+} finally {
+  listener.destroy();
+  await browser.close();
+  await server.stop();
+}
