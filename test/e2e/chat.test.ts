@@ -228,7 +228,7 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
     assert.equal(await page.locator('#composer').inputValue(), '', 'the composer is cleared');
   });
 
-  test('private rooms: create, invite (the invitee sees it at once), edit title and topic, edits and deletions live', async (t) => {
+  test('private rooms: create, invite (the invitee sees it at once), edit the topic, live edits and deletions, leave', async (t) => {
     const server = await startServer(t);
     await userApi(server, 'ada');
     await userApi(server, 'bob');
@@ -258,6 +258,11 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
     await a.getByRole('button', { name: 'Delete message 1' }).click();
     await b.locator('[data-seq="1"] .deleted').waitFor();
     assert.equal(await b.getByRole('button', { name: 'Edit message 1' }).count(), 0, "not bob's to edit");
+    await b.getByRole('button', { name: 'Room info' }).click();
+    await b.getByRole('button', { name: 'Leave room' }).click();
+    await eventually(async () => assert.equal(await b.locator('.sidebar [data-room="secret"]').count(), 0));
+    // ada's room panel is still open from the invite, and follows the leave live.
+    await eventually(async () => assert.equal(await a.locator('.members li', { hasText: 'bob' }).count(), 0));
   });
 
   test("admins see every door's live sockets as five-tuples in the Network panel, refreshing", async (t) => {
