@@ -1,7 +1,7 @@
 // The embedded Store: one SQLite file in WAL mode under the data directory. better-sqlite3 is
 // synchronous, so reads answer straight away and every write goes through GroupCommit, which
 // shares one transaction (and one fsync) among the writes of an event-loop turn.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -9,6 +9,18 @@ import { PorthouseError } from '../core/errors.js';
 import type { Member, MessageRecord, Role, RoomRecord, UserRecord, Via } from '../core/types.js';
 import { type BatchStats, GroupCommit } from './group-commit.js';
 import { RoomCache, type RoomCacheOptions } from './room-cache.js';
+import {
+  type MessageRow,
+  type RoomRow,
+  iso,
+  textHash,
+  toMember,
+  toMessage,
+  toRoom,
+  toUser,
+  type UserRow,
+  type MemberRow,
+} from './rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import type { HistoryQuery, NewMessage, RoomFields, RoomRef, Store } from './store.js';
 
@@ -25,97 +37,9 @@ export interface SqliteStoreOptions {
   readonly cache?: RoomCacheOptions;
 }
 
-interface RoomRow {
-  id: number;
-  name: string;
-  title: string;
-  topic: string;
-  private: number;
-  owner: string;
-  created_at: number;
-  updated_at: number;
-  version: number;
-  members_version: number;
-  messages_version: number;
-  last_seq: number;
-}
-
 interface ListedRoomRow extends RoomRow {
   my_role: string | null;
 }
-
-interface MessageRow {
-  seq: number;
-  id: string;
-  author: string;
-  text: string | null;
-  via: string;
-  created_at: number;
-  edited_at: number | null;
-  deleted: number;
-  version: number;
-}
-
-interface UserRow {
-  name: string;
-  password_hash: string | null;
-  admin: number;
-  created_at: number;
-}
-
-interface MemberRow {
-  user: string;
-  role: string;
-  joined_at: number;
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
-const textHash = (text: string) => createHash('sha256').update(text).digest('base64url');
-
-const toRoom = (r: RoomRow): RoomRecord => ({
-  id: r.id,
-  name: r.name,
-  title: r.title,
-  topic: r.topic,
-  private: r.private === 1,
-  owner: r.owner,
-  createdAt: iso(r.created_at),
-  updatedAt: iso(r.updated_at),
-  version: r.version,
-  membersVersion: r.members_version,
-  messagesVersion: r.messages_version,
-  lastSeq: r.last_seq,
-});
-
-function toMessage(room: string, r: MessageRow): MessageRecord {
-  const m: MessageRecord = {
-    room,
-    seq: r.seq,
-    id: r.id,
-    author: r.author,
-    via: r.via as Via,
-    createdAt: iso(r.created_at),
-    version: r.version,
-  };
-  if (r.deleted) m.deleted = true;
-  else m.text = r.text ?? '';
-  if (r.edited_at !== null) m.editedAt = iso(r.edited_at);
-  return m;
-}
-
-const toUser = (r: UserRow): UserRecord => ({
-  name: r.name,
-  admin: r.admin === 1,
-  createdAt: iso(r.created_at),
-  passwordHash: r.password_hash,
-});
-
-const toMember = (room: string, r: MemberRow): Member => ({
-  room,
-  user: r.user,
-  role: r.role as Role,
-  joinedAt: iso(r.joined_at),
-});
 
 const isUniqueViolation = (err: unknown) =>
   typeof err === 'object' &&

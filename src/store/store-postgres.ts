@@ -1,0 +1,433 @@
+// The PostgreSQL Store, for several nodes sharing one record. Reads go straight to the pool;
+// writes go through AsyncGroupCommit (one transaction and one WAL flush per batch). A room's seq
+// comes from `UPDATE rooms … RETURNING last_seq` in the same transaction as the insert: the row
+// lock orders concurrent writers on every node, and a rolled-back write gives its seq back, so
+// seqs have no gaps. Nothing is cached: another node may change anything at any time.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { PorthouseError } from '../core/errors.js';
+import type { Member, MessageRecord, Role, RoomRecord, UserRecord } from '../core/types.js';
+import { type AsyncBatchStats, AsyncGroupCommit, type Run } from './async-group-commit.js';
+import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
+import {
+  type MemberRow,
+  type MessageRow,
+  type RoomRow,
+  type UserRow,
+  iso,
+  textHash,
+  toMember,
+  toMessage,
+  toRoom,
+  toUser,
+} from './rows.js';
+import type { HistoryQuery, NewMessage, RoomFields, RoomRef, Store } from './store.js';
+
+export interface PostgresStoreOptions {
+  /** postgres://user@host:port/database */
+  readonly url: string;
+  readonly maxBatch: number;
+  /** Connections in this node's pool. */
+  readonly poolSize: number;
+  /** A schema to keep the tables in (created if missing); default: the connection's search_path. */
+  readonly schema?: string;
+  readonly onBatch?: (stats: AsyncBatchStats) => void;
+}
+
+const INT8 = 20;
+// BIGINT comes back as a string by default; every BIGINT here (ids, seqs, epoch ms) fits a double.
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as never,
+};
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string } | null)?.code === '23505';
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+/** Advisory lock key for migrations: any fixed number, the same on every node. */
+const MIGRATION_LOCK = 7_070_201;
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  readonly #pool: pg.Pool;
+  readonly #writes: AsyncGroupCommit;
+
+  private constructor(pool: pg.Pool, options: PostgresStoreOptions) {
+    this.#pool = pool;
+    this.#writes = new AsyncGroupCommit(
+      async () => {
+        const client = await pool.connect();
+        return {
+          query: (sql, params) => client.query(sql, params as unknown[]),
+          release: (err) => client.release(err),
+        };
+      },
+      { maxBatch: options.maxBatch, ...(options.onBatch ? { onBatch: options.onBatch } : {}) },
+    );
+  }
+
+  /** Connects, creates the schema if asked, runs pending migrations, and returns the store. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize,
+      types,
+      ...(options.schema ? { options: `-c search_path=${quoteIdent(options.schema)}` } : {}),
+    });
+    // An idle client losing its server must not crash the process; the next query reports it.
+    pool.on('error', () => {});
+    try {
+      const client = await pool.connect();
+      try {
+        await migrate(client, options.schema);
+      } finally {
+        client.release();
+      }
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return new PostgresStore(pool, options);
+  }
+
+  #read<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
+    return this.#pool.query<R>(sql, params).then((r) => r.rows);
+  }
+
+  async ping(): Promise<void> {
+    await this.#pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.#writes.close();
+    await this.#pool.end();
+  }
+
+  settingOrInit(key: string, init: () => string): Promise<string> {
+    return this.#writes.run(async (run) => {
+      // ON CONFLICT: another node may be initializing the same setting right now.
+      await run('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
+        key,
+        init(),
+      ]);
+      return (await run('SELECT value FROM settings WHERE key = $1', [key])).rows[0].value as string;
+    });
+  }
+
+  createUser(user: { name: string; passwordHash: string | null; admin: boolean }): Promise<UserRecord> {
+    return this.#writes.run(async (run) => {
+      const now = Date.now();
+      try {
+        await run('INSERT INTO users (name, password_hash, admin, created_at) VALUES ($1, $2, $3, $4)', [
+          user.name,
+          user.passwordHash,
+          user.admin,
+          now,
+        ]);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new PorthouseError('user_exists');
+        throw err;
+      }
+      return { name: user.name, admin: user.admin, createdAt: iso(now), passwordHash: user.passwordHash };
+    });
+  }
+
+  async getUser(name: string): Promise<UserRecord | undefined> {
+    const [row] = await this.#read<UserRow>('SELECT * FROM users WHERE name = $1', [name]);
+    return row && toUser(row);
+  }
+
+  async setAdmin(name: string, admin: boolean): Promise<void> {
+    await this.#writes.run(async (run) => {
+      const r = await run('UPDATE users SET admin = $1 WHERE name = $2', [admin, name]);
+      if (r.rowCount === 0) throw new PorthouseError('user_not_found');
+    });
+  }
+
+  createRoom(room: RoomFields & { name: string; owner: string }): Promise<RoomRecord> {
+    return this.#writes.run(async (run) => {
+      const now = Date.now();
+      let row: RoomRow;
+      try {
+        row = (
+          await run(
+            `INSERT INTO rooms (name, title, topic, private, owner, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *`,
+            [room.name, room.title, room.topic, room.private, room.owner, now],
+          )
+        ).rows[0];
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new PorthouseError('room_exists');
+        throw err;
+      }
+      await run(`INSERT INTO members (room_id, "user", role, joined_at) VALUES ($1, $2, 'owner', $3)`, [
+        row.id,
+        room.owner,
+        now,
+      ]);
+      return toRoom(row);
+    });
+  }
+
+  async getRoom(name: string): Promise<RoomRecord | undefined> {
+    const [row] = await this.#read<RoomRow>('SELECT * FROM rooms WHERE name = $1', [name]);
+    return row && toRoom(row);
+  }
+
+  async listRooms(user: string, all: boolean): Promise<RoomRecord[]> {
+    const rows = await this.#read<RoomRow & { my_role: string | null }>(
+      `SELECT r.*, m.role AS my_role FROM rooms r LEFT JOIN members m ON m.room_id = r.id AND m."user" = $1
+       ${all ? '' : 'WHERE NOT r.private OR m."user" IS NOT NULL'} ORDER BY r.name COLLATE "C"`,
+      [user],
+    );
+    return rows.map((row) => {
+      const room = toRoom(row);
+      if (row.my_role !== null) room.role = row.my_role as Role;
+      return room;
+    });
+  }
+
+  async #roomAt(run: Run, room: RoomRef, ifVersion: number | undefined): Promise<RoomRow> {
+    // FOR UPDATE: the version checked is the version changed, whatever other nodes do meanwhile.
+    const row = (await run('SELECT * FROM rooms WHERE id = $1 FOR UPDATE', [room.id])).rows[0] as
+      | RoomRow
+      | undefined;
+    if (!row) throw new PorthouseError('room_not_found');
+    if (ifVersion !== undefined && row.version !== ifVersion) throw new PorthouseError('precondition_failed');
+    return row;
+  }
+
+  updateRoom(room: RoomRef, fields: RoomFields, ifVersion?: number): Promise<RoomRecord> {
+    return this.#writes.run(async (run) => {
+      await this.#roomAt(run, room, ifVersion);
+      const r = await run(
+        `UPDATE rooms SET title = $1, topic = $2, private = $3, updated_at = $4, version = version + 1
+         WHERE id = $5 RETURNING *`,
+        [fields.title, fields.topic, fields.private, Date.now(), room.id],
+      );
+      return toRoom(r.rows[0]);
+    });
+  }
+
+  async deleteRoom(room: RoomRef, ifVersion?: number): Promise<void> {
+    await this.#writes.run(async (run) => {
+      await this.#roomAt(run, room, ifVersion);
+      await run('DELETE FROM rooms WHERE id = $1', [room.id]);
+    });
+  }
+
+  async getRole(room: RoomRef, user: string): Promise<Role | undefined> {
+    const [row] = await this.#read<{ role: Role }>(
+      'SELECT role FROM members WHERE room_id = $1 AND "user" = $2',
+      [room.id, user],
+    );
+    return row?.role;
+  }
+
+  async getMember(room: RoomRef, user: string): Promise<Member | undefined> {
+    const [row] = await this.#read<MemberRow>('SELECT * FROM members WHERE room_id = $1 AND "user" = $2', [
+      room.id,
+      user,
+    ]);
+    return row && toMember(room.name, row);
+  }
+
+  async listMembers(room: RoomRef): Promise<Member[]> {
+    const rows = await this.#read<MemberRow>(
+      'SELECT * FROM members WHERE room_id = $1 ORDER BY joined_at, "user" COLLATE "C"',
+      [room.id],
+    );
+    return rows.map((r) => toMember(room.name, r));
+  }
+
+  addMember(room: RoomRef, user: string, role: Role): Promise<{ member: Member; created: boolean }> {
+    return this.#writes.run(async (run) => {
+      await this.#roomAt(run, room, undefined);
+      const inserted = await run(
+        `INSERT INTO members (room_id, "user", role, joined_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (room_id, "user") DO NOTHING`,
+        [room.id, user, role, Date.now()],
+      );
+      const created = (inserted.rowCount ?? 0) > 0;
+      if (created)
+        await run('UPDATE rooms SET members_version = members_version + 1 WHERE id = $1', [room.id]);
+      const row = (await run('SELECT * FROM members WHERE room_id = $1 AND "user" = $2', [room.id, user]))
+        .rows[0] as MemberRow;
+      return { member: toMember(room.name, row), created };
+    });
+  }
+
+  removeMember(room: RoomRef, user: string): Promise<boolean> {
+    return this.#writes.run(async (run) => {
+      const r = await run('DELETE FROM members WHERE room_id = $1 AND "user" = $2', [room.id, user]);
+      const removed = (r.rowCount ?? 0) > 0;
+      if (removed)
+        await run('UPDATE rooms SET members_version = members_version + 1 WHERE id = $1', [room.id]);
+      return removed;
+    });
+  }
+
+  appendMessage(room: RoomRef, message: NewMessage): Promise<{ message: MessageRecord; created: boolean }> {
+    const key = message.idempotencyKey;
+    const hash = key === undefined ? '' : textHash(message.text);
+    return this.#writes.run(async (run) => {
+      if (key !== undefined) {
+        // Lock the room first: two nodes racing with the same key then see each other's row.
+        const locked = await run('SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE', [room.id]);
+        if (locked.rowCount === 0) throw new PorthouseError('room_not_found');
+        const seen = (
+          await run(
+            'SELECT seq, text_hash FROM idempotency_keys WHERE room_id = $1 AND "user" = $2 AND key = $3',
+            [room.id, message.author, key],
+          )
+        ).rows[0] as { seq: number; text_hash: string } | undefined;
+        if (seen) {
+          if (seen.text_hash !== hash) throw new PorthouseError('idempotency_key_reused');
+          const row = (
+            await run('SELECT * FROM messages WHERE room_id = $1 AND seq = $2', [room.id, seen.seq])
+          ).rows[0] as MessageRow;
+          return { message: toMessage(room.name, row), created: false };
+        }
+      }
+      // The row lock taken here orders every writer to this room, on every node, until commit.
+      const next = (
+        await run(
+          `UPDATE rooms SET last_seq = last_seq + 1, messages_version = messages_version + 1
+           WHERE id = $1 RETURNING last_seq`,
+          [room.id],
+        )
+      ).rows[0] as { last_seq: number } | undefined;
+      if (!next) throw new PorthouseError('room_not_found');
+      const now = Date.now();
+      const id = randomUUID();
+      await run(
+        'INSERT INTO messages (room_id, seq, id, author, text, via, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [room.id, next.last_seq, id, message.author, message.text, message.via, now],
+      );
+      if (key !== undefined)
+        await run(
+          'INSERT INTO idempotency_keys (room_id, "user", key, seq, text_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+          [room.id, message.author, key, next.last_seq, hash, now],
+        );
+      const stored: MessageRecord = {
+        room: room.name,
+        seq: next.last_seq,
+        id,
+        author: message.author,
+        text: message.text,
+        via: message.via,
+        createdAt: iso(now),
+        version: 1,
+      };
+      return { message: stored, created: true };
+    });
+  }
+
+  async getMessage(room: RoomRef, seq: number): Promise<MessageRecord | undefined> {
+    const [row] = await this.#read<MessageRow>('SELECT * FROM messages WHERE room_id = $1 AND seq = $2', [
+      room.id,
+      seq,
+    ]);
+    return row && toMessage(room.name, row);
+  }
+
+  async listMessages(room: RoomRef, query: HistoryQuery): Promise<MessageRecord[]> {
+    const { after, before, limit } = query;
+    let rows: MessageRow[];
+    if (after !== undefined && before !== undefined)
+      rows = await this.#read(
+        'SELECT * FROM messages WHERE room_id = $1 AND seq > $2 AND seq < $3 ORDER BY seq LIMIT $4',
+        [room.id, after, before, limit],
+      );
+    else if (after !== undefined)
+      rows = await this.#read(
+        'SELECT * FROM messages WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+        [room.id, after, limit],
+      );
+    else if (before !== undefined)
+      rows = await this.#read(
+        `SELECT * FROM (SELECT * FROM messages WHERE room_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) m
+         ORDER BY seq`,
+        [room.id, before, limit],
+      );
+    else
+      rows = await this.#read(
+        'SELECT * FROM (SELECT * FROM messages WHERE room_id = $1 ORDER BY seq DESC LIMIT $2) m ORDER BY seq',
+        [room.id, limit],
+      );
+    return rows.map((r) => toMessage(room.name, r));
+  }
+
+  async #messageAt(run: Run, room: RoomRef, seq: number, ifVersion: number | undefined): Promise<MessageRow> {
+    const row = (
+      await run('SELECT * FROM messages WHERE room_id = $1 AND seq = $2 FOR UPDATE', [room.id, seq])
+    ).rows[0] as MessageRow | undefined;
+    if (!row) throw new PorthouseError('message_not_found');
+    if (ifVersion !== undefined && row.version !== ifVersion) throw new PorthouseError('precondition_failed');
+    return row;
+  }
+
+  editMessage(room: RoomRef, seq: number, text: string, ifVersion?: number): Promise<MessageRecord> {
+    return this.#writes.run(async (run) => {
+      if ((await this.#messageAt(run, room, seq, ifVersion)).deleted)
+        throw new PorthouseError('message_deleted');
+      const row = (
+        await run(
+          `UPDATE messages SET text = $1, edited_at = $2, version = version + 1
+           WHERE room_id = $3 AND seq = $4 RETURNING *`,
+          [text, Date.now(), room.id, seq],
+        )
+      ).rows[0] as MessageRow;
+      await run('UPDATE rooms SET messages_version = messages_version + 1 WHERE id = $1', [room.id]);
+      return toMessage(room.name, row);
+    });
+  }
+
+  deleteMessage(room: RoomRef, seq: number, ifVersion?: number): Promise<MessageRecord> {
+    return this.#writes.run(async (run) => {
+      const current = await this.#messageAt(run, room, seq, ifVersion);
+      if (current.deleted) return toMessage(room.name, current);
+      const row = (
+        await run(
+          `UPDATE messages SET text = NULL, deleted = true, version = version + 1
+           WHERE room_id = $1 AND seq = $2 RETURNING *`,
+          [room.id, seq],
+        )
+      ).rows[0] as MessageRow;
+      await run('UPDATE rooms SET messages_version = messages_version + 1 WHERE id = $1', [room.id]);
+      return toMessage(room.name, row);
+    });
+  }
+
+  pruneIdempotencyKeys(olderThanMs: number): Promise<number> {
+    return this.#writes.run(
+      async (run) =>
+        (await run('DELETE FROM idempotency_keys WHERE created_at < $1', [olderThanMs])).rowCount ?? 0,
+    );
+  }
+}
+
+async function migrate(client: pg.PoolClient, schema: string | undefined): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    // One node migrates; the others wait here, then find nothing left to do.
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await client.query('CREATE TABLE IF NOT EXISTS porthouse_schema (version INTEGER NOT NULL)');
+    const current = (await client.query<{ version: number }>('SELECT version FROM porthouse_schema')).rows[0]
+      ?.version;
+    if (current === undefined) await client.query('INSERT INTO porthouse_schema (version) VALUES (0)');
+    const from = current ?? 0;
+    if (from > POSTGRES_MIGRATIONS.length)
+      throw new Error(
+        `the database is at schema version ${from}, newer than this porthouse (${POSTGRES_MIGRATIONS.length}); upgrade porthouse`,
+      );
+    for (let v = from; v < POSTGRES_MIGRATIONS.length; v++) {
+      await client.query(POSTGRES_MIGRATIONS[v]!);
+      await client.query('UPDATE porthouse_schema SET version = $1', [v + 1]);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
