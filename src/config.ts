@@ -108,6 +108,20 @@ export const OPTIONS = {
     group: 'Storage',
     doc: 'Directory of the embedded SQLite database (created if missing).',
   }),
+  postgres: opt({
+    kind: 'string',
+    default: undefined,
+    group: 'Storage',
+    doc: 'PostgreSQL URL (`postgres://user@host:5432/db`). When set, messages, rooms and users live there instead of SQLite under `--data`, and several nodes may share it. Migrations run on start.',
+  }),
+  postgresPool: opt({
+    kind: 'int',
+    default: 10,
+    min: 1,
+    max: 1000,
+    group: 'Storage',
+    doc: 'Connections this node keeps to PostgreSQL.',
+  }),
   sqliteSynchronous: opt({
     kind: 'enum',
     default: 'full',

@@ -17,6 +17,7 @@ import { Metrics } from './metrics/metrics.js';
 import { type Services, createServices } from './service/services.js';
 import type { SocketInfo } from './core/types.js';
 import type { Store } from './store/store.js';
+import { PostgresStore } from './store/store-postgres.js';
 import { SqliteStore } from './store/store-sqlite.js';
 
 export interface DoorAddress {
@@ -61,18 +62,27 @@ export async function start(
 ): Promise<PorthouseServer> {
   const logger = options.logger ?? createLogger(config);
   const metrics = new Metrics();
+  const onBatch = ({ size, seconds }: { size: number; seconds: number }) => {
+    metrics.commitBatchSize.observe(size);
+    metrics.commitDuration.observe(seconds);
+  };
   const store =
     options.store ??
-    new SqliteStore({
-      dir: config.data,
-      synchronous: config.sqliteSynchronous as 'full' | 'normal',
-      maxBatch: config.groupCommitMaxBatch,
-      cache: { maxRooms: config.cacheRooms, maxRoles: config.cacheRoles },
-      onBatch: ({ size, seconds }) => {
-        metrics.commitBatchSize.observe(size);
-        metrics.commitDuration.observe(seconds);
-      },
-    });
+    (config.postgres
+      ? await PostgresStore.open({
+          url: config.postgres,
+          poolSize: config.postgresPool,
+          maxBatch: config.groupCommitMaxBatch,
+          onBatch,
+        })
+      : new SqliteStore({
+          dir: config.data,
+          synchronous: config.sqliteSynchronous as 'full' | 'normal',
+          maxBatch: config.groupCommitMaxBatch,
+          // In memory only while this process makes every write (never with a shared database).
+          cache: { maxRooms: config.cacheRooms, maxRoles: config.cacheRoles },
+          onBatch,
+        }));
   const bus = options.bus ?? new MemoryBus();
   let stopping = false;
   try {
