@@ -114,6 +114,18 @@ export const OPTIONS = {
     group: 'Storage',
     doc: 'PostgreSQL URL (`postgres://user@host:5432/db`). When set, messages, rooms and users live there instead of SQLite under `--data`, and several nodes may share it. Migrations run on start.',
   }),
+  redis: opt({
+    kind: 'string',
+    default: undefined,
+    group: 'Storage',
+    doc: 'Redis URL (`redis://host:6379`). When set, stored events reach the hubs of every node sharing it (pub/sub); without it each node only hears its own.',
+  }),
+  redisChannel: opt({
+    kind: 'string',
+    default: 'porthouse:events',
+    group: 'Storage',
+    doc: 'The Redis pub/sub channel the nodes of one deployment share.',
+  }),
   postgresPool: opt({
     kind: 'int',
     default: 10,

@@ -17,6 +17,7 @@ import { Metrics } from './metrics/metrics.js';
 import { type Services, createServices } from './service/services.js';
 import type { SocketInfo } from './core/types.js';
 import type { Store } from './store/store.js';
+import { RedisBus } from './bus/bus-redis.js';
 import { PostgresStore } from './store/store-postgres.js';
 import { SqliteStore } from './store/store-sqlite.js';
 
@@ -83,7 +84,23 @@ export async function start(
           cache: { maxRooms: config.cacheRooms, maxRoles: config.cacheRoles },
           onBatch,
         }));
-  const bus = options.bus ?? new MemoryBus();
+  let bus: Bus;
+  if (options.bus) bus = options.bus;
+  else if (config.redis) {
+    const redis = new RedisBus({
+      url: config.redis,
+      channel: config.redisChannel,
+      onError: (err) => logger.warn({ err: err.message }, 'redis'),
+    });
+    try {
+      await redis.connect();
+    } catch (err) {
+      await redis.close();
+      await store.close().catch(() => {});
+      throw new Error(`--redis ${config.redis}: cannot connect (${(err as Error).message})`);
+    }
+    bus = redis;
+  } else bus = new MemoryBus();
   let stopping = false;
   try {
     const tokens = await Tokens.open(store, {

@@ -16,6 +16,11 @@ export class MemoryBus implements Bus {
     }
   }
 
+  /** One process cannot miss its own events. */
+  onResync(): () => void {
+    return () => {};
+  }
+
   subscribe(handler: BusHandler): () => void {
     this.#handlers.add(handler);
     return () => this.#handlers.delete(handler);

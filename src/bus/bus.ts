@@ -28,5 +28,11 @@ export interface Bus {
   subscribe(handler: BusHandler): () => void;
   /** True while events flow; a node reports not-ready when false. */
   readonly healthy: boolean;
+  /**
+   * Events may have been missed (the connection to other nodes was lost and is back, or another
+   * node could not publish for a while): the listener re-reads what it follows from the store,
+   * by seq. `rooms` narrows it; undefined means every room.
+   */
+  onResync(listener: (rooms?: readonly string[]) => void): () => void;
   close(): Promise<void>;
 }

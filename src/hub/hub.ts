@@ -56,6 +56,7 @@ export class Hub {
   readonly #attached = new Map<Subscriber, string>();
   readonly #presence: Presence;
   #unsubscribeBus: (() => void) | undefined;
+  #unsubscribeResync: (() => void) | undefined;
   #replaying = 0;
 
   constructor(deps: { store: Store; bus: Bus }, options: HubOptions) {
@@ -66,6 +67,7 @@ export class Hub {
       this.#broadcast(room, new Outgoing({ type: 'presence', room, online })),
     );
     this.#unsubscribeBus = this.#bus.subscribe((event) => this.#onEvent(event));
+    this.#unsubscribeResync = this.#bus.onResync((rooms) => this.#resync(rooms));
   }
 
   stats(): HubStats {
@@ -168,6 +170,8 @@ export class Hub {
   close(): void {
     this.#unsubscribeBus?.();
     this.#unsubscribeBus = undefined;
+    this.#unsubscribeResync?.();
+    this.#unsubscribeResync = undefined;
     for (const subs of [...this.#rooms.values()]) for (const sub of [...subs]) this.#remove(sub);
     this.#byUser.clear();
     this.#attached.clear();
@@ -304,6 +308,14 @@ export class Hub {
         for (const sub of [...subs]) this.#remove(sub);
         return;
       }
+    }
+  }
+
+  /** The bus may have dropped events: every live subscription re-reads its room from the store. */
+  #resync(rooms: readonly string[] | undefined): void {
+    for (const room of rooms ?? [...this.#rooms.keys()]) {
+      const subs = this.#rooms.get(room);
+      if (subs) for (const sub of subs) if (sub.rewind()) void this.#catchUp(sub);
     }
   }
 

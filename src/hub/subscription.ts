@@ -57,6 +57,16 @@ export class Subscription {
     return true;
   }
 
+  /**
+   * Go back to replaying (live events are buffered again) so the store can fill what the bus may
+   * have missed. False when already replaying.
+   */
+  rewind(): boolean {
+    if (this.closed || this.pending !== null) return false;
+    this.pending = [];
+    return true;
+  }
+
   /** Deliver a stored message during a replay; anything at or below lastSeq is a duplicate. */
   replayed(seq: number, out: Outgoing): void {
     if (this.closed || seq <= this.lastSeq) return;
