@@ -34,6 +34,7 @@ export interface DoorAddress {
 export interface PorthouseServer {
   readonly config: Config;
   readonly store: Store;
+  readonly bus: Bus;
   readonly services: Services;
   readonly metrics: Metrics;
   readonly hub: Hub;
@@ -184,6 +185,7 @@ export async function start(
     return {
       config,
       store,
+      bus,
       services,
       metrics,
       url,

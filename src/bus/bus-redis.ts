@@ -137,8 +137,10 @@ export class RedisBus implements Bus {
     if (this.#unsent.size === 0) return;
     const rooms = [...this.#unsent];
     this.#unsent.clear();
-    this.#pub.publish(this.#channel, JSON.stringify({ n: this.node, r: rooms } satisfies Envelope)).catch(() => {
-      for (const room of rooms) this.#unsent.add(room);
-    });
+    this.#pub
+      .publish(this.#channel, JSON.stringify({ n: this.node, r: rooms } satisfies Envelope))
+      .catch(() => {
+        for (const room of rooms) this.#unsent.add(room);
+      });
   }
 }
