@@ -41,6 +41,26 @@ const types = {
     oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as never,
 };
 
+/**
+ * The database cannot be reached (refused, reset, shut down, or the connection broke): a client
+ * sees `unavailable` (503, retry later), not an internal error. SQLSTATE classes 08 (connection
+ * exception) and 57P (operator intervention: shutdown, terminated).
+ */
+function rethrow(err: unknown): never {
+  if (err instanceof PorthouseError) throw err;
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = typeof e?.message === 'string' ? e.message : '';
+  if (
+    code.startsWith('08') ||
+    code.startsWith('57P') ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH'].includes(code) ||
+    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message)
+  )
+    throw new PorthouseError('unavailable', 'The database is unreachable; try again shortly.');
+  throw err;
+}
+
 const isUniqueViolation = (err: unknown) => (err as { code?: string } | null)?.code === '23505';
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 /** Advisory lock key for migrations: any fixed number, the same on every node. */
@@ -70,6 +90,8 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize,
+      // A database that does not answer fails the request (503) instead of hanging it.
+      connectionTimeoutMillis: 5000,
       types,
       ...(options.schema ? { options: `-c search_path=${quoteIdent(options.schema)}` } : {}),
     });
@@ -90,11 +112,15 @@ export class PostgresStore implements Store {
   }
 
   #read<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
-    return this.#pool.query<R>(sql, params).then((r) => r.rows);
+    return this.#pool.query<R>(sql, params).then((r) => r.rows, rethrow);
+  }
+
+  #write<T>(op: (run: Run) => Promise<T>): Promise<T> {
+    return this.#writes.run(op).catch(rethrow);
   }
 
   async ping(): Promise<void> {
-    await this.#pool.query('SELECT 1');
+    await this.#pool.query('SELECT 1').catch(rethrow);
   }
 
   async close(): Promise<void> {
@@ -103,7 +129,7 @@ export class PostgresStore implements Store {
   }
 
   settingOrInit(key: string, init: () => string): Promise<string> {
-    return this.#writes.run(async (run) => {
+    return this.#write(async (run) => {
       // ON CONFLICT: another node may be initializing the same setting right now.
       await run('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
         key,
@@ -114,7 +140,7 @@ export class PostgresStore implements Store {
   }
 
   createUser(user: { name: string; passwordHash: string | null; admin: boolean }): Promise<UserRecord> {
-    return this.#writes.run(async (run) => {
+    return this.#write(async (run) => {
       const now = Date.now();
       try {
         await run('INSERT INTO users (name, password_hash, admin, created_at) VALUES ($1, $2, $3, $4)', [
@@ -137,14 +163,14 @@ export class PostgresStore implements Store {
   }
 
   async setAdmin(name: string, admin: boolean): Promise<void> {
-    await this.#writes.run(async (run) => {
+    await this.#write(async (run) => {
       const r = await run('UPDATE users SET admin = $1 WHERE name = $2', [admin, name]);
       if (r.rowCount === 0) throw new PorthouseError('user_not_found');
     });
   }
 
   createRoom(room: RoomFields & { name: string; owner: string }): Promise<RoomRecord> {
-    return this.#writes.run(async (run) => {
+    return this.#write(async (run) => {
       const now = Date.now();
       let row: RoomRow;
       try {
@@ -197,7 +223,7 @@ export class PostgresStore implements Store {
   }
 
   updateRoom(room: RoomRef, fields: RoomFields, ifVersion?: number): Promise<RoomRecord> {
-    return this.#writes.run(async (run) => {
+    return this.#write(async (run) => {
       await this.#roomAt(run, room, ifVersion);
       const r = await run(
         `UPDATE rooms SET title = $1, topic = $2, private = $3, updated_at = $4, version = version + 1
@@ -209,7 +235,7 @@ export class PostgresStore implements Store {
   }
 
   async deleteRoom(room: RoomRef, ifVersion?: number): Promise<void> {
-    await this.#writes.run(async (run) => {
+    await this.#write(async (run) => {
       await this.#roomAt(run, room, ifVersion);
       await run('DELETE FROM rooms WHERE id = $1', [room.id]);
     });
@@ -240,7 +266,7 @@ export class PostgresStore implements Store {
   }
 
   addMember(room: RoomRef, user: string, role: Role): Promise<{ member: Member; created: boolean }> {
-    return this.#writes.run(async (run) => {
+    return this.#write(async (run) => {
       await this.#roomAt(run, room, undefined);
       const inserted = await run(
         `INSERT INTO members (room_id, "user", role, joined_at) VALUES ($1, $2, $3, $4)
@@ -257,7 +283,7 @@ export class PostgresStore implements Store {
   }
 
   removeMember(room: RoomRef, user: string): Promise<boolean> {
-    return this.#writes.run(async (run) => {
+    return this.#write(async (run) => {
       const r = await run('DELETE FROM members WHERE room_id = $1 AND "user" = $2', [room.id, user]);
       const removed = (r.rowCount ?? 0) > 0;
       if (removed)
@@ -269,7 +295,7 @@ export class PostgresStore implements Store {
   appendMessage(room: RoomRef, message: NewMessage): Promise<{ message: MessageRecord; created: boolean }> {
     const key = message.idempotencyKey;
     const hash = key === undefined ? '' : textHash(message.text);
-    return this.#writes.run(async (run) => {
+    return this.#write(async (run) => {
       if (key !== undefined) {
         // Lock the room first: two nodes racing with the same key then see each other's row.
         const locked = await run('SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE', [room.id]);
@@ -367,7 +393,7 @@ export class PostgresStore implements Store {
   }
 
   editMessage(room: RoomRef, seq: number, text: string, ifVersion?: number): Promise<MessageRecord> {
-    return this.#writes.run(async (run) => {
+    return this.#write(async (run) => {
       if ((await this.#messageAt(run, room, seq, ifVersion)).deleted)
         throw new PorthouseError('message_deleted');
       const row = (
@@ -383,7 +409,7 @@ export class PostgresStore implements Store {
   }
 
   deleteMessage(room: RoomRef, seq: number, ifVersion?: number): Promise<MessageRecord> {
-    return this.#writes.run(async (run) => {
+    return this.#write(async (run) => {
       const current = await this.#messageAt(run, room, seq, ifVersion);
       if (current.deleted) return toMessage(room.name, current);
       const row = (
@@ -399,7 +425,7 @@ export class PostgresStore implements Store {
   }
 
   pruneIdempotencyKeys(olderThanMs: number): Promise<number> {
-    return this.#writes.run(
+    return this.#write(
       async (run) =>
         (await run('DELETE FROM idempotency_keys WHERE created_at < $1', [olderThanMs])).rowCount ?? 0,
     );

@@ -2,8 +2,10 @@
 // plus what only several connections can show: seqs without gaps when many "nodes" append to
 // one room at once, and migrations that several nodes may start together.
 import assert from 'node:assert/strict';
+import { type Server, type Socket, connect, createServer } from 'node:net';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
+import { PorthouseError } from '../../src/core/errors.js';
 import { PostgresStore } from '../../src/store/store-postgres.js';
 import { POSTGRES_URL, postgresMissing } from '../support/services.js';
 import { runStoreContract } from './contract.js';
@@ -100,5 +102,63 @@ describe('PostgreSQL store', { skip }, () => {
       await client.end();
     }
     await assert.rejects(open(schema), /schema version 99, newer than this porthouse/);
+  });
+  test('the database going away: writes and reads fail as unavailable, nothing half-done; back, the seq goes on with no gap', async () => {
+    const target = new URL(POSTGRES_URL);
+    const sockets = new Set<Socket>();
+    const proxy = (port = 0) =>
+      new Promise<Server>((resolve) => {
+        const server = createServer((client) => {
+          const upstream = connect(Number(target.port || 5432), target.hostname);
+          for (const s of [client, upstream]) {
+            sockets.add(s);
+            s.on('close', () => sockets.delete(s));
+            s.on('error', () => {});
+          }
+          client.pipe(upstream).pipe(client);
+        });
+        server.listen(port, '127.0.0.1', () => resolve(server));
+      });
+    let server = await proxy();
+    const port = (server.address() as { port: number }).port;
+    const viaProxy = new URL(POSTGRES_URL);
+    viaProxy.host = `127.0.0.1:${port}`;
+    const store = await PostgresStore.open({
+      url: viaProxy.toString(),
+      schema: freshSchema(),
+      maxBatch: 64,
+      poolSize: 2,
+    });
+    try {
+      const room = await store.createRoom({ name: 'r', title: 'r', topic: '', private: false, owner: 'o' });
+      await store.appendMessage(room, { author: 'o', text: 'before', via: 'http' });
+      await new Promise<void>((r) => server.close(() => r()));
+      for (const s of sockets) s.destroy();
+      const unavailable = (err: unknown) => err instanceof PorthouseError && err.code === 'unavailable';
+      await assert.rejects(
+        store.appendMessage(room, { author: 'o', text: 'lost', via: 'http' }),
+        unavailable,
+      );
+      await assert.rejects(store.getRoom('r'), unavailable);
+      await assert.rejects(store.ping(), unavailable);
+      server = await proxy(port);
+      let seq = 0;
+      for (let i = 0; i < 50 && seq === 0; i++) {
+        try {
+          seq = (await store.appendMessage(room, { author: 'o', text: 'after', via: 'http' })).message.seq;
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      assert.equal(seq, 2, 'the failed write took no seq');
+      assert.deepEqual(
+        (await store.listMessages(room, { after: 0, limit: 10 })).map((m) => m.text),
+        ['before', 'after'],
+      );
+    } finally {
+      await store.close();
+      server.close();
+      for (const s of sockets) s.destroy();
+    }
   });
 });
