@@ -3,11 +3,13 @@
 // resolves or rejects on its own. One batch at a time per node, so under load batches grow by
 // themselves; idle, a write commits at once.
 
+import type { QueryResultRow } from 'pg';
+
 /** What an op may run: one statement on the batch's connection. */
 export type Run = (
   sql: string,
   params?: readonly unknown[],
-) => Promise<{ rows: any[]; rowCount: number | null }>;
+) => Promise<{ rows: QueryResultRow[]; rowCount: number | null }>;
 
 export interface TxConnection {
   query: Run;

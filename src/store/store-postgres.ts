@@ -135,7 +135,7 @@ export class PostgresStore implements Store {
         key,
         init(),
       ]);
-      return (await run('SELECT value FROM settings WHERE key = $1', [key])).rows[0].value as string;
+      return (await run('SELECT value FROM settings WHERE key = $1', [key])).rows[0]!['value'] as string;
     });
   }
 
@@ -180,7 +180,7 @@ export class PostgresStore implements Store {
              VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *`,
             [room.name, room.title, room.topic, room.private, room.owner, now],
           )
-        ).rows[0];
+        ).rows[0] as RoomRow;
       } catch (err) {
         if (isUniqueViolation(err)) throw new PorthouseError('room_exists');
         throw err;
@@ -230,7 +230,7 @@ export class PostgresStore implements Store {
          WHERE id = $5 RETURNING *`,
         [fields.title, fields.topic, fields.private, Date.now(), room.id],
       );
-      return toRoom(r.rows[0]);
+      return toRoom(r.rows[0] as RoomRow);
     });
   }
 

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { PorthouseError } from '../core/errors.js';
-import type { Member, MessageRecord, Role, RoomRecord, UserRecord, Via } from '../core/types.js';
+import type { Member, MessageRecord, Role, RoomRecord, UserRecord } from '../core/types.js';
 import { type BatchStats, GroupCommit } from './group-commit.js';
 import { RoomCache, type RoomCacheOptions } from './room-cache.js';
 import {
