@@ -1,5 +1,5 @@
 // The in-process Bus of a single node: publish calls every handler synchronously, in order.
-import type { Bus, BusHandler, RoomEvent } from './bus.js';
+import { type Bus, type BusHandler, type RoomEvent, deliver } from './bus.js';
 
 export class MemoryBus implements Bus {
   readonly kind = 'memory';
@@ -7,13 +7,7 @@ export class MemoryBus implements Bus {
   readonly #handlers = new Set<BusHandler>();
 
   async publish(event: RoomEvent): Promise<void> {
-    for (const handler of this.#handlers) {
-      try {
-        handler(event);
-      } catch {
-        // One faulty subscriber must not starve the others; hubs report their own errors.
-      }
-    }
+    deliver(this.#handlers, event);
   }
 
   /** One process cannot miss its own events. */

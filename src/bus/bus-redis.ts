@@ -4,7 +4,7 @@
 // back from the store by seq, on the resync this bus announces once the connection is back.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Bus, BusHandler, RoomEvent } from './bus.js';
+import { type Bus, type BusHandler, type RoomEvent, deliver } from './bus.js';
 
 export interface RedisBusOptions {
   readonly url: string;
@@ -119,13 +119,7 @@ export class RedisBus implements Bus {
   }
 
   #deliver(event: RoomEvent): void {
-    for (const handler of this.#handlers) {
-      try {
-        handler(event);
-      } catch {
-        // One faulty subscriber must not starve the others.
-      }
-    }
+    deliver(this.#handlers, event);
   }
 
   #announce(rooms: readonly string[] | undefined): void {

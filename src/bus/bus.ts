@@ -16,6 +16,17 @@ export type RoomEvent =
 
 export type BusHandler = (event: RoomEvent) => void;
 
+/** Hand an event to every handler; one that throws must not starve the others. */
+export function deliver(handlers: Iterable<BusHandler>, event: RoomEvent): void {
+  for (const handler of handlers) {
+    try {
+      handler(event);
+    } catch {
+      // Hubs report their own errors.
+    }
+  }
+}
+
 export interface Bus {
   readonly kind: string;
   /**

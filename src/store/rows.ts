@@ -90,3 +90,21 @@ export const toMember = (room: string, r: MemberRow): Member => ({
   role: r.role as Role,
   joinedAt: iso(r.joined_at),
 });
+
+/** The record of a message just appended (what the insert wrote, without reading it back). */
+export const newMessageRecord = (
+  room: string,
+  seq: number,
+  id: string,
+  message: { readonly author: string; readonly text: string; readonly via: Via },
+  now: number,
+): MessageRecord => ({
+  room,
+  seq,
+  id,
+  author: message.author,
+  text: message.text,
+  via: message.via,
+  createdAt: iso(now),
+  version: 1,
+});

@@ -15,6 +15,7 @@ import {
   type RoomRow,
   type UserRow,
   iso,
+  newMessageRecord,
   textHash,
   toMember,
   toMessage,
@@ -334,17 +335,7 @@ export class PostgresStore implements Store {
           'INSERT INTO idempotency_keys (room_id, "user", key, seq, text_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
           [room.id, message.author, key, next.last_seq, hash, now],
         );
-      const stored: MessageRecord = {
-        room: room.name,
-        seq: next.last_seq,
-        id,
-        author: message.author,
-        text: message.text,
-        via: message.via,
-        createdAt: iso(now),
-        version: 1,
-      };
-      return { message: stored, created: true };
+      return { message: newMessageRecord(room.name, next.last_seq, id, message, now), created: true };
     });
   }
 

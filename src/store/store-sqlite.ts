@@ -13,6 +13,7 @@ import {
   type MessageRow,
   type RoomRow,
   iso,
+  newMessageRecord,
   textHash,
   toMember,
   toMessage,
@@ -326,17 +327,7 @@ export class SqliteStore implements Store {
       this.#q.insertMessage.run(room.id, next.last_seq, id, message.author, message.text, message.via, now);
       if (key !== undefined) this.#q.putKey.run(room.id, message.author, key, next.last_seq, hash, now);
       this.#cache.dropRoom(room.name);
-      const stored: MessageRecord = {
-        room: room.name,
-        seq: next.last_seq,
-        id,
-        author: message.author,
-        text: message.text,
-        via: message.via,
-        createdAt: iso(now),
-        version: 1,
-      };
-      return { message: stored, created: true };
+      return { message: newMessageRecord(room.name, next.last_seq, id, message, now), created: true };
     });
   }
 
