@@ -9,6 +9,7 @@ import type { Hub } from '../hub/hub.js';
 import { Outgoing } from '../hub/outgoing.js';
 import type { Subscriber } from '../hub/subscription.js';
 import type { Services } from '../service/services.js';
+import { Turns } from '../service/turns.js';
 import { decodeFrame } from './decode.js';
 import type { ClientFrame, FrameRef, ServerFrame } from './frames.js';
 
@@ -54,6 +55,8 @@ export class Conversation implements Subscriber {
   #actor: Actor | undefined;
   #closed = false;
   readonly #pubs: RateLimiter;
+  /** Keeps this connection's pubs stored in the order they arrived. */
+  readonly #turns = new Turns();
   readonly #typing: RateLimiter;
 
   constructor(
@@ -160,7 +163,14 @@ export class Conversation implements Subscriber {
       case 'pub': {
         this.#take(this.#pubs);
         const key = f.ref === undefined ? undefined : String(f.ref);
-        const { message } = await this.services.messages.post(actor, f.room, f.text, this.options.via, key);
+        const { message } = await this.services.messages.post(
+          actor,
+          f.room,
+          f.text,
+          this.options.via,
+          key,
+          this.#turns.take(),
+        );
         this.send(
           frame(
             f.ref === undefined

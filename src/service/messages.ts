@@ -14,6 +14,7 @@ import { publicMessage } from '../core/types.js';
 import type { RoomEvent } from '../bus/bus.js';
 import type { HistoryQuery, Store } from '../store/store.js';
 import { type Precondition, enforce, visibleRoom } from './access.js';
+import type { Turn } from './turns.js';
 
 export interface MessagesOptions {
   readonly maxTextLength: number;
@@ -36,7 +37,8 @@ export class Messages {
 
   /**
    * Store `text` in `room` as the next seq and publish it. Resolves only once durable; a retry
-   * with the same idempotency key resolves to the original message with `created: false`.
+   * with the same idempotency key resolves to the original message with `created: false`. With
+   * a `turn` (one per connection, taken in arrival order), messages are stored in that order.
    */
   async post(
     actor: Actor,
@@ -44,16 +46,24 @@ export class Messages {
     text: string,
     via: Via,
     idempotencyKey?: string,
+    turn?: Turn,
   ): Promise<{ message: MessageRecord; created: boolean }> {
-    this.checkText(text);
-    const { room, facts } = await visibleRoom(this.store, actor, roomName);
-    enforce(canPost(actor, facts));
-    const result = await this.store.appendMessage(room, {
-      author: actor.name,
-      text,
-      via,
-      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-    });
+    let appended: Promise<{ message: MessageRecord; created: boolean }>;
+    try {
+      this.checkText(text);
+      const { room, facts } = await visibleRoom(this.store, actor, roomName);
+      enforce(canPost(actor, facts));
+      if (turn) await turn.ready;
+      appended = this.store.appendMessage(room, {
+        author: actor.name,
+        text,
+        via,
+        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+      });
+    } finally {
+      turn?.leave();
+    }
+    const result = await appended;
     if (result.created) {
       this.onStored(via);
       this.publish({ type: 'msg', room: roomName, message: publicMessage(result.message) });

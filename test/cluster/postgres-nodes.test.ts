@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { type TestServer, startServer, userApi } from '../support/server.js';
 import { POSTGRES_URL, postgresMissing } from '../support/services.js';
+import { connectWs } from '../support/ws.js';
 
 const skip = await postgresMissing();
 const database = `porthouse_${process.pid}_${Date.now().toString(36)}`;
@@ -59,5 +60,19 @@ describe('nodes sharing one PostgreSQL database', { skip }, () => {
       'names are unique across nodes',
     );
     assert.equal((await a.api.get('/readyz')).status, 200);
+  });
+
+  test("one connection's pubs are stored in the order sent, though the pool answers their checks out of order", async (t) => {
+    const node: TestServer = await startServer(t, { postgres: url, postgresPool: 8 });
+    const bob = await userApi(node, 'bob');
+    await bob.post('/v1/rooms', { name: 'ordered' });
+    const c = await connectWs(node.url, { token: bob.token! });
+    t.after(() => c.close());
+    for (let i = 0; i < 300; i++) c.send({ type: 'pub', room: 'ordered', text: `t${i}`, ref: `r${i}` });
+    await c.next((f) => f.type === 'ack' && f.ref === 'r299', 20_000);
+    await new Promise((r) => setTimeout(r, 200));
+    const acks = new Map(c.frames.filter((f) => f.type === 'ack').map((f) => [f.ref, f.seq]));
+    assert.equal(acks.size, 300);
+    for (let i = 0; i < 300; i++) assert.equal(acks.get(`r${i}`), i + 1, `r${i} is seq ${i + 1}`);
   });
 });

@@ -113,6 +113,8 @@ describe('three nodes, PostgreSQL and Redis', { skip }, () => {
     await new Promise((r) => setTimeout(r, 50));
     await killRedisConnections(nodes[1]!);
     await Promise.all(bursts);
+    const errors = publishers.flatMap((p) => p.frames.filter((f) => f.type === 'error'));
+    assert.deepEqual(errors, [], 'no pub refused');
     assert.equal(acked.size, TOTAL, 'every pub acked with its own seq');
 
     const all = Array.from({ length: TOTAL }, (_, i) => i + 1);
