@@ -359,6 +359,14 @@ export const OPTIONS = {
     group: 'Real-time',
     doc: 'Milliseconds between presence announcements of one room (changes in between are batched).',
   }),
+  presenceLease: opt({
+    kind: 'int',
+    default: 15_000,
+    min: 100,
+    max: 600_000,
+    group: 'Real-time',
+    doc: "With Redis: how long a node's share of presence lives unless renewed (ms; renewed every quarter of it). A node that dies silently drops its users from presence within this lease and a quarter.",
+  }),
   sseHeartbeat: opt({
     kind: 'int',
     default: 15_000,

@@ -1,6 +1,7 @@
 // Wires one node from a config: the embedded store and in-memory bus by default, the services
 // every door shares, and the doors. start() resolves once every door listens; stop() drains.
 import type { Server as HttpServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import { type Logger, pino } from 'pino';
 import { Tokens } from './auth/tokens.js';
@@ -10,6 +11,7 @@ import type { Config } from './config.js';
 import { buildHttpApp } from './doors/http/app.js';
 import { SseStreams } from './doors/http/sse.js';
 import { TcpDoor } from './doors/tcp/tcp-door.js';
+import { COOKIE_SECRET_SETTING } from './doors/udp/cookie.js';
 import { UdpDoor } from './doors/udp/udp-door.js';
 import { WS_PATH, WsDoor } from './doors/ws/ws-door.js';
 import { Hub } from './hub/hub.js';
@@ -91,6 +93,7 @@ export async function start(
     const redis = new RedisBus({
       url: config.redis,
       channel: config.redisChannel,
+      presenceLease: config.presenceLease,
       onError: (err) => logger.warn({ err: err.message }, 'redis'),
     });
     try {
@@ -149,7 +152,11 @@ export async function start(
     });
     const ws = new WsDoor({ config, services, hub, metrics, server: app.server });
     const tcp = new TcpDoor({ config, services, hub, metrics });
-    const udp = new UdpDoor({ config, services, hub, metrics });
+    const cookieSecret = Buffer.from(
+      await store.settingOrInit(COOKIE_SECRET_SETTING, () => randomBytes(32).toString('base64')),
+      'base64',
+    );
+    const udp = new UdpDoor({ config, services, hub, metrics, cookieSecret });
     await app.listen({ host: config.host, port: config.port });
     let tcpAddress: { port: number };
     let udpAddress: { port: number };

@@ -5,6 +5,8 @@ export class MemoryBus implements Bus {
   readonly kind = 'memory';
   readonly healthy = true;
   readonly #handlers = new Set<BusHandler>();
+  /** room → who is online in it: on one node, this node's share is the whole answer. */
+  readonly #online = new Map<string, string[]>();
 
   async publish(event: RoomEvent): Promise<void> {
     deliver(this.#handlers, event);
@@ -20,7 +22,18 @@ export class MemoryBus implements Bus {
     return () => this.#handlers.delete(handler);
   }
 
+  share(room: string, users: readonly string[]): void {
+    if (users.length === 0) this.#online.delete(room);
+    else this.#online.set(room, [...new Set(users)].sort());
+    deliver(this.#handlers, { type: 'presence', room });
+  }
+
+  async online(room: string): Promise<string[]> {
+    return [...(this.#online.get(room) ?? [])];
+  }
+
   async close(): Promise<void> {
+    this.#online.clear();
     this.#handlers.clear();
   }
 }

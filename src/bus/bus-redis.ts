@@ -2,6 +2,8 @@
 // keeps serving its clients when Redis is away) and publishes them for the others, who skip
 // their own. Pub/sub is at most once: whatever a node missed while it or Redis was away it reads
 // back from the store by seq, on the resync this bus announces once the connection is back.
+// Presence lives in one sorted set per room (member "user\nnode", score the lease's end in
+// Redis' own clock), so a node that dies without a word drops out when its lease runs out.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type Bus, type BusHandler, type RoomEvent, deliver } from './bus.js';
@@ -14,10 +16,47 @@ export interface RedisBusOptions {
   readonly reconnectMin?: number;
   readonly reconnectMax?: number;
   readonly onError?: (err: Error) => void;
+  /** How long a node's presence share lives unless renewed (ms); renewed every quarter of it. */
+  readonly presenceLease?: number;
 }
 
-/** What travels on the channel: the sender's node id and an event, or rooms to re-read. */
-type Envelope = { readonly n: string; readonly e: RoomEvent } | { readonly n: string; readonly r: string[] };
+/**
+ * Put this node's share of a room's presence: drop the members it withdrew, add or renew the
+ * rest, and sweep out every lease that ran out (returns how many: other nodes that went quiet).
+ * KEYS[1] the room's set; ARGV lease ms, count of withdrawn members, withdrawn…, current….
+ */
+const PUT_SHARE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lease = tonumber(ARGV[1])
+local expired = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local gone = tonumber(ARGV[2])
+for i = 3, 2 + gone do redis.call('ZREM', KEYS[1], ARGV[i]) end
+for i = 3 + gone, #ARGV do redis.call('ZADD', KEYS[1], now + lease, ARGV[i]) end
+if redis.call('ZCARD', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[1])
+elseif redis.call('PTTL', KEYS[1]) < lease then
+  redis.call('PEXPIRE', KEYS[1], lease)
+end
+return expired`;
+
+/** Every live member of a room's set. KEYS[1] the room's set. */
+const READ_SHARES = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZRANGE', KEYS[1], 0, -1)`;
+
+interface PresenceCommands {
+  porthousePutShare(key: string, ...args: (string | number)[]): Promise<number>;
+  porthouseReadShares(key: string): Promise<string[]>;
+}
+
+/** What travels on the channel: the sender's node id and an event, rooms to re-read, or a room whose presence changed. */
+type Envelope =
+  | { readonly n: string; readonly e: RoomEvent }
+  | { readonly n: string; readonly r: string[] }
+  | { readonly n: string; readonly p: string };
 
 export class RedisBus implements Bus {
   readonly kind = 'redis';
@@ -31,6 +70,14 @@ export class RedisBus implements Bus {
   readonly #unsent = new Set<string>();
   #subscribedOnce = false;
   #closed = false;
+  readonly #lease: number;
+  readonly #renewal: NodeJS.Timeout;
+  /** room → who is online there on this node (the truth). */
+  readonly #shares = new Map<string, Set<string>>();
+  /** room → what Redis holds for this node, as far as it knows (to withdraw who left). */
+  readonly #sent = new Map<string, Set<string>>();
+  /** Rooms whose presence changed here while the other nodes could not be told. */
+  readonly #untold = new Set<string>();
 
   constructor(options: RedisBusOptions) {
     this.#channel = options.channel ?? 'porthouse:events';
@@ -60,7 +107,15 @@ export class RedisBus implements Bus {
     this.#sub.on('ready', () => {
       if (this.#subscribedOnce) this.#announce(undefined);
     });
-    this.#pub.on('ready', () => this.#flushUnsent());
+    this.#pub.on('ready', () => {
+      this.#flushUnsent();
+      this.#renew();
+    });
+    this.#pub.defineCommand('porthousePutShare', { numberOfKeys: 1, lua: PUT_SHARE });
+    this.#pub.defineCommand('porthouseReadShares', { numberOfKeys: 1, lua: READ_SHARES });
+    this.#lease = options.presenceLease ?? 15_000;
+    this.#renewal = setInterval(() => this.#renew(), Math.max(25, this.#lease / 4));
+    this.#renewal.unref();
   }
 
   /** Connects both connections and subscribes; rejects if Redis cannot be reached now. */
@@ -98,7 +153,39 @@ export class RedisBus implements Bus {
     return () => this.#resync.delete(listener);
   }
 
+  share(room: string, users: readonly string[]): void {
+    if (users.length === 0) this.#shares.delete(room);
+    else this.#shares.set(room, new Set(users));
+    this.#deliver({ type: 'presence', room });
+    void this.#putShare(room, true);
+  }
+
+  async online(room: string): Promise<string[]> {
+    const users = new Set(this.#shares.get(room));
+    if (this.#pub.status === 'ready') {
+      try {
+        const members = await (this.#pub as unknown as PresenceCommands).porthouseReadShares(this.#key(room));
+        for (const member of members) {
+          const cut = member.lastIndexOf('\n');
+          // This node's own entries may lag its truth by a write; the truth wins.
+          if (member.slice(cut + 1) !== this.node) users.add(member.slice(0, cut));
+        }
+      } catch {
+        // Redis went away mid-read: this node's own users are what it can vouch for.
+      }
+    }
+    return [...users].sort();
+  }
+
   async close(): Promise<void> {
+    if (this.#closed) return;
+    clearInterval(this.#renewal);
+    // Leave presence at once rather than when the lease runs out (bounded: Redis may be away).
+    this.#shares.clear();
+    if (this.#pub.status === 'ready') {
+      const withdrawn = [...this.#sent.keys()].map((room) => this.#putShare(room, true));
+      await Promise.race([Promise.all(withdrawn), new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
     this.#closed = true;
     this.#handlers.clear();
     this.#resync.clear();
@@ -115,7 +202,51 @@ export class RedisBus implements Bus {
     }
     if (envelope.n === this.node) return;
     if ('e' in envelope) this.#deliver(envelope.e);
+    else if ('p' in envelope) this.#deliver({ type: 'presence', room: String(envelope.p) });
     else if (Array.isArray(envelope.r)) this.#announce(envelope.r);
+  }
+
+  #key(room: string): string {
+    return `${this.#channel}:presence:${room}`;
+  }
+
+  /**
+   * Bring Redis' copy of this node's share of `room` up to date and renew its lease. When the
+   * users changed (`changed`) or another node's lease was found run out, every node is told.
+   */
+  async #putShare(room: string, changed: boolean): Promise<void> {
+    if (changed) this.#untold.add(room);
+    if (this.#closed || this.#pub.status !== 'ready') return; // #renew catches up once back
+    const now = this.#shares.get(room) ?? new Set<string>();
+    const before = this.#sent.get(room) ?? new Set<string>();
+    const gone = [...before].filter((u) => !now.has(u)).map((u) => `${u}\n${this.node}`);
+    const current = [...now].map((u) => `${u}\n${this.node}`);
+    if (now.size === 0) this.#sent.delete(room);
+    else this.#sent.set(room, now);
+    try {
+      const expired = await (this.#pub as unknown as PresenceCommands).porthousePutShare(
+        this.#key(room),
+        this.#lease,
+        gone.length,
+        ...gone,
+        ...current,
+      );
+      if (expired > 0) this.#deliver({ type: 'presence', room });
+      if (this.#untold.has(room) || expired > 0) {
+        this.#untold.delete(room);
+        await this.#pub.publish(this.#channel, JSON.stringify({ n: this.node, p: room } satisfies Envelope));
+      }
+    } catch {
+      // Maybe not written: keep the old copy too, so the next renewal withdraws who left.
+      this.#sent.set(room, new Set([...before, ...now]));
+      this.#untold.add(room);
+    }
+  }
+
+  /** Renew every share (and sweep out the leases of nodes that went quiet). */
+  #renew(): void {
+    for (const room of new Set([...this.#shares.keys(), ...this.#sent.keys()]))
+      void this.#putShare(room, false);
   }
 
   #deliver(event: RoomEvent): void {

@@ -12,7 +12,9 @@ export type RoomEvent =
   | { readonly type: 'room_updated'; readonly room: string; readonly value: Room }
   | { readonly type: 'room_deleted'; readonly room: string }
   /** Ephemeral: never stored, so a node that misses it does not look for it. */
-  | { readonly type: 'typing'; readonly room: string; readonly user: string };
+  | { readonly type: 'typing'; readonly room: string; readonly user: string }
+  /** Ephemeral: who is online in the room changed on some node; `Bus.online` tells who now. */
+  | { readonly type: 'presence'; readonly room: string };
 
 export type BusHandler = (event: RoomEvent) => void;
 
@@ -45,5 +47,14 @@ export interface Bus {
    * by seq. `rooms` narrows it; undefined means every room.
    */
   onResync(listener: (rooms?: readonly string[]) => void): () => void;
+  /**
+   * Presence: `users` are online in `room` on this node (empty: nobody here any more). The
+   * share is held under a lease this node renews while it lives, so a node that dies silently
+   * drops out; every change reaches every node's handlers as a `presence` event.
+   */
+  share(room: string, users: readonly string[]): void;
+  /** Who is online in `room` on any live node: sorted, each user once. */
+  online(room: string): Promise<string[]>;
+  /** Withdraws this node's presence shares, then disconnects. */
   close(): Promise<void>;
 }

@@ -54,7 +54,12 @@ export class Hub {
   /** user → their authenticated frame connections, to tell them of rooms they were added to. */
   readonly #byUser = new Map<string, Set<Subscriber>>();
   readonly #attached = new Map<Subscriber, string>();
+  /** This node's own users per room; its changes are shared through the bus. */
   readonly #presence: Presence;
+  /** room → who its subscribers here were last told is online (on any node). */
+  readonly #announced = new Map<string, string[]>();
+  /** Rooms whose presence is being read, and whether it changed again meanwhile. */
+  readonly #reading = new Map<string, boolean>();
   #unsubscribeBus: (() => void) | undefined;
   #unsubscribeResync: (() => void) | undefined;
   #replaying = 0;
@@ -63,9 +68,7 @@ export class Hub {
     this.#store = deps.store;
     this.#bus = deps.bus;
     this.#options = options;
-    this.#presence = new Presence(options.presenceInterval, (room, online) =>
-      this.#broadcast(room, new Outgoing({ type: 'presence', room, online })),
-    );
+    this.#presence = new Presence(options.presenceInterval, (room, online) => this.#bus.share(room, online));
     this.#unsubscribeBus = this.#bus.subscribe((event) => this.#onEvent(event));
     this.#unsubscribeResync = this.#bus.onResync((rooms) => this.#resync(rooms));
   }
@@ -117,7 +120,9 @@ export class Hub {
           : { type: 'subbed', room: roomName, seq: head, ref },
       ),
     );
-    const online = this.#presence.join(roomName, actor.name, sub);
+    // Who the room was last told of, and this user: the exact list follows within an interval.
+    const here = this.#presence.join(roomName, actor.name, sub);
+    const online = [...new Set([...(this.#announced.get(roomName) ?? []), ...here])].sort();
     subscriber.send(new Outgoing({ type: 'presence', room: roomName, online }));
     // A `since` beyond the head (a room deleted and created again) means "from the head".
     sub.lastSeq = since === undefined ? head : Math.min(since, head);
@@ -197,7 +202,10 @@ export class Hub {
     if (sub.closed) return;
     sub.closed = true;
     const subs = this.#rooms.get(sub.room);
-    if (subs?.delete(sub) && subs.size === 0) this.#rooms.delete(sub.room);
+    if (subs?.delete(sub) && subs.size === 0) {
+      this.#rooms.delete(sub.room);
+      this.#announced.delete(sub.room);
+    }
     const mine = this.#bySubscriber.get(sub.subscriber);
     if (mine?.get(sub.room) === sub) {
       mine.delete(sub.room);
@@ -273,6 +281,9 @@ export class Hub {
       case 'del':
         this.#broadcast(event.room, new Outgoing({ type: 'del', room: event.room, seq: event.seq }));
         return;
+      case 'presence':
+        void this.#readPresence(event.room);
+        return;
       case 'typing': {
         const out = new Outgoing({ type: 'typing', room: event.room, user: event.user });
         // Not to the typist's own connections.
@@ -316,6 +327,34 @@ export class Hub {
     for (const room of rooms ?? [...this.#rooms.keys()]) {
       const subs = this.#rooms.get(room);
       if (subs) for (const sub of subs) if (sub.rewind()) void this.#catchUp(sub);
+      if (subs) void this.#readPresence(room);
+    }
+  }
+
+  /** Someone came or went somewhere: read who is online now and tell the room if it differs. */
+  async #readPresence(room: string): Promise<void> {
+    if (this.#reading.has(room)) {
+      this.#reading.set(room, true);
+      return;
+    }
+    this.#reading.set(room, false);
+    try {
+      for (;;) {
+        const online = await this.#bus.online(room);
+        const again = this.#reading.get(room);
+        this.#reading.set(room, false);
+        if (!this.#rooms.has(room)) return;
+        const before = this.#announced.get(room);
+        if (!before || before.length !== online.length || before.some((u, i) => u !== online[i])) {
+          this.#announced.set(room, online);
+          this.#broadcast(room, new Outgoing({ type: 'presence', room, online }));
+        }
+        if (!again) return;
+      }
+    } catch {
+      // The bus answers from what this node knows when Redis is away; nothing else to do.
+    } finally {
+      this.#reading.delete(room);
     }
   }
 

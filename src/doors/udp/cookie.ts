@@ -1,8 +1,12 @@
 // Address-check cookies for UDP subscriptions (the idea of DNS cookies and QUIC's Retry): an
-// HMAC of the source address, port and a time window under a secret only the node knows. A
+// HMAC of the source address, port and a time window under a secret only the deployment knows
+// (kept in the store, so every node behind one UDP balancer accepts the others' cookies). A
 // sender that echoes it back proves it receives at that address, so the server never streams
 // events to an address that only claimed to be the sender (no reflection, no amplification).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** The store setting that holds the deployment's cookie secret (base64). */
+export const COOKIE_SECRET_SETTING = 'udp_cookie_secret';
 
 export class CookieJar {
   readonly #secret: Buffer;

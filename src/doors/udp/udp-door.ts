@@ -23,6 +23,8 @@ export interface UdpDoorDeps {
   readonly services: Services;
   readonly hub: Hub;
   readonly metrics: Metrics;
+  /** Signs address-check cookies; nodes behind one UDP balancer must share it. */
+  readonly cookieSecret?: Buffer;
 }
 
 /** A registered subscriber address, for listings (GET /v1/sockets). */
@@ -64,7 +66,7 @@ class UdpPeer implements Subscriber {
 
 export class UdpDoor {
   readonly #socket: Socket;
-  readonly #cookies = new CookieJar();
+  readonly #cookies: CookieJar;
   readonly #sources: RateLimiter;
   readonly #peers = new Map<string, UdpPeer>();
   readonly #sweep: NodeJS.Timeout;
@@ -74,6 +76,7 @@ export class UdpDoor {
   constructor(readonly deps: UdpDoorDeps) {
     const { config } = deps;
     this.maxDatagram = config.udpMaxDatagram;
+    this.#cookies = new CookieJar(undefined, deps.cookieSecret);
     this.#sources = new RateLimiter({ ratePerSecond: config.udpPerSecond, burst: config.udpPerSecond * 2 });
     this.#socket = createSocket({ type: isIP(config.host) === 6 ? 'udp6' : 'udp4' });
     this.#socket.on('message', (msg, rinfo) => this.#receive(msg, rinfo));
