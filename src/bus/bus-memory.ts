@@ -1,4 +1,5 @@
 // The in-process Bus of a single node: publish calls every handler synchronously, in order.
+import { type Limiter, type RateLimit, RateLimiter } from '../core/rate-limiter.js';
 import { type Bus, type BusHandler, type RoomEvent, deliver } from './bus.js';
 
 export class MemoryBus implements Bus {
@@ -30,6 +31,11 @@ export class MemoryBus implements Bus {
 
   async online(room: string): Promise<string[]> {
     return [...(this.#online.get(room) ?? [])];
+  }
+
+  /** One node: its own buckets are the whole cluster's. */
+  limiter(_name: string, limit: RateLimit): Limiter {
+    return new RateLimiter(limit);
   }
 
   async close(): Promise<void> {

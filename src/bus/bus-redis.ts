@@ -6,6 +6,8 @@
 // Redis' own clock), so a node that dies without a word drops out when its lease runs out.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import type { Limiter, RateLimit } from '../core/rate-limiter.js';
+import { RedisRateLimiter } from './redis-rate-limiter.js';
 import { type Bus, type BusHandler, type RoomEvent, deliver } from './bus.js';
 
 export interface RedisBusOptions {
@@ -175,6 +177,10 @@ export class RedisBus implements Bus {
       }
     }
     return [...users].sort();
+  }
+
+  limiter(name: string, limit: RateLimit): Limiter {
+    return new RedisRateLimiter(this.#pub, `${this.#channel}:limit:${name}:`, limit);
   }
 
   async close(): Promise<void> {

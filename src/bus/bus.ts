@@ -1,6 +1,7 @@
 // The Bus carries events that were already stored to every node's hub. It is the seam between
 // "durable" and "delivered": a writer publishes only after the store resolved, and a subscriber
 // that misses events (a lost connection to the bus) closes the gap from the store by seq.
+import type { Limiter, RateLimit } from '../core/rate-limiter.js';
 import type { Member, Message, Room } from '../core/types.js';
 
 export type RoomEvent =
@@ -55,6 +56,8 @@ export interface Bus {
   share(room: string, users: readonly string[]): void;
   /** Who is online in `room` on any live node: sorted, each user once. */
   online(room: string): Promise<string[]>;
+  /** A rate limit named `name`, its buckets shared by every node this bus connects. */
+  limiter(name: string, limit: RateLimit): Limiter;
   /** Withdraws this node's presence shares, then disconnects. */
   close(): Promise<void>;
 }

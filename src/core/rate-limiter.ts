@@ -14,12 +14,20 @@ export interface RateDecision {
   readonly retryAfter: number;
 }
 
+/**
+ * Where the buckets live: in this process (RateLimiter), or shared by every node of a cluster
+ * (RedisRateLimiter), which answers asynchronously.
+ */
+export interface Limiter {
+  take(key: string, nowMs: number, cost?: number): RateDecision | Promise<RateDecision>;
+}
+
 interface Bucket {
   tokens: number;
   at: number;
 }
 
-export class RateLimiter {
+export class RateLimiter implements Limiter {
   readonly #limit: RateLimit;
   readonly #buckets = new Map<string, Bucket>();
   readonly #maxKeys: number;

@@ -3,6 +3,7 @@
 import type { Tokens } from '../auth/tokens.js';
 import type { Bus, RoomEvent } from '../bus/bus.js';
 import type { Config } from '../config.js';
+import type { Limiter, RateLimit } from '../core/rate-limiter.js';
 import type { Via } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import { Accounts } from './accounts.js';
@@ -14,6 +15,8 @@ export interface Services {
   readonly rooms: Rooms;
   readonly messages: Messages;
   readonly tokens: Tokens;
+  /** A named rate limit, shared by every node when the bus connects them. */
+  readonly limiter: (name: string, limit: RateLimit) => Limiter;
 }
 
 export interface ServiceDeps {
@@ -33,6 +36,7 @@ export function createServices(deps: ServiceDeps): Services {
   };
   return {
     tokens,
+    limiter: (name, limit) => bus.limiter(name, limit),
     accounts: new Accounts(store, tokens, {
       registration: config.registration,
       scryptCost: config.scryptCost,

@@ -11,12 +11,13 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type HookHandlerDoneFunction,
   type onRequestHookHandler,
   LogController,
 } from 'fastify';
 import type { Config } from '../../config.js';
 import { fail } from '../../core/errors.js';
-import { RateLimiter } from '../../core/rate-limiter.js';
+import type { RateDecision } from '../../core/rate-limiter.js';
 import type { Actor, SocketInfo } from '../../core/types.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { Services } from '../../service/services.js';
@@ -132,23 +133,48 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
     app.getDefaultJsonParser('error', 'error'),
   );
 
-  const requests = new RateLimiter({
+  // With Redis these buckets are shared by every node (a client cannot multiply its allowance
+  // by spreading over nodes); otherwise they live in this process.
+  const requests = services.limiter('requests', {
     ratePerSecond: config.rateRequestsPerSecond,
     burst: config.rateRequestsBurst,
   });
-  const logins = new RateLimiter({
+  const logins = services.limiter('logins', {
     ratePerSecond: config.rateLoginsPerMinute / 60,
     burst: config.rateLoginsPerMinute,
   });
 
-  const limit = (req: FastifyRequest, login: boolean) => {
-    if (!config.rateLimits) return;
+  const refuse = (decision: RateDecision) => {
+    if (!decision.ok)
+      fail('rate_limited', `Try again in ${decision.retryAfter} s.`, { retryAfter: decision.retryAfter });
+  };
+  /** Spend one request of the caller's allowance: throws when refused at once, or returns a promise. */
+  const limit = (req: FastifyRequest, login: boolean): Promise<void> | undefined => {
+    if (!config.rateLimits) return undefined;
     const now = Date.now();
     const decision = login
       ? logins.take(`a:${req.ip}`, now)
       : requests.take(req.actor ? `u:${req.actor.name}` : `a:${req.ip}`, now);
-    if (!decision.ok)
-      fail('rate_limited', `Try again in ${decision.retryAfter} s.`, { retryAfter: decision.retryAfter });
+    if (decision instanceof Promise) return decision.then(refuse);
+    refuse(decision);
+    return undefined;
+  };
+  /** `next` once the limit allows it; a refusal (now or later) goes to `done`. */
+  const limitThen = (
+    req: FastifyRequest,
+    login: boolean,
+    done: HookHandlerDoneFunction,
+    next: () => void,
+  ) => {
+    const pending = limit(req, login);
+    if (!pending) return next();
+    pending.then(() => {
+      try {
+        next();
+      } catch (err) {
+        done(err as Error);
+      }
+    }, done);
   };
   // One onRequest hook per route, decided when the route is added: whether it needs a token and
   // which limit applies are facts of the route, not of each request. Callback style, so a token
@@ -157,10 +183,7 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
     (url: string, needsToken: boolean, login: boolean, tokenInQuery: boolean): onRequestHookHandler =>
     (req, _reply, done) => {
       req.routeUrl = url;
-      if (!needsToken) {
-        limit(req, login);
-        return done();
-      }
+      if (!needsToken) return limitThen(req, login, done, done);
       let header = req.headers.authorization;
       if (header === undefined && tokenInQuery) {
         const fromQuery = (req.query as Record<string, unknown> | undefined)?.['access_token'];
@@ -170,18 +193,18 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
       const known = token === undefined ? undefined : services.tokens.verifiedBefore(token);
       if (known) {
         req.actor = known;
-        limit(req, login);
-        return done();
+        return limitThen(req, login, done, done);
       }
       // Until a token is verified the client is anonymous: it spends its address's allowance,
       // so a flood of made-up tokens cannot buy signature checks for free.
-      limit(req, login);
-      if (header === undefined) fail('unauthorized');
-      if (token === undefined) fail('token_invalid', 'The Authorization header must be "Bearer <token>".');
-      services.tokens.verify(token).then((actor) => {
-        req.actor = actor;
-        done();
-      }, done);
+      limitThen(req, login, done, () => {
+        if (header === undefined) fail('unauthorized');
+        if (token === undefined) fail('token_invalid', 'The Authorization header must be "Bearer <token>".');
+        services.tokens.verify(token).then((actor) => {
+          req.actor = actor;
+          done();
+        }, done);
+      });
     };
   const allowed = new AllowedMethods();
   app.addHook('onRoute', (route) => {
