@@ -62,6 +62,34 @@ describe('nodes sharing one PostgreSQL database', { skip }, () => {
     assert.equal((await a.api.get('/readyz')).status, 200);
   });
 
+  test('one Idempotency-Key sent to two nodes at once stores one message; a pub ref retried on another node gets the first seq', async (t) => {
+    const a: TestServer = await startServer(t, { postgres: url });
+    const b: TestServer = await startServer(t, { postgres: url });
+    const onA = await userApi(a, 'cy');
+    const onB = b.api.as(onA.token);
+    await onA.post('/v1/rooms', { name: 'once' });
+    const headers = { 'idempotency-key': 'k-1' };
+    const [r1, r2] = await Promise.all([
+      onA.post('/v1/rooms/once/messages', { text: 'hello' }, headers),
+      onB.post('/v1/rooms/once/messages', { text: 'hello' }, headers),
+    ]);
+    assert.deepEqual([r1.status, r2.status].sort(), [200, 201], 'one stored, one matched');
+    assert.equal(r1.body.seq, r2.body.seq);
+    const onWsA = await connectWs(a.url, { token: onA.token! });
+    const onWsB = await connectWs(b.url, { token: onA.token! });
+    t.after(() => {
+      onWsA.close();
+      onWsB.close();
+    });
+    onWsA.send({ type: 'pub', room: 'once', text: 'again', ref: 'r-1' });
+    const first = await onWsA.next((f) => f.type === 'ack');
+    // The client lost node A before it saw the ack and retries on node B with the same ref.
+    onWsB.send({ type: 'pub', room: 'once', text: 'again', ref: 'r-1' });
+    const retry = await onWsB.next((f) => f.type === 'ack');
+    assert.equal(retry.seq, first.seq);
+    assert.equal(((await onA.get('/v1/rooms/once/messages')).body as unknown[]).length, 2);
+  });
+
   test("one connection's pubs are stored in the order sent, though the pool answers their checks out of order", async (t) => {
     const node: TestServer = await startServer(t, { postgres: url, postgresPool: 8 });
     const bob = await userApi(node, 'bob');
