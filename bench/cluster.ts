@@ -1,0 +1,381 @@
+// Cluster benchmark: one porthouse node against two on the same room, in the same run, on
+// PostgreSQL and Redis. Every node is the real CLI in its own process; each scenario gets its own
+// throwaway PostgreSQL database and Redis channel.
+//
+//   npm run bench:cluster -- [--subs 200] [--pubs 4] [--messages 5000] [--window 32]
+//                            [--rate 50] [--seconds 10] [--rounds 1]
+//
+// (A) 1 node: every subscriber and publisher on it. (B) 2 nodes: subscribers and publishers split
+// evenly over both, so half of every message's deliveries cross Redis. Same totals. Per scenario:
+// (1) throughput: the publishers send `messages` pubs as fast as acks allow, each with at most
+// `window` unacked; delivered messages/s = deliveries / (first pub to last delivery), and the
+// nodes' CPU per delivery (/proc). (2) latency: `rate` messages/s in total for `seconds`, each
+// carrying its send time; p50/p99/max of receipt − send over every delivery (one clock: all
+// clients are this process). With --rounds N, the pair (1 node, then 2) is run N times. Writes
+// .bench/cluster-<timestamp>.json. Exits 2 when PostgreSQL or Redis cannot be reached.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type Child, abort, makeDataDir, startChild, stopChildren } from './lib/children.js';
+import {
+  type BurstResult,
+  type ClusterPublisher,
+  type ClusterSubscriber,
+  type LatencyResult,
+  type NodeEndpoint,
+  Tally,
+  burst,
+  latency,
+  publisher,
+  subscriber,
+} from './lib/cluster-runs.js';
+import { setUpPorthouse } from './lib/fanout-runs.js';
+import { commitStats, machineInfo } from './lib/machine.js';
+import { type CpuUse, cpuSnapshot, cpuUse } from './lib/procstat.js';
+import {
+  POSTGRES_URL,
+  type PostgresActivity,
+  REDIS_URL,
+  activityDelta,
+  createDatabase,
+  dropDatabase,
+  postgresActivity,
+  servicesMissing,
+  shown,
+} from './lib/services.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    subs: { type: 'string', default: '200' },
+    pubs: { type: 'string', default: '4' },
+    messages: { type: 'string', default: '5000' },
+    window: { type: 'string', default: '32' },
+    rate: { type: 'string', default: '50' },
+    seconds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '1' },
+  },
+  strict: true,
+});
+const int = (name: string, text: string) => {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a whole number ≥ 1`);
+  return n;
+};
+const SUBS = int('subs', flags.subs);
+const PUBS = int('pubs', flags.pubs);
+const MESSAGES = int('messages', flags.messages);
+const WINDOW = int('window', flags.window);
+const RATE = int('rate', flags.rate);
+const SECONDS = int('seconds', flags.seconds);
+const ROUNDS = int('rounds', flags.rounds);
+const WARMUP = Math.max(PUBS * WINDOW, Math.round(MESSAGES / 10));
+const TEXT_BYTES = 100;
+const NODE_COUNTS = [1, 2];
+const SERVICES = ['postgres', 'redis-server'];
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const PORTHOUSE_CLI = join(here, '..', 'src', 'cli', 'main.js');
+
+const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : '–';
+const say = (text: string) => process.stdout.write(text);
+
+interface ScenarioResult {
+  readonly round: number;
+  readonly nodes: number;
+  readonly subsPerNode: number[];
+  readonly pubsPerNode: number[];
+  readonly throughput: BurstResult;
+  readonly cpu: CpuUse;
+  /** Node CPU (user + system, all nodes) per delivered message, µs. */
+  readonly nodeCpuMicrosPerDelivery: number;
+  readonly messagesPerCommit: number;
+  /** Mean time of one group commit (its whole transaction), ms. */
+  readonly meanCommitMs: number;
+  readonly latency: LatencyResult;
+  readonly latencyCpu: CpuUse;
+  /** PostgreSQL checkpoints and other databases' commits during each run (disturbances). */
+  readonly throughputPostgres: PostgresActivity;
+  readonly latencyPostgres: PostgresActivity;
+}
+
+let currentDatabase: string | undefined;
+
+async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
+  const db = await createDatabase(`n${nodes}`);
+  currentDatabase = db.name;
+  const subs: ClusterSubscriber[] = [];
+  const pubs: ClusterPublisher[] = [];
+  try {
+    const dataDir = makeDataDir();
+    const channel = `porthouse:bench:${randomUUID()}`;
+    const children: Child[] = [];
+    // One after the other: the first runs the migrations on the empty database.
+    for (let i = 0; i < nodes; i++) {
+      const dir = join(dataDir, `node${i}`);
+      mkdirSync(dir);
+      children.push(
+        await startChild(
+          `node${i}`,
+          [
+            PORTHOUSE_CLI,
+            'serve',
+            '--host',
+            '127.0.0.1',
+            '--port',
+            '0',
+            '--tcp-port',
+            '0',
+            '--udp-port',
+            '0',
+            '--data',
+            dir,
+            '--postgres',
+            db.url,
+            '--redis',
+            REDIS_URL,
+            '--redis-channel',
+            channel,
+            '--rate-limits',
+            'off',
+            '--log-level',
+            'warn',
+            '--scrypt-cost',
+            '10',
+          ],
+          /porthouse http listening on (http:\/\/\S+)/,
+        ),
+      );
+    }
+    const token = await setUpPorthouse(children[0]!);
+    const endpoints: NodeEndpoint[] = children.map((c, index) => ({
+      index,
+      wsUrl: `${c.url.replace(/^http/, 'ws')}/v1/ws`,
+    }));
+    const tally = new Tally();
+    for (let i = 0; i < SUBS; i += 50) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(50, SUBS - i) }, (_, j) =>
+          subscriber(endpoints[(i + j) % nodes]!, token, tally.hit),
+        ),
+      );
+      subs.push(...batch);
+    }
+    for (let p = 0; p < PUBS; p++) pubs.push(await publisher(endpoints[p % nodes]!, token));
+    const perNode = (list: readonly { node: number }[]) =>
+      endpoints.map((e) => list.filter((x) => x.node === e.index).length);
+
+    const timeoutMs = 120_000;
+    say(`${ROUNDS > 1 ? `round ${round}, ` : ''}${nodes} node${nodes > 1 ? 's' : ''}: warm-up ... `);
+    await burst(pubs, subs, tally, { messages: WARMUP, window: WINDOW, textBytes: TEXT_BYTES, timeoutMs });
+    const pids = children.map((c) => c.pid);
+    const commits0 = await Promise.all(children.map((c) => commitStats(c.url)));
+    const pg0 = await postgresActivity(db.name);
+    const cpu0 = cpuSnapshot(pids, SERVICES);
+    say('throughput ... ');
+    const throughput = await burst(pubs, subs, tally, {
+      messages: MESSAGES,
+      window: WINDOW,
+      textBytes: TEXT_BYTES,
+      timeoutMs,
+    });
+    const cpu = cpuUse(cpu0, cpuSnapshot(pids, SERVICES));
+    const commits1 = await Promise.all(children.map((c) => commitStats(c.url)));
+    const pg1 = await postgresActivity(db.name);
+    const sum = (k: 'commits' | 'writes' | 'seconds', list: typeof commits0) =>
+      list.reduce((a, c) => a + c[k], 0);
+    const commits = sum('commits', commits1) - sum('commits', commits0);
+    const messagesPerCommit = (sum('writes', commits1) - sum('writes', commits0)) / commits;
+    const meanCommitMs = ((sum('seconds', commits1) - sum('seconds', commits0)) * 1000) / commits;
+    const nodeCpuMicrosPerDelivery = (cpu.pidsSeconds * 1e6) / throughput.deliveries;
+    say(
+      `${fmt(throughput.deliveredPerSecond)} delivered/s, ${fmt(throughput.storedPerSecond)} stored/s, ${fmt(nodeCpuMicrosPerDelivery, 2)} µs node CPU/delivery; latency ... `,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const pg2 = await postgresActivity(db.name);
+    const cpu2 = cpuSnapshot(pids, SERVICES);
+    const lat = await latency(pubs, subs, tally, { rate: RATE, seconds: SECONDS, textBytes: TEXT_BYTES });
+    const latencyCpu = cpuUse(cpu2, cpuSnapshot(pids, SERVICES));
+    const pg3 = await postgresActivity(db.name);
+    say(`p50 ${fmt(lat.all.p50Ms, 2)} ms, p99 ${fmt(lat.all.p99Ms, 2)} ms\n`);
+    return {
+      round,
+      nodes,
+      subsPerNode: perNode(subs),
+      pubsPerNode: perNode(pubs),
+      throughput,
+      cpu,
+      nodeCpuMicrosPerDelivery,
+      messagesPerCommit,
+      meanCommitMs,
+      latency: lat,
+      latencyCpu,
+      throughputPostgres: activityDelta(pg0, pg1),
+      latencyPostgres: activityDelta(pg2, pg3),
+    };
+  } finally {
+    for (const c of [...subs, ...pubs]) c.close();
+    await stopChildren();
+    await dropDatabase(db.name).then(
+      () => {
+        currentDatabase = undefined;
+      },
+      (err: unknown) => say(`\ncould not drop database ${db.name}: ${(err as Error).message}\n`),
+    );
+  }
+}
+
+const table = (header: string[], rows: string[][]) =>
+  [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+
+async function main(): Promise<number> {
+  const missing = await servicesMissing();
+  if (missing) {
+    process.stderr.write(`bench:cluster needs PostgreSQL and Redis:\n${missing}\n`);
+    return 2;
+  }
+  const budget = (ROUNDS * NODE_COUNTS.length * (SECONDS + 180) + 30) * 1000;
+  setTimeout(() => void abort(`took longer than ${Math.round(budget / 1000)} s`, 3), budget).unref();
+  const machine = machineInfo();
+  say(
+    `porthouse cluster benchmark: 1 node vs 2 on one room, PostgreSQL + Redis\n` +
+      `date: ${machine.date}\nnode: ${machine.node}\ncpu: ${machine.cpu} (${machine.cores} cores)\ncode: ${machine.commit}\n` +
+      `postgres: ${shown(POSTGRES_URL)} (a throwaway database per scenario)\nredis: ${shown(REDIS_URL)}\n` +
+      `${SUBS} WebSocket subscribers, ${PUBS} publishers; throughput: ${fmt(MESSAGES)} messages of ${TEXT_BYTES} bytes, ${WINDOW} unacked per publisher (after ${fmt(WARMUP)} warm-up); latency: ${RATE} msg/s for ${SECONDS} s\n` +
+      'The nodes, PostgreSQL, Redis and this load generator all share this machine.\n',
+  );
+  const results: ScenarioResult[] = [];
+  for (let round = 1; round <= ROUNDS; round++)
+    for (const n of NODE_COUNTS) {
+      results.push(await scenario(round, n));
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+
+  const split = (list: number[]) => list.join(' + ');
+  const lead = (r: ScenarioResult) => (ROUNDS > 1 ? [String(r.round), String(r.nodes)] : [String(r.nodes)]);
+  const leadHeader = ROUNDS > 1 ? ['round', 'nodes'] : ['nodes'];
+  const summary = table(
+    [
+      ...leadHeader,
+      'subscribers',
+      'publishers',
+      'delivered/s',
+      'stored msg/s',
+      'node CPU µs/delivery',
+      'msgs/commit',
+      'commit ms',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+    ],
+    results.map((r) => [
+      ...lead(r),
+      split(r.subsPerNode),
+      split(r.pubsPerNode),
+      fmt(r.throughput.deliveredPerSecond),
+      fmt(r.throughput.storedPerSecond),
+      fmt(r.nodeCpuMicrosPerDelivery, 2),
+      fmt(r.messagesPerCommit, 1),
+      fmt(r.meanCommitMs, 1),
+      fmt(r.latency.all.p50Ms, 2),
+      fmt(r.latency.all.p99Ms, 2),
+      fmt(r.latency.all.maxMs, 2),
+    ]),
+  );
+  const twoNodes = results.filter((r) => r.nodes > 1);
+  const hop = table(
+    [...(ROUNDS > 1 ? ['round'] : []), '2 nodes: deliveries', 'samples', 'p50 ms', 'p99 ms', 'max ms'],
+    twoNodes.flatMap((r) =>
+      (
+        [
+          ['on the publisher’s node', r.latency.sameNode],
+          ['on the other node (via Redis)', r.latency.otherNode],
+        ] as const
+      ).map(([label, q]) => [
+        ...(ROUNDS > 1 ? [String(r.round)] : []),
+        label,
+        fmt(q.samples),
+        fmt(q.p50Ms, 2),
+        fmt(q.p99Ms, 2),
+        fmt(q.maxMs, 2),
+      ]),
+    ),
+  );
+  const cpuRow = (r: ScenarioResult, run: string, u: CpuUse, pg: PostgresActivity) => {
+    const cores = (s: number) => fmt(s / u.seconds, 2);
+    return [
+      ...lead(r),
+      run,
+      fmt(u.seconds, 1),
+      `${cores(u.machineBusySeconds)} of ${u.cores}`,
+      cores(u.pidsSeconds),
+      cores(u.namedSeconds),
+      cores(u.selfSeconds),
+      cores(u.machineBusySeconds - u.pidsSeconds - u.namedSeconds - u.selfSeconds),
+      fmt(pg.checkpoints),
+      fmt(pg.otherCommits),
+    ];
+  };
+  const cpu = table(
+    [
+      ...leadHeader,
+      'run',
+      'seconds',
+      'machine busy',
+      'porthouse nodes',
+      'PostgreSQL + Redis',
+      'load generator',
+      'anything else',
+      'PG checkpoints',
+      'other DBs’ commits',
+    ],
+    results.flatMap((r) => [
+      cpuRow(r, 'throughput', r.cpu, r.throughputPostgres),
+      cpuRow(r, 'latency', r.latencyCpu, r.latencyPostgres),
+    ]),
+  );
+  say(
+    `\n${summary}\n\n${hop}\n\nCPU in cores (1.00 = one core busy the whole run); "anything else" is other users of the machine, the kernel's threads and processes that ended during the run. PG checkpoints (each CREATE/DROP DATABASE forces one) and commits in other databases (a few are this benchmark's own probes) show whether anything else used PostgreSQL meanwhile:\n\n${cpu}\n\n`,
+  );
+  for (let i = 0; i + 1 < results.length; i += 2) {
+    const [a, b] = [results[i]!, results[i + 1]!];
+    say(
+      `${ROUNDS > 1 ? `round ${a.round}: ` : ''}2 nodes / 1 node: delivered/s ×${fmt(b.throughput.deliveredPerSecond / a.throughput.deliveredPerSecond, 2)}, ` +
+        `node CPU per delivery ×${fmt(b.nodeCpuMicrosPerDelivery / a.nodeCpuMicrosPerDelivery, 2)}, ` +
+        `p50 ×${fmt(b.latency.all.p50Ms / a.latency.all.p50Ms, 2)}, p99 ×${fmt(b.latency.all.p99Ms / a.latency.all.p99Ms, 2)}\n`,
+    );
+  }
+  for (const r of results)
+    if (r.latency.lost > 0)
+      say(`round ${r.round}, ${r.nodes} node(s): ${r.latency.lost} latency deliveries missing\n`);
+  mkdirSync('.bench', { recursive: true });
+  const file = join('.bench', `cluster-${machine.date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        machine,
+        settings: { SUBS, PUBS, MESSAGES, WARMUP, WINDOW, RATE, SECONDS, ROUNDS, TEXT_BYTES },
+        results,
+      },
+      null,
+      2,
+    ),
+  );
+  say(`\nwrote ${file}\n`);
+  return results.some((r) => r.latency.lost > 0) ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (err: unknown) => {
+    // Most ways out drop the scenario's database in scenario()'s finally; one left by a kill is
+    // dropped by the next run.
+    if (currentDatabase) await dropDatabase(currentDatabase).catch(() => {});
+    await abort(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 1);
+  },
+);
