@@ -359,6 +359,14 @@ export const OPTIONS = {
     group: 'Real-time',
     doc: 'Milliseconds between presence announcements of one room (changes in between are batched).',
   }),
+  reorderWait: opt({
+    kind: 'int',
+    default: 25,
+    min: 0,
+    max: 10_000,
+    group: 'Real-time',
+    doc: 'With several nodes: milliseconds a node holds a message that arrived ahead of its turn, waiting for an earlier one still on its way through the bus, before its subscribers read the gap from the store; 0 reads at once.',
+  }),
   presenceLease: opt({
     kind: 'int',
     default: 15_000,

@@ -128,6 +128,7 @@ export async function start(
         replayPageSize: config.replayPageSize,
         maxSubscriptions: config.maxSubscriptions,
         presenceInterval: config.presenceInterval,
+        reorderWait: config.reorderWait,
       },
     );
     const sse = new SseStreams({ config, hub, metrics });

@@ -4,11 +4,12 @@
 import type { Bus, RoomEvent } from '../bus/bus.js';
 import { canPost } from '../core/authorize.js';
 import { PorthouseError, fail } from '../core/errors.js';
-import type { Actor, Message } from '../core/types.js';
+import type { Actor, Message, MessageRecord, RoomRecord } from '../core/types.js';
 import { enforce, visibleRoom } from '../service/access.js';
 import type { Store } from '../store/store.js';
 import { Outgoing } from './outgoing.js';
 import { Presence } from './presence.js';
+import { Reorder } from './reorder.js';
 import { type Subscriber, Subscription } from './subscription.js';
 
 export interface HubOptions {
@@ -18,12 +19,16 @@ export interface HubOptions {
   readonly maxSubscriptions: number;
   /** Presence changes of a room are sent at most this often (ms). */
   readonly presenceInterval: number;
+  /** Longest a message that arrived ahead of its turn waits for the ones before it (ms). */
+  readonly reorderWait: number;
 }
 
 export interface HubStats {
   readonly rooms: number;
   readonly subscriptions: number;
   readonly replaying: number;
+  /** Messages held back until the ones before them arrive. */
+  readonly held: number;
 }
 
 const messageBody = (m: Message) => ({
@@ -56,6 +61,7 @@ export class Hub {
   readonly #attached = new Map<Subscriber, string>();
   /** This node's own users per room; its changes are shared through the bus. */
   readonly #presence: Presence;
+  readonly #reorder: Reorder;
   /** room → who its subscribers here were last told is online (on any node). */
   readonly #announced = new Map<string, string[]>();
   /** Rooms whose presence is being read, and whether it changed again meanwhile. */
@@ -63,12 +69,20 @@ export class Hub {
   #unsubscribeBus: (() => void) | undefined;
   #unsubscribeResync: (() => void) | undefined;
   #replaying = 0;
+  /** Events received so far: a store read begun at epoch e has every message heard of before it. */
+  #epoch = 0;
+  /** Store reads in flight for catch-ups, by room and position, shared by every subscription. */
+  readonly #reads = new Map<
+    string,
+    { epoch: number; result: Promise<{ room: RoomRecord | undefined; page: MessageRecord[] }> }
+  >();
 
   constructor(deps: { store: Store; bus: Bus }, options: HubOptions) {
     this.#store = deps.store;
     this.#bus = deps.bus;
     this.#options = options;
     this.#presence = new Presence(options.presenceInterval, (room, online) => this.#bus.share(room, online));
+    this.#reorder = new Reorder(options.reorderWait, (event) => this.#fanOut(event));
     this.#unsubscribeBus = this.#bus.subscribe((event) => this.#onEvent(event));
     this.#unsubscribeResync = this.#bus.onResync((rooms) => this.#resync(rooms));
   }
@@ -76,7 +90,7 @@ export class Hub {
   stats(): HubStats {
     let subscriptions = 0;
     for (const subs of this.#rooms.values()) subscriptions += subs.size;
-    return { rooms: this.#rooms.size, subscriptions, replaying: this.#replaying };
+    return { rooms: this.#rooms.size, subscriptions, replaying: this.#replaying, held: this.#reorder.held };
   }
 
   /** The rooms a connection follows. */
@@ -181,6 +195,7 @@ export class Hub {
     this.#byUser.clear();
     this.#attached.clear();
     this.#presence.close();
+    this.#reorder.close();
   }
 
   #add(sub: Subscription): void {
@@ -205,6 +220,7 @@ export class Hub {
     if (subs?.delete(sub) && subs.size === 0) {
       this.#rooms.delete(sub.room);
       this.#announced.delete(sub.room);
+      this.#reorder.forget(sub.room);
     }
     const mine = this.#bySubscriber.get(sub.subscriber);
     if (mine?.get(sub.room) === sub) {
@@ -221,17 +237,14 @@ export class Hub {
   async #catchUp(sub: Subscription): Promise<void> {
     this.#replaying++;
     try {
-      const limit = this.#options.replayPageSize;
       for (;;) {
-        const room = await this.#store.getRoom(sub.room);
-        if (sub.closed || !room) return;
         let progressed = false;
         for (;;) {
-          const page = await this.#store.listMessages(room, { after: sub.lastSeq, limit });
-          if (sub.closed) return;
+          const { room, page } = await this.#read(sub.room, sub.lastSeq, this.#epoch);
+          if (sub.closed || !room) return;
           for (const m of page) sub.replayed(m.seq, messageFrame(m));
           if (page.length > 0) progressed = true;
-          if (page.length < limit) break;
+          if (page.length < this.#options.replayPageSize) break;
           await sub.subscriber.drained?.();
           if (sub.closed) return;
         }
@@ -260,13 +273,50 @@ export class Hub {
     }
   }
 
+  /**
+   * The room and a page of its messages after `after`, read once for every subscription that
+   * needs the same page: a gap seen by a room's hundred subscribers costs one query, not a
+   * hundred. A read already in flight is shared only if it began once everything the caller has
+   * heard of (`epoch`) was stored, so it cannot miss what the caller is waiting for.
+   */
+  #read(room: string, after: number, epoch: number) {
+    const key = `${after}\n${room}`;
+    const inFlight = this.#reads.get(key);
+    if (inFlight && inFlight.epoch >= epoch) return inFlight.result;
+    const read = { epoch: this.#epoch, result: this.#readNow(room, after) };
+    this.#reads.set(key, read);
+    const done = () => {
+      if (this.#reads.get(key) === read) this.#reads.delete(key);
+    };
+    read.result.then(done, done);
+    return read.result;
+  }
+
+  async #readNow(room: string, after: number) {
+    const record = await this.#store.getRoom(room);
+    if (!record) return { room: undefined, page: [] };
+    return {
+      room: record,
+      page: await this.#store.listMessages(record, { after, limit: this.#options.replayPageSize }),
+    };
+  }
+
   #broadcast(room: string, out: Outgoing): void {
     const subs = this.#rooms.get(room);
     if (subs) for (const sub of subs) sub.offer(out);
   }
 
   #onEvent(event: RoomEvent): void {
+    this.#epoch++;
     if (event.type === 'member_joined') this.#tellNewMember(event.room, event.member.user, event.member.role);
+    if (!this.#rooms.has(event.room)) return;
+    // Ephemeral notices need no order; stored events are put back in seq order first.
+    if (event.type === 'presence') void this.#readPresence(event.room);
+    else if (event.type === 'typing') this.#fanOut(event);
+    else this.#reorder.push(event);
+  }
+
+  #fanOut(event: RoomEvent): void {
     const subs = this.#rooms.get(event.room);
     if (!subs) return;
     switch (event.type) {
@@ -282,7 +332,6 @@ export class Hub {
         this.#broadcast(event.room, new Outgoing({ type: 'del', room: event.room, seq: event.seq }));
         return;
       case 'presence':
-        void this.#readPresence(event.room);
         return;
       case 'typing': {
         const out = new Outgoing({ type: 'typing', room: event.room, user: event.user });
@@ -325,6 +374,7 @@ export class Hub {
   /** The bus may have dropped events: every live subscription re-reads its room from the store. */
   #resync(rooms: readonly string[] | undefined): void {
     for (const room of rooms ?? [...this.#rooms.keys()]) {
+      this.#reorder.forget(room);
       const subs = this.#rooms.get(room);
       if (subs) for (const sub of subs) if (sub.rewind()) void this.#catchUp(sub);
       if (subs) void this.#readPresence(room);
