@@ -81,7 +81,7 @@ export async function start(
         })
       : new SqliteStore({
           dir: config.data,
-          synchronous: config.sqliteSynchronous as 'full' | 'normal',
+          synchronous: config.sqliteSynchronous as 'full' | 'fdatasync' | 'normal',
           maxBatch: config.groupCommitMaxBatch,
           // In memory only while this process makes every write (never with a shared database).
           cache: { maxRooms: config.cacheRooms, maxRoles: config.cacheRoles },

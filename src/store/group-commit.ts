@@ -35,9 +35,20 @@ export class GroupCommit {
   #closed = false;
   readonly #runBatch: (batch: Pending[]) => Outcome;
 
-  constructor(db: Database.Database, options: { maxBatch: number; onBatch?: (stats: BatchStats) => void }) {
+  readonly #sync: (() => Promise<void>) | undefined;
+
+  constructor(
+    db: Database.Database,
+    options: {
+      maxBatch: number;
+      onBatch?: (stats: BatchStats) => void;
+      /** Makes a committed batch durable (when SQLite does not sync on commit itself). */
+      sync?: () => Promise<void>;
+    },
+  ) {
     this.#maxBatch = options.maxBatch;
     this.#onBatch = options.onBatch;
+    this.#sync = options.sync;
     // Fast path: the whole batch in one transaction, no savepoints. Ops rarely fail, so it is
     // almost always the only path; the first failure rolls everything back and leaves the
     // batch to the careful path below. Ops only compute from what they read, so a replay is safe.
@@ -123,10 +134,24 @@ export class GroupCommit {
       return;
     }
     this.#onBatch?.({ size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
-    for (let i = 0; i < batch.length; i++) {
-      const p = batch[i]!;
-      if (outcome.errors[i] !== undefined) p.reject(outcome.errors[i]);
-      else p.resolve(outcome.results[i]);
+    if (!this.#sync) {
+      settle(batch, outcome);
+      return;
     }
+    // Nothing is acknowledged before it is on disk; a failed sync fails the whole batch.
+    this.#sync().then(
+      () => settle(batch, outcome),
+      (err) => {
+        for (const p of batch) p.reject(err);
+      },
+    );
+  }
+}
+
+function settle(batch: Pending[], outcome: Outcome): void {
+  for (let i = 0; i < batch.length; i++) {
+    const p = batch[i]!;
+    if (outcome.errors[i] !== undefined) p.reject(outcome.errors[i]);
+    else p.resolve(outcome.results[i]);
   }
 }

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { PorthouseError } from '../core/errors.js';
 import type { Member, MessageRecord, Role, RoomRecord, UserRecord } from '../core/types.js';
 import { type BatchStats, GroupCommit } from './group-commit.js';
+import { WalSync } from './wal-sync.js';
 import { RoomCache, type RoomCacheOptions } from './room-cache.js';
 import {
   type MessageRow,
@@ -28,7 +29,7 @@ import type { HistoryQuery, NewMessage, RoomFields, RoomRef, Store } from './sto
 export interface SqliteStoreOptions {
   /** Directory holding porthouse.db (created if missing); ':memory:' for a throwaway store. */
   readonly dir: string;
-  readonly synchronous: 'full' | 'normal';
+  readonly synchronous: 'full' | 'fdatasync' | 'normal';
   readonly maxBatch: number;
   readonly onBatch?: (stats: BatchStats) => void;
   /**
@@ -51,6 +52,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly #db: Database.Database;
   readonly #writes: GroupCommit;
+  readonly #walSync: WalSync | undefined;
   readonly #q;
   readonly #cache: RoomCache;
 
@@ -63,15 +65,20 @@ export class SqliteStore implements Store {
     const db = new Database(file);
     this.#db = db;
     db.pragma('journal_mode = WAL');
+    // `fdatasync`: SQLite commits without syncing and WalSync makes the log durable off the
+    // event loop before any write is acknowledged.
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    if (options.synchronous === 'fdatasync' && file !== ':memory:') this.#walSync = new WalSync(file);
     db.pragma('foreign_keys = ON');
     // The command line (user add, token) may write while a node runs; wait rather than fail.
     db.pragma('busy_timeout = 5000');
     migrate(db);
     this.#cache = new RoomCache(options.cache ?? { maxRooms: 0, maxRoles: 0 });
+    const walSync = this.#walSync;
     this.#writes = new GroupCommit(db, {
       maxBatch: options.maxBatch,
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+      ...(walSync ? { sync: () => walSync.sync() } : {}),
     });
     this.#q = {
       ping: db.prepare('SELECT 1'),
@@ -162,6 +169,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.#writes.close();
+    await this.#walSync?.close();
     if (this.#db.open) this.#db.close();
   }
 

@@ -23,6 +23,11 @@ runStoreContract('SQLite', {
   open: async () => new SqliteStore({ dir: freshDir(), synchronous: 'full', maxBatch: 512 }),
 });
 
+// The default: the WAL made durable off the event loop. Same contract.
+runStoreContract('SQLite with the WAL synced off the event loop', {
+  open: async () => new SqliteStore({ dir: freshDir(), synchronous: 'fdatasync', maxBatch: 512 }),
+});
+
 // The room cache must be invisible: the same promises, kept with it on (and tiny, so entries are
 // evicted and refilled during the cases).
 runStoreContract('SQLite with a room cache', {

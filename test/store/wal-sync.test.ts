@@ -1,0 +1,71 @@
+// WalSync and the group commit on top of it: nothing resolves before a sync that began after its
+// commit, syncs are shared by whoever commits meanwhile, and a failed sync fails its batch.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { GroupCommit } from '../../src/store/group-commit.js';
+import { WalSync } from '../../src/store/wal-sync.js';
+import { tempDir } from '../support/server.js';
+
+test('callers during a running sync share the next one, which starts only after it', async () => {
+  const db = join(tempDir('porthouse-wal-'), 'x.db');
+  writeFileSync(`${db}-wal`, 'log');
+  const wal = new WalSync(db);
+  const first = wal.sync();
+  const second = wal.sync();
+  const third = wal.sync();
+  assert.notEqual(first, second, 'the running sync may predate the second caller');
+  assert.equal(second, third, 'the second and third share one');
+  await Promise.all([first, second, third]);
+  assert.equal(wal.syncs, 2);
+  await wal.sync();
+  assert.equal(wal.syncs, 3, 'idle again: a new caller starts its own at once');
+  await wal.close();
+});
+
+test('a group commit resolves its writes only once the sync after the commit returned', async () => {
+  const db = new Database(':memory:');
+  db.exec('CREATE TABLE t (v INTEGER)');
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  let release!: () => void;
+  let syncs = 0;
+  const commits = new GroupCommit(db, {
+    maxBatch: 10,
+    sync: () => {
+      syncs++;
+      return new Promise<void>((r) => {
+        release = r;
+      });
+    },
+  });
+  let done = false;
+  const write = commits
+    .run(() => insert.run(1))
+    .then(() => {
+      done = true;
+    });
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(syncs, 1, 'committed, then asked for a sync');
+  assert.equal((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 1, 'committed');
+  assert.equal(done, false, 'not acknowledged before the sync returns');
+  release();
+  await write;
+  assert.equal(done, true);
+});
+
+test('a failed sync fails every write of its batch', async () => {
+  const db = new Database(':memory:');
+  db.exec('CREATE TABLE t (v INTEGER)');
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const commits = new GroupCommit(db, { maxBatch: 10, sync: () => Promise.reject(new Error('EIO')) });
+  const results = await Promise.allSettled([
+    commits.run(() => insert.run(1)),
+    commits.run(() => insert.run(2)),
+  ]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['rejected', 'rejected'],
+  );
+});
