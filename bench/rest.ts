@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { OPTIONS } from '../src/config.js';
 import { type Child, abort, makeDataDir, startChild, stopChildren } from './lib/children.js';
 import { commitStats, cpuSeconds, machineInfo } from './lib/machine.js';
 
@@ -362,7 +363,7 @@ async function main(): Promise<number> {
     startChild('bare', [BARE_PEER], /bare listening on (http:\/\/\S+)/, { ipc: true }),
   ]);
   process.stdout.write(
-    `porthouse pid ${porthouse.pid} at ${porthouse.url} (data ${dataDir} on ${dataFs}; default sqlite synchronous = full)\n` +
+    `porthouse pid ${porthouse.pid} at ${porthouse.url} (data ${dataDir} on ${dataFs}; sqlite synchronous = ${process.env.PORTHOUSE_SQLITE_SYNCHRONOUS ?? OPTIONS.sqliteSynchronous.default})\n` +
       `bare fastify pid ${bare.pid} at ${bare.url}\n`,
   );
 
