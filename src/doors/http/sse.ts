@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { Config } from '../../config.js';
 import type { Actor } from '../../core/types.js';
 import type { Hub } from '../../hub/hub.js';
-import type { Outgoing } from '../../hub/outgoing.js';
+import { Outgoing } from '../../hub/outgoing.js';
 import type { Subscriber } from '../../hub/subscription.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { type ConnectionInfo, describeConnection } from '../connection-info.js';
@@ -144,8 +144,21 @@ export class SseStreams {
     }
   }
 
-  /** End every stream (shutdown); EventSource clients reconnect and resume elsewhere. */
+  /**
+   * End every stream (shutdown) with a last `error` event, code `unavailable`, as the TCP door
+   * does; EventSource clients reconnect and resume elsewhere with Last-Event-ID.
+   */
   close(): void {
-    for (const s of this.#streams) s.end();
+    for (const s of this.#streams) {
+      s.send(
+        new Outgoing({
+          type: 'error',
+          code: 'unavailable',
+          message: 'The server is shutting down.',
+          room: s.room,
+        }),
+      );
+      s.end();
+    }
   }
 }

@@ -85,7 +85,7 @@ test('heartbeat comments keep an idle stream alive', async (t) => {
   assert.ok(s.comments >= 2, `${s.comments} heartbeats`);
 });
 
-test('the stream ends when the room is deleted, and on server shutdown', async () => {
+test('the stream ends when the room is deleted, and on server shutdown with a last unavailable event', async () => {
   const server = await startServer(undefined);
   const ada = await userApi(server, 'ada');
   await ada.post('/v1/rooms', { name: 'gone' });
@@ -102,4 +102,7 @@ test('the stream ends when the room is deleted, and on server shutdown', async (
   assert.equal(server.sse.size, 1);
   await server.stop();
   await stays.ended();
+  const last = stays.events.at(-1)!;
+  assert.equal(last.event, 'error');
+  assert.equal(last.data.code, 'unavailable', 'a final frame says why the stream ended');
 });
