@@ -21,8 +21,10 @@ const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const PASSWORD = 'correct horse battery';
 
 export interface CrashOptions {
-  /** SIGKILLs, each followed by a restart. */
+  /** Stops, each followed by a restart. */
   readonly kills: number;
+  /** SIGKILL (a crash, the default) or SIGTERM (a graceful stop: exit 0 within 10 s). */
+  readonly signal?: 'SIGKILL' | 'SIGTERM';
   /** A PostgreSQL URL (a throwaway database is made in it), or undefined for SQLite. */
   readonly postgres?: string | undefined;
   /** Publishers per door (REST, WebSocket, TCP, UDP). */
@@ -36,6 +38,8 @@ export interface CrashOptions {
 export interface SubscriberResult {
   readonly name: string;
   readonly received: number;
+  /** Last words heard from a stopping server: WebSocket close 1001, an `unavailable` frame on TCP and SSE. */
+  readonly goodbyes: number;
   /** Empty when it received exactly the history. */
   readonly problem: string | undefined;
 }
@@ -43,6 +47,9 @@ export interface SubscriberResult {
 export interface CrashReport {
   readonly store: 'sqlite' | 'postgres';
   readonly kills: number;
+  readonly signal: 'SIGKILL' | 'SIGTERM';
+  /** Per stop: the exit code (or signal) and how long the server took to exit, ms. */
+  readonly stops: { readonly exit: number | string; readonly ms: number }[];
   readonly seconds: number;
   /** Acknowledged publishes by door. */
   readonly acked: Record<string, number>;
@@ -98,13 +105,18 @@ class Server {
     }
   }
 
-  async kill(): Promise<void> {
+  /** Stop it with `signal`; resolves with the exit code (or signal name) and the time it took. */
+  async kill(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<{ exit: number | string; ms: number }> {
     const proc = this.proc;
-    if (!proc) return;
+    if (!proc) return { exit: 'not running', ms: 0 };
     this.proc = undefined;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGKILL');
-    await exited;
+    const t0 = Date.now();
+    const exited = new Promise<number | string>((r) =>
+      proc.once('exit', (code, sig) => r(code ?? sig ?? -1)),
+    );
+    proc.kill(signal);
+    const exit = await exited;
+    return { exit, ms: Date.now() - t0 };
   }
 }
 
@@ -177,7 +189,9 @@ export async function runCrashProof(options: CrashOptions): Promise<CrashReport>
 
     // Subscribers on the reliable doors, all from seq 0, resuming by themselves after each kill.
     const received = new Map<string, number[]>();
-    const realtime = (door: 'ws' | 'tcp', onSeq?: (seq: number) => void) => {
+    const goodbyes = new Map<string, number>();
+    const bye = (name: string) => goodbyes.set(name, (goodbyes.get(name) ?? 0) + 1);
+    const realtime = (door: 'ws' | 'tcp', onSeq?: (seq: number) => void, name?: string) => {
       const c = new RealtimeClient({
         url,
         token,
@@ -190,6 +204,10 @@ export async function runCrashProof(options: CrashOptions): Promise<CrashReport>
             : (new WebSocket(`ws://127.0.0.1:${port}/v1/ws`) as unknown as WebSocketLike),
         onFrame: (f) => {
           if (f.type === 'msg') onSeq?.(f['seq'] as number);
+          else if (name && f.type === 'error' && f['code'] === 'unavailable') bye(name);
+        },
+        onStatus: (status, detail) => {
+          if (name && status === 'reconnecting' && detail?.startsWith('1001')) bye(name);
         },
       });
       closers.push(() => c.close());
@@ -198,7 +216,7 @@ export async function runCrashProof(options: CrashOptions): Promise<CrashReport>
     for (const door of ['ws', 'tcp'] as const) {
       const seqs: number[] = [];
       received.set(`${door} subscriber`, seqs);
-      const c = realtime(door, (s) => seqs.push(s));
+      const c = realtime(door, (s) => seqs.push(s), `${door} subscriber`);
       c.subscribe('crash', 0);
       await c.ready();
     }
@@ -211,6 +229,7 @@ export async function runCrashProof(options: CrashOptions): Promise<CrashReport>
       since: 0,
       onEvent: (e) => {
         if (e.event === 'msg') sseSeqs.push(JSON.parse(e.data).seq);
+        else if (e.event === 'error' && JSON.parse(e.data).code === 'unavailable') bye('sse subscriber');
       },
     });
     closers.push(() => sse.close());
@@ -294,11 +313,16 @@ export async function runCrashProof(options: CrashOptions): Promise<CrashReport>
       stop = true;
     });
 
+    const signal = options.signal ?? 'SIGKILL';
+    const stops: { exit: number | string; ms: number }[] = [];
     for (let k = 1; k <= options.kills && failure === undefined; k++) {
       await sleep(between(killAfter));
       const before = acked.size;
-      await server.kill();
-      log(`kill ${k}/${options.kills}: ${before} acknowledged so far`);
+      const ended = await server.kill(signal);
+      stops.push(ended);
+      log(
+        `${signal} ${k}/${options.kills}: ${before} acknowledged so far; exit ${ended.exit} after ${ended.ms} ms`,
+      );
       await server.start();
     }
     await sleep(between(killAfter));
@@ -319,6 +343,10 @@ export async function runCrashProof(options: CrashOptions): Promise<CrashReport>
       if (page.body.length < 100) break;
     }
     const problems: string[] = [];
+    if (signal === 'SIGTERM')
+      stops.forEach((s, i) => {
+        if (s.exit !== 0 || s.ms > 10_000) problems.push(`stop ${i + 1}: exit ${s.exit} after ${s.ms} ms`);
+      });
     history.forEach((m, i) => {
       if (m.seq !== i + 1) problems.push(`history hole or disorder at position ${i + 1}: seq ${m.seq}`);
     });
@@ -339,11 +367,13 @@ export async function runCrashProof(options: CrashOptions): Promise<CrashReport>
       const bad = seqs.findIndex((s, i) => s !== i + 1);
       if (bad >= 0) problem = `position ${bad + 1} is seq ${seqs[bad]} (duplicate, gap or disorder)`;
       if (problem) problems.push(`${name}: ${problem}`);
-      subscribers.push({ name, received: seqs.length, problem });
+      subscribers.push({ name, received: seqs.length, goodbyes: goodbyes.get(name) ?? 0, problem });
     }
     return {
       store: options.postgres ? 'postgres' : 'sqlite',
       kills: options.kills,
+      signal,
+      stops,
       seconds: (Date.now() - started) / 1000,
       acked: ackedBy,
       stored: total,

@@ -22,3 +22,17 @@ test('the same on PostgreSQL', { skip: await postgresMissing() }, async (t) => {
   for (const door of ['http', 'ws', 'tcp', 'udp'])
     assert.ok(report.acked[door]! > 0, `${door} publishers got acks`);
 });
+
+test('three graceful stops (SIGTERM) during traffic: exit 0 within 10 s, last words on every door, nothing lost', async (t) => {
+  const report = await runCrashProof({ kills: 3, signal: 'SIGTERM', log: (l) => t.diagnostic(l) });
+  assert.deepEqual(report.problems, []);
+  assert.deepEqual(
+    report.stops.map((s) => s.exit),
+    [0, 0, 0],
+  );
+  for (const s of report.subscribers)
+    assert.ok(
+      s.goodbyes >= 1,
+      `${s.name} was told the server was going (1001 or unavailable): ${s.goodbyes}`,
+    );
+});
