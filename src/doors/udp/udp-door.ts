@@ -161,10 +161,19 @@ export class UdpDoor {
     this.sendTo(bytes, to.port, to.address);
   }
 
-  #error(code: ErrorCode, message: string, requestBytes: number, to: RemoteInfo, ref?: FrameRef): void {
+  #error(
+    code: ErrorCode,
+    message: string,
+    requestBytes: number,
+    to: RemoteInfo,
+    ref?: FrameRef,
+    room?: string,
+  ): void {
     this.deps.metrics.errors.inc({ door: 'udp', code });
     const frame: ServerFrame = { type: 'error', code, message };
     if (ref !== undefined) frame.ref = ref;
+    // As on the stream doors: a refusal names its room (a `typing` frame has no ref).
+    if (room !== undefined) frame.room = room;
     // A short error beats none: try the message, then the code alone.
     if (Buffer.byteLength(JSON.stringify(frame)) > requestBytes) frame.message = '';
     this.#reply(frame, requestBytes, to);
@@ -271,7 +280,15 @@ export class UdpDoor {
       }
     } catch (err) {
       const code = err instanceof PorthouseError ? err.code : 'internal';
-      this.#error(code, err instanceof PorthouseError ? err.message : ERRORS.internal.title, size, from, ref);
+      const room = 'room' in frame ? frame.room : undefined;
+      this.#error(
+        code,
+        err instanceof PorthouseError ? err.message : ERRORS.internal.title,
+        size,
+        from,
+        ref,
+        room,
+      );
     }
   }
 
