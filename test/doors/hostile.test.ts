@@ -1,0 +1,62 @@
+// The bounded form of `npm run proof:hostile`: hostile clients against a real server while a
+// legitimate client keeps using it. Every attacking socket is closed by the server's own
+// deadlines, the legitimate client is never refused, file descriptors come back to where they
+// were, and the UDP door never sends an address more bytes than it received from it.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  type HostileOptions,
+  HostileServer,
+  slowHeaders,
+  udpFlood,
+  unauthenticatedTcp,
+} from '../../proof/lib/hostile-run.js';
+
+const options: HostileOptions = {
+  connections: 400,
+  udpSources: 10,
+  udpPerSource: 200,
+  udpSeconds: 1,
+  headersTimeout: 1000,
+  authTimeout: 1000,
+};
+
+describe('hostile network clients', () => {
+  const server = new HostileServer();
+  let token: string;
+  before(async () => {
+    await server.start(options);
+    token = await server.account();
+  });
+  after(() => server.stop());
+
+  for (const upgrade of [false, true])
+    it(`${upgrade ? 'WebSocket upgrades that never finish' : 'slowloris'}: closed at headersTimeout, the legitimate client served throughout`, async (t) => {
+      const r = await slowHeaders(server, token, options, upgrade);
+      t.diagnostic(
+        `legit: ${JSON.stringify(r.legit)}; fds ${r.fds.join(' → ')}; last closed after ${r.longestMs} ms`,
+      );
+      assert.equal(r.closedByServer, r.opened, 'the server closed every one');
+      assert.ok(r.legit.requests > 0);
+      assert.equal(r.legit.failed, 0, 'no legitimate request failed');
+      assert.ok(r.fds[1] >= r.fds[0] + options.connections * 0.9, 'they were open at once');
+      assert.ok(r.fds[2] <= r.fds[0] + 2, 'descriptors back to where they were');
+    });
+
+  it('TCP connections that never authenticate: closed at the auth deadline, an authenticated client served throughout', async (t) => {
+    const r = await unauthenticatedTcp(server, token, options);
+    t.diagnostic(`legit: ${JSON.stringify(r.legit)}; fds ${r.fds.join(' → ')}`);
+    assert.equal(r.closedByServer, r.opened);
+    assert.equal(r.legit.failed, 0);
+    assert.ok(r.fds[2] <= r.fds[0] + 2);
+  });
+
+  it('a UDP flood of subs from many addresses: at most a byte out per byte in for any of them; the legitimate sender acked', async (t) => {
+    const r = await udpFlood(server, token, options);
+    t.diagnostic(JSON.stringify(r));
+    assert.ok(r.bytesIn > 0);
+    assert.ok(r.worstRatio <= 1, `worst source got ${r.worstRatio} bytes per byte sent`);
+    assert.ok(r.legit.requests > 0);
+    assert.equal(r.legit.failed, 0, 'every legitimate pub acknowledged (after retries at most)');
+  });
+});
