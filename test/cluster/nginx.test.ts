@@ -13,12 +13,11 @@ import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
+import { describe, test } from 'node:test';
 import { OPTIONS } from '../../src/config.js';
 import { type Nginx, type RunningNginx, findNginx, nginxMissing, runNginx } from '../support/nginx.js';
 import { Api, PASSWORD, type TestServer, startServer, tempDir } from '../support/server.js';
-import { POSTGRES_URL, REDIS_URL, postgresMissing, redisMissing } from '../support/services.js';
+import { REDIS_URL, postgresMissing, redisMissing, throwawayDatabase } from '../support/services.js';
 import { openSse } from '../support/sse.js';
 import { type Frame, connectWs } from '../support/ws.js';
 
@@ -250,25 +249,9 @@ function lastInFirstOut(t: { after(fn: () => unknown): void }) {
 
 const nginx = await findNginx();
 const skip = (await nginxMissing()) ?? (await postgresMissing()) ?? (await redisMissing());
-const database = `porthouse_nginx_${process.pid}_${Date.now().toString(36)}`;
 
 describe('three nodes behind the shipped nginx configuration', { skip }, () => {
-  let url: string;
-  before(async () => {
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    await client.query(`CREATE DATABASE "${database}"`);
-    await client.end();
-    const u = new URL(POSTGRES_URL);
-    u.pathname = `/${database}`;
-    url = u.toString();
-  });
-  after(async () => {
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    await client.end();
-  });
+  const database = throwawayDatabase('nginx');
 
   test('REST, WebSocket, SSE, TCP and UDP through nginx reach the cluster, and subscribers on every node see the same messages', async (t) => {
     assert.ok(typeof nginx !== 'string');
@@ -277,7 +260,12 @@ describe('three nodes behind the shipped nginx configuration', { skip }, () => {
     const nodes: TestServer[] = [];
     for (let i = 0; i < 3; i++)
       nodes.push(
-        await startServer(cleanup, { postgres: url, redis: REDIS_URL, redisChannel, trustProxy: true }),
+        await startServer(cleanup, {
+          postgres: database(),
+          redis: REDIS_URL,
+          redisChannel,
+          trustProxy: true,
+        }),
       );
     const nodePorts = nodes.map((n) => {
       const port = (door: string) => n.addresses().find((a) => a.door === door)!.port;

@@ -7,16 +7,14 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
+import { describe, test } from 'node:test';
 import { type Served, serve } from '../support/cli.js';
 import { type ClusterNode, checkBurst, startBurst } from '../support/cluster.js';
 import { Api, PASSWORD, startServer, tempDir } from '../support/server.js';
-import { POSTGRES_URL, REDIS_URL, postgresMissing, redisMissing } from '../support/services.js';
+import { REDIS_URL, postgresMissing, redisMissing, throwawayDatabase } from '../support/services.js';
 import { connectWs } from '../support/ws.js';
 
 const skip = (await postgresMissing()) ?? (await redisMissing());
-const database = `porthouse_failure_${process.pid}_${Date.now().toString(36)}`;
 const LEASE = 1000;
 
 async function until(check: () => boolean | Promise<boolean>, what: string, timeout = 15_000): Promise<void> {
@@ -73,22 +71,7 @@ async function startRedis(port: number): Promise<ChildProcess> {
 }
 
 describe('a cluster losing parts mid-burst', { skip }, () => {
-  let url: string;
-  before(async () => {
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    await client.query(`CREATE DATABASE "${database}"`);
-    await client.end();
-    const u = new URL(POSTGRES_URL);
-    u.pathname = `/${database}`;
-    url = u.toString();
-  });
-  after(async () => {
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    await client.end();
-  });
+  const database = throwawayDatabase('failure');
 
   test('a node killed with SIGKILL: its clients resume on another node with nothing acked missing or doubled, and its users leave presence within the lease', async (t) => {
     const channel = `porthouse:test:${randomUUID()}`;
@@ -96,7 +79,7 @@ describe('a cluster losing parts mid-burst', { skip }, () => {
     t.after(() => {
       for (const s of served) s.proc.kill('SIGKILL');
     });
-    const flags = ['--postgres', url, '--redis', REDIS_URL, '--redis-channel', channel];
+    const flags = ['--postgres', database(), '--redis', REDIS_URL, '--redis-channel', channel];
     const timing = ['--presence-lease', String(LEASE), '--presence-interval', '50'];
     for (let i = 0; i < 3; i++) served.push(await serve(tempDir(), [...flags, ...timing]));
     const nodes: ClusterNode[] = [];
@@ -164,7 +147,7 @@ describe('a cluster losing parts mid-burst', { skip }, () => {
     const servers = [];
     for (let i = 0; i < 3; i++)
       servers.push(
-        await startServer(t, { postgres: url, redis: redisUrl, redisChannel: 'porthouse:events' }),
+        await startServer(t, { postgres: database(), redis: redisUrl, redisChannel: 'porthouse:events' }),
       );
     const nodes: ClusterNode[] = servers.map((s) => ({
       url: s.url,

@@ -2,37 +2,19 @@
 // valid on the other (the signing key lives in the database), and what one node stores the other
 // serves, with one seq order. Live fan-out between nodes needs the Redis bus (not here).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
+import { describe, test } from 'node:test';
 import { type TestServer, startServer, userApi } from '../support/server.js';
-import { POSTGRES_URL, postgresMissing } from '../support/services.js';
+import { postgresMissing, throwawayDatabase } from '../support/services.js';
 import { connectWs } from '../support/ws.js';
 
 const skip = await postgresMissing();
-const database = `porthouse_${process.pid}_${Date.now().toString(36)}`;
-const admin = () => new pg.Client({ connectionString: POSTGRES_URL });
 
 describe('nodes sharing one PostgreSQL database', { skip }, () => {
-  let url: string;
-  before(async () => {
-    const client = admin();
-    await client.connect();
-    await client.query(`CREATE DATABASE "${database}"`);
-    await client.end();
-    const u = new URL(POSTGRES_URL);
-    u.pathname = `/${database}`;
-    url = u.toString();
-  });
-  after(async () => {
-    const client = admin();
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    await client.end();
-  });
+  const database = throwawayDatabase('nodes');
 
   test('a token from node A works on node B, and both serve the same history in one seq order', async (t) => {
-    const a: TestServer = await startServer(t, { postgres: url });
-    const b: TestServer = await startServer(t, { postgres: url });
+    const a: TestServer = await startServer(t, { postgres: database() });
+    const b: TestServer = await startServer(t, { postgres: database() });
     assert.equal(a.store.kind, 'postgres');
     const adaOnA = await userApi(a, 'ada');
     const adaOnB = b.api.as(adaOnA.token);
@@ -63,8 +45,8 @@ describe('nodes sharing one PostgreSQL database', { skip }, () => {
   });
 
   test('one Idempotency-Key sent to two nodes at once stores one message; a pub ref retried on another node gets the first seq', async (t) => {
-    const a: TestServer = await startServer(t, { postgres: url });
-    const b: TestServer = await startServer(t, { postgres: url });
+    const a: TestServer = await startServer(t, { postgres: database() });
+    const b: TestServer = await startServer(t, { postgres: database() });
     const onA = await userApi(a, 'cy');
     const onB = b.api.as(onA.token);
     await onA.post('/v1/rooms', { name: 'once' });
@@ -91,7 +73,7 @@ describe('nodes sharing one PostgreSQL database', { skip }, () => {
   });
 
   test("one connection's pubs are stored in the order sent, though the pool answers their checks out of order", async (t) => {
-    const node: TestServer = await startServer(t, { postgres: url, postgresPool: 8 });
+    const node: TestServer = await startServer(t, { postgres: database(), postgresPool: 8 });
     const bob = await userApi(node, 'bob');
     await bob.post('/v1/rooms', { name: 'ordered' });
     const c = await connectWs(node.url, { token: bob.token! });

@@ -2,36 +2,19 @@
 // whichever node they land, and so do the login attempts of one address.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
+import { describe, test } from 'node:test';
 import { startServer, userApi } from '../support/server.js';
-import { POSTGRES_URL, REDIS_URL, postgresMissing, redisMissing } from '../support/services.js';
+import { REDIS_URL, postgresMissing, redisMissing, throwawayDatabase } from '../support/services.js';
 
 const skip = (await postgresMissing()) ?? (await redisMissing());
-const database = `porthouse_limits_${process.pid}_${Date.now().toString(36)}`;
 
 describe('rate limits across nodes', { skip }, () => {
-  let url: string;
-  before(async () => {
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    await client.query(`CREATE DATABASE "${database}"`);
-    await client.end();
-    const u = new URL(POSTGRES_URL);
-    u.pathname = `/${database}`;
-    url = u.toString();
-  });
-  after(async () => {
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    await client.end();
-  });
+  const database = throwawayDatabase('limits');
 
   test("one user's requests spread over two nodes spend one allowance; another user is unaffected", async (t) => {
     const redisChannel = `porthouse:test:${randomUUID()}`;
     const options = {
-      postgres: url,
+      postgres: database(),
       redis: REDIS_URL,
       redisChannel,
       rateLimits: true,

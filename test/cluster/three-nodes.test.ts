@@ -6,17 +6,15 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import type { RedisBus } from '../../src/bus/bus-redis.js';
 import { UdpClient } from '../../src/client/udp.js';
 import { type TestServer, startServer, userApi } from '../support/server.js';
-import { POSTGRES_URL, REDIS_URL, postgresMissing, redisMissing } from '../support/services.js';
+import { REDIS_URL, postgresMissing, redisMissing, throwawayDatabase } from '../support/services.js';
 import { connectWs } from '../support/ws.js';
 
 const skip = (await postgresMissing()) ?? (await redisMissing());
-const database = `porthouse_cluster_${process.pid}_${Date.now().toString(36)}`;
 const PUBLISHERS = 10;
 const PER_PUBLISHER = 500;
 const TOTAL = PUBLISHERS * PER_PUBLISHER;
@@ -34,28 +32,13 @@ async function killRedisConnections(server: TestServer): Promise<void> {
 }
 
 describe('three nodes, PostgreSQL and Redis', { skip }, () => {
-  let url: string;
-  before(async () => {
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    await client.query(`CREATE DATABASE "${database}"`);
-    await client.end();
-    const u = new URL(POSTGRES_URL);
-    u.pathname = `/${database}`;
-    url = u.toString();
-  });
-  after(async () => {
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    await client.end();
-  });
+  const database = throwawayDatabase('cluster');
 
   test(`${TOTAL} messages from ${PUBLISHERS} publishers on 3 nodes reach every subscriber on every node once, in order, though one node loses Redis mid-burst`, async (t) => {
     const redisChannel = `porthouse:test:${randomUUID()}`;
     const nodes: TestServer[] = [];
     for (let i = 0; i < 3; i++)
-      nodes.push(await startServer(t, { postgres: url, redis: REDIS_URL, redisChannel }));
+      nodes.push(await startServer(t, { postgres: database(), redis: REDIS_URL, redisChannel }));
     const ada = await userApi(nodes[0]!, 'ada');
     await ada.post('/v1/rooms', { name: 'big' });
 
@@ -185,7 +168,10 @@ describe('three nodes, PostgreSQL and Redis', { skip }, () => {
   });
 
   test('a UDP address check passed on one node is good on every node (one cookie secret)', async (t) => {
-    const nodes = [await startServer(t, { postgres: url }), await startServer(t, { postgres: url })];
+    const nodes = [
+      await startServer(t, { postgres: database() }),
+      await startServer(t, { postgres: database() }),
+    ];
     const ada = await userApi(nodes[0]!, 'ada-udp');
     await ada.post('/v1/rooms', { name: 'udp-check' });
     const socket = createSocket('udp4');

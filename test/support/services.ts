@@ -2,6 +2,8 @@
 // PORTHOUSE_TEST_REDIS, defaulting to the local servers. When one is unreachable its suites are
 // skipped with the reason printed loudly, except under CI=true, where that fails the run.
 import { connect } from 'node:net';
+import { after, before } from 'node:test';
+import pg from 'pg';
 
 export const POSTGRES_URL = process.env.PORTHOUSE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.PORTHOUSE_TEST_REDIS ?? 'redis://127.0.0.1:6379';
@@ -38,3 +40,32 @@ async function missing(
 export const postgresMissing = () => missing('PostgreSQL', 'PORTHOUSE_TEST_POSTGRES', POSTGRES_URL, 5432);
 /** Why the Redis tests cannot run here, or undefined when they can. */
 export const redisMissing = () => missing('Redis', 'PORTHOUSE_TEST_REDIS', REDIS_URL, 6379);
+
+/**
+ * A PostgreSQL database of the suite's own, made in the suite's `before` and dropped (WITH
+ * FORCE) in its `after`; call inside `describe`. Returns its URL once `before` has run.
+ */
+export function throwawayDatabase(prefix: string): () => string {
+  const name = `porthouse_${prefix}_${process.pid}_${Date.now().toString(36)}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  let url: string | undefined;
+  before(async () => {
+    await admin(`CREATE DATABASE "${name}"`);
+    const u = new URL(POSTGRES_URL);
+    u.pathname = `/${name}`;
+    url = u.toString();
+  });
+  after(() => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  return () => {
+    if (url === undefined) throw new Error('throwawayDatabase: used before its before() ran');
+    return url;
+  };
+}
