@@ -25,13 +25,12 @@ import {
   type ClusterSubscriber,
   type LatencyResult,
   type NodeEndpoint,
-  Tally,
   burst,
   latency,
   publisher,
   subscriber,
 } from './lib/cluster-runs.js';
-import { setUpPorthouse } from './lib/fanout-runs.js';
+import { Tally, setUpPorthouse } from './lib/fanout-runs.js';
 import { commitStats, machineInfo } from './lib/machine.js';
 import { type CpuUse, cpuSnapshot, cpuUse } from './lib/procstat.js';
 import {

@@ -3,6 +3,7 @@
 // unacked pubs per publisher (throughput), and a fixed total rate (latency). bench/cluster.ts
 // drives them.
 import { WebSocket } from 'ws';
+import type { Tally } from './fanout-runs.js';
 
 export interface NodeEndpoint {
   readonly index: number;
@@ -103,33 +104,6 @@ export async function publisher(node: NodeEndpoint, token: string): Promise<Clus
     pub.onReply?.();
   });
   return pub;
-}
-
-/** A counter that resolves a promise when it reaches a target. */
-export class Tally {
-  count = 0;
-  #target = Number.POSITIVE_INFINITY;
-  #resolve: (() => void) | undefined;
-  readonly hit = () => {
-    if (++this.count >= this.#target) {
-      this.#target = Number.POSITIVE_INFINITY;
-      this.#resolve?.();
-    }
-  };
-  reach(target: number, timeoutMs: number, what: string): Promise<void> {
-    if (this.count >= target) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${what}: ${this.count} of ${target} deliveries after ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      this.#target = target;
-      this.#resolve = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
 }
 
 function fail(pubs: readonly ClusterPublisher[], what: string): void {

@@ -170,7 +170,7 @@ export interface LatencyResult {
 }
 
 /** A counter that resolves a promise when it reaches a target. */
-class Tally {
+export class Tally {
   count = 0;
   #target = Number.POSITIVE_INFINITY;
   #resolve: (() => void) | undefined;

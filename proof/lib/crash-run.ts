@@ -63,7 +63,8 @@ export interface CrashReport {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const between = ([lo, hi]: readonly [number, number]) => lo + Math.random() * (hi - lo);
 
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 now (the server is then started on it, and on it again after each stop). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

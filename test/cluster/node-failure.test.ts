@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
+import { freePort } from '../../proof/lib/crash-run.js';
 import { type Served, serve } from '../support/cli.js';
 import { type ClusterNode, checkBurst, startBurst } from '../support/cluster.js';
 import { Api, PASSWORD, startServer, tempDir } from '../support/server.js';
@@ -30,17 +30,6 @@ async function login(api: Api, name: string): Promise<string> {
   const t = await api.post('/v1/tokens', { name, password: PASSWORD });
   assert.equal(t.status, 201);
   return t.body.token as string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** A private redis-server of the test's own, on a free port, so stopping it hurts nobody else. */
