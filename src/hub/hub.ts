@@ -240,7 +240,7 @@ export class Hub {
       for (;;) {
         let progressed = false;
         for (;;) {
-          const { room, page } = await this.#read(sub.room, sub.lastSeq, this.#epoch);
+          const { room, page } = await this.#read(sub.room, sub.lastSeq);
           if (sub.closed || !room) return;
           for (const m of page) sub.replayed(m.seq, messageFrame(m));
           if (page.length > 0) progressed = true;
@@ -276,13 +276,13 @@ export class Hub {
   /**
    * The room and a page of its messages after `after`, read once for every subscription that
    * needs the same page: a gap seen by a room's hundred subscribers costs one query, not a
-   * hundred. A read already in flight is shared only if it began once everything the caller has
-   * heard of (`epoch`) was stored, so it cannot miss what the caller is waiting for.
+   * hundred. A read already in flight is shared only if no event arrived since it began, so it
+   * has everything the caller has heard of and cannot miss what the caller is waiting for.
    */
-  #read(room: string, after: number, epoch: number) {
+  #read(room: string, after: number) {
     const key = `${after}\n${room}`;
     const inFlight = this.#reads.get(key);
-    if (inFlight && inFlight.epoch >= epoch) return inFlight.result;
+    if (inFlight && inFlight.epoch === this.#epoch) return inFlight.result;
     const read = { epoch: this.#epoch, result: this.#readNow(room, after) };
     this.#reads.set(key, read);
     const done = () => {
@@ -330,8 +330,6 @@ export class Hub {
         return;
       case 'del':
         this.#broadcast(event.room, new Outgoing({ type: 'del', room: event.room, seq: event.seq }));
-        return;
-      case 'presence':
         return;
       case 'typing': {
         const out = new Outgoing({ type: 'typing', room: event.room, user: event.user });
