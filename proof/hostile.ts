@@ -16,6 +16,7 @@ const { values } = parseArgs({
     'udp-sources': { type: 'string', default: '49' },
     'udp-per-source': { type: 'string', default: '2000' },
     'udp-seconds': { type: 'string', default: '5' },
+    'per-address': { type: 'string', default: '1000' },
   },
 });
 const options: HostileOptions = {
@@ -25,6 +26,7 @@ const options: HostileOptions = {
   udpSeconds: Number(values['udp-seconds']),
   headersTimeout: 5000,
   authTimeout: 5000,
+  perAddress: Number(values['per-address']),
 };
 const ms = (v: number) => (Number.isNaN(v) ? '—' : v.toFixed(1));
 const legit = (l: Latency) =>
@@ -42,7 +44,7 @@ try {
   ]) {
     const r = await run();
     process.stdout.write(
-      `\n${r.name}: ${r.opened} opened, ${r.closedByServer} closed by the server (the last after ${ms(r.longestMs)} ms); server fds ${r.fds.join(' → ')}\n  legitimate client: ${legit(r.legit)}\n`,
+      `\n${r.name}: ${r.opened} opened, ${r.refused} refused at once by the per-address cap (${options.perAddress}), ${r.closedByServer} closed by the server in all (the last after ${ms(r.longestMs)} ms); server fds ${r.fds.join(' → ')}\n  legitimate client: ${legit(r.legit)}\n`,
     );
     if (r.closedByServer < r.opened || r.legit.failed > 0) failed = true;
   }

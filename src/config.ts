@@ -291,6 +291,14 @@ export const OPTIONS = {
     group: 'Rate limits',
     doc: '`typing` frames per second per connection; more are dropped with a rate_limited error.',
   }),
+  maxConnectionsPerAddress: opt({
+    kind: 'int',
+    default: 1000,
+    min: 0,
+    max: 1_000_000,
+    group: 'Limits',
+    doc: 'Connections one client address may hold open across HTTP (with its WebSocket and SSE) and TCP; IPv6 counts per /64. One more is refused on accept (HTTP 429 or a TCP `error` frame, code `too_many_connections`). Behind a proxy every connection comes from the proxy: raise this or set 0 (off) and cap per client in the proxy.',
+  }),
   wsOrigins: opt({
     kind: 'string',
     default: '',

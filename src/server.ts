@@ -9,7 +9,9 @@ import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/bus-memory.js';
 import type { Config } from './config.js';
 import { buildHttpApp } from './doors/http/app.js';
+import { HttpConnections } from './doors/http/http-connections.js';
 import { SseStreams } from './doors/http/sse.js';
+import { AddressCap } from './doors/address-cap.js';
 import { TcpDoor } from './doors/tcp/tcp-door.js';
 import { COOKIE_SECRET_SETTING } from './doors/udp/cookie.js';
 import { UdpDoor } from './doors/udp/udp-door.js';
@@ -134,8 +136,11 @@ export async function start(
     const sse = new SseStreams({ config, hub, metrics });
     // Filled in once the doors exist: the five-tuple listing sees every door from here.
     let listSockets: () => SocketInfo[] = () => [];
+    // One count per client address across HTTP and TCP: a flood on one door fills the same cap.
+    const cap = new AddressCap(config.maxConnectionsPerAddress);
     const app = await buildHttpApp({
       config,
+      cap,
       services,
       sse,
       sockets: () => listSockets(),
@@ -151,8 +156,9 @@ export async function start(
         }
       },
     });
+    const httpConnections = new HttpConnections(app.server);
     const ws = new WsDoor({ config, services, hub, metrics, server: app.server });
-    const tcp = new TcpDoor({ config, services, hub, metrics });
+    const tcp = new TcpDoor({ config, cap, services, hub, metrics });
     const cookieSecret = Buffer.from(
       await store.settingOrInit(COOKIE_SECRET_SETTING, () => randomBytes(32).toString('base64')),
       'base64',
@@ -171,12 +177,7 @@ export async function start(
       await app.close();
       throw err;
     }
-    const httpSockets = new Set<Socket>();
-    app.server.on('connection', (socket: Socket) => {
-      httpSockets.add(socket);
-      socket.once('close', () => httpSockets.delete(socket));
-    });
-    listSockets = () => listAllSockets(app.server, httpSockets, ws, sse, tcp, udp);
+    listSockets = () => listAllSockets(app.server, httpConnections.sockets(), ws, sse, tcp, udp);
     const bound = app.server.address();
     const port = typeof bound === 'object' && bound ? bound.port : config.port;
     const url = `http://${hostForUrl(config.host)}:${port}`;
@@ -236,6 +237,7 @@ export async function start(
           // door drains its in-flight requests.
           ws.close();
           sse.close();
+          httpConnections.closeIdle();
           const tcpClosed = tcp.close();
           const udpClosed = udp.close();
           hub.close();
@@ -266,7 +268,7 @@ export async function start(
  */
 function listAllSockets(
   http: HttpServer,
-  httpSockets: Set<Socket>,
+  httpSockets: Iterable<Socket>,
   ws: WsDoor,
   sse: SseStreams,
   tcp: TcpDoor,

@@ -10,6 +10,7 @@ import { type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Agent, fetch } from 'undici';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,7 +26,13 @@ export interface HostileOptions {
   /** Server limits, shortened so a run is quick: headersTimeout and wsAuthTimeout, ms. */
   readonly headersTimeout: number;
   readonly authTimeout: number;
+  /** The server's maxConnectionsPerAddress; the attackers all come from 127.0.0.1. */
+  readonly perAddress: number;
 }
+
+/** The legitimate clients' source address: not the attackers' (127.0.0.1), so the cap spares it. */
+export const LEGIT_ADDRESS = '127.0.0.254';
+const legitAgent = new Agent({ connect: { localAddress: LEGIT_ADDRESS } as Agent.Options['connect'] });
 
 export interface Latency {
   readonly requests: number;
@@ -40,6 +47,8 @@ export interface ScenarioResult {
   /** Attacking sockets opened / closed by the server by the end. */
   readonly opened: number;
   readonly closedByServer: number;
+  /** Refused on accept by the per-address cap (the server's own count). */
+  readonly refused: number;
   /** Longest an attacking socket stayed open (ms), when the server closed them all. */
   readonly longestMs: number;
   /** The legitimate client during the attack. */
@@ -101,6 +110,8 @@ export class HostileServer {
         String(o.headersTimeout),
         '--ws-auth-timeout',
         String(o.authTimeout),
+        '--max-connections-per-address',
+        String(o.perAddress),
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
@@ -125,6 +136,14 @@ export class HostileServer {
 
   fds(): number {
     return readdirSync(`/proc/${this.proc!.pid}/fd`).length;
+  }
+
+  /** Connections the per-address cap has refused so far, from /metrics. */
+  async refused(): Promise<number> {
+    const text = await (await fetch(`${this.url}/metrics`, { dispatcher: legitAgent })).text();
+    let n = 0;
+    for (const m of text.matchAll(/^porthouse_connections_refused_total\{[^}]*\} (\d+)/gm)) n += Number(m[1]);
+    return n;
   }
 
   async stop(): Promise<void> {
@@ -196,6 +215,7 @@ async function legitRest(url: string, token: string, until: Promise<unknown>): P
     const t0 = performance.now();
     try {
       const res = await fetch(`${url}/v1/rooms`, {
+        dispatcher: legitAgent,
         headers: { authorization: `Bearer ${token}` },
         signal: AbortSignal.timeout(5000),
       });
@@ -220,6 +240,7 @@ export async function slowHeaders(
 ): Promise<ScenarioResult> {
   const port = Number(new URL(server.url).port);
   const before = server.fds();
+  const refusedBefore = await server.refused();
   const started = Date.now();
   const first = upgrade
     ? 'GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
@@ -242,6 +263,7 @@ export async function slowHeaders(
     name: upgrade ? 'WebSocket upgrades that never finish' : 'slowloris (headers a byte a second)',
     opened: sockets.length,
     closedByServer: closedAt.length,
+    refused: (await server.refused()) - refusedBefore,
     longestMs: closedAt.length === sockets.length ? Math.max(...closedAt) - started : Number.NaN,
     legit,
     fds: [before, peak, server.fds()],
@@ -256,6 +278,7 @@ export async function unauthenticatedTcp(
   o: HostileOptions,
 ): Promise<ScenarioResult> {
   const before = server.fds();
+  const refusedBefore = await server.refused();
   const started = Date.now();
   const { sockets, closedAt } = await openMany(server.tcpPort, o.connections);
   const peak = server.fds();
@@ -264,7 +287,7 @@ export async function unauthenticatedTcp(
     while (closedAt.length < sockets.length && Date.now() < deadline) await sleep(50);
   })();
   // The legitimate client: one authenticated TCP connection, pinging.
-  const legit = connect(server.tcpPort, '127.0.0.1');
+  const legit = connect({ port: server.tcpPort, host: '127.0.0.1', localAddress: LEGIT_ADDRESS });
   const samples: number[] = [];
   let failed = 0;
   let pending: { t0: number; resolve: () => void } | undefined;
@@ -308,6 +331,7 @@ export async function unauthenticatedTcp(
     name: 'TCP connections that never authenticate',
     opened: sockets.length,
     closedByServer: closedAt.length,
+    refused: (await server.refused()) - refusedBefore,
     longestMs: closedAt.length === sockets.length ? Math.max(...closedAt) - started : Number.NaN,
     legit: latency(samples, failed),
     fds: [before, peak, server.fds()],

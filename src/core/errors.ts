@@ -62,6 +62,10 @@ export const ERRORS = {
   owner_cannot_leave: { status: 409, title: 'The owner cannot leave the room; delete it or hand it over.' },
   precondition_failed: { status: 412, title: 'The resource has changed since the given ETag.' },
   rate_limited: { status: 429, title: 'Too many requests; slow down.', close: 4429 },
+  too_many_connections: {
+    status: 429,
+    title: 'Your address has too many connections open; close one and try again.',
+  },
   internal: { status: 500, title: 'Something went wrong on the server.', close: 1011 },
   unavailable: { status: 503, title: 'The server is not ready or is shutting down.', close: 1001 },
 } as const satisfies Record<string, ErrorSpec>;

@@ -84,6 +84,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly connectionsRefused = new Counter({
+    name: 'porthouse_connections_refused_total',
+    help: 'Connections refused on accept because their address already had maxConnectionsPerAddress open, by door (http, tcp).',
+    labelNames: ['door'] as const,
+    registers: [this.registry],
+  });
+
   readonly udpDropped = new Counter({
     name: 'porthouse_udp_dropped_total',
     help: 'Datagrams the UDP door dropped, by reason (rate_limited, reply_larger_than_request, event_too_large).',

@@ -21,6 +21,8 @@ import type { RateDecision } from '../../core/rate-limiter.js';
 import type { Actor, SocketInfo } from '../../core/types.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { Services } from '../../service/services.js';
+import { type AddressCap, refuseWith } from '../address-cap.js';
+import { rawProblem } from '../raw-problem.js';
 import { AllowedMethods } from './allowed-methods.js';
 import { type Problem, problemOf, toProblem } from './problem.js';
 import { accountRoutes } from './routes/accounts.js';
@@ -61,6 +63,8 @@ export type App = FastifyInstance<
 
 export interface HttpDoorDeps {
   readonly config: Config;
+  /** Open connections per client address, shared with the TCP door. */
+  readonly cap: AddressCap;
   readonly services: Services;
   readonly sse: SseStreams;
   readonly metrics: Metrics;
@@ -103,8 +107,8 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 256, ignoreTrailingSlash: true },
-    serverFactory: (handler) =>
-      createServer(
+    serverFactory: (handler) => {
+      const server = createServer(
         {
           headersTimeout: config.headersTimeout,
           requestTimeout: config.requestTimeout,
@@ -114,7 +118,13 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
           connectionsCheckingInterval: Math.min(1000, Math.ceil(config.headersTimeout / 2)),
         },
         handler,
-      ),
+      );
+      deps.cap.guard(server, (socket) => {
+        metrics.connectionsRefused.labels('http').inc();
+        refuseWith(socket, rawProblem('too_many_connections', undefined, { 'Retry-After': '1' }));
+      });
+      return server;
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(({ schema, httpPart }) =>

@@ -11,12 +11,15 @@ import { Outgoing } from '../../hub/outgoing.js';
 import type { DoorMetrics, Metrics } from '../../metrics/metrics.js';
 import { Conversation, type Transport, conversationOptions } from '../../protocol/conversation.js';
 import type { Services } from '../../service/services.js';
+import { type AddressCap, refuseWith } from '../address-cap.js';
 import { type ConnectionInfo, describeConnection } from '../connection-info.js';
 import { Outbox } from '../outbox.js';
 import { LineSplitter } from './line-splitter.js';
 
 export interface TcpDoorDeps {
   readonly config: Config;
+  /** Open connections per client address, shared with the HTTP door. */
+  readonly cap: AddressCap;
   readonly services: Services;
   readonly hub: Hub;
   readonly metrics: Metrics;
@@ -125,6 +128,16 @@ export class TcpDoor {
         onConnection,
       );
     } else this.#server = createServer(onConnection);
+    deps.cap.guard(this.#server, (socket) => {
+      deps.metrics.connectionsRefused.labels('tcp').inc();
+      // A TLS client would read plain JSON as garbage: it just sees the close.
+      if (this.tls) socket.destroy();
+      else
+        refuseWith(
+          socket,
+          `${JSON.stringify({ type: 'error', code: 'too_many_connections', message: ERRORS.too_many_connections.title })}\n`,
+        );
+    });
     this.#server.on('error', () => {
       // Accept errors (EMFILE and the like) are per connection; the door keeps listening.
     });

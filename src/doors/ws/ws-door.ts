@@ -6,7 +6,8 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../../config.js';
-import { ERRORS, type ErrorCode, PorthouseError, errorTypeUri } from '../../core/errors.js';
+import { ERRORS, type ErrorCode, PorthouseError } from '../../core/errors.js';
+import { rawProblem } from '../raw-problem.js';
 import type { Actor } from '../../core/types.js';
 import type { Hub } from '../../hub/hub.js';
 import type { Outgoing } from '../../hub/outgoing.js';
@@ -254,26 +255,6 @@ export class WsDoor {
 
 /** Answer an upgrade request with a problem+json HTTP response and close the socket. */
 function refuse(socket: Socket, code: ErrorCode, detail?: string): void {
-  const spec = ERRORS[code];
-  const body = JSON.stringify({
-    type: errorTypeUri(code),
-    title: spec.title,
-    status: spec.status,
-    detail: detail ?? spec.title,
-    code,
-  });
-  if (socket.writable)
-    socket.end(
-      `HTTP/1.1 ${spec.status} ${statusText(spec.status)}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+  if (socket.writable) socket.end(rawProblem(code, detail));
   socket.destroySoon?.();
 }
-
-const statusText = (status: number) =>
-  ({
-    401: 'Unauthorized',
-    403: 'Forbidden',
-    404: 'Not Found',
-    500: 'Internal Server Error',
-    503: 'Service Unavailable',
-  })[status] ?? 'Error';
