@@ -47,6 +47,14 @@ function directive(body: string, name: string): string {
   return m[1]!;
 }
 
+test('porthouse.conf: it caps connections per client address on every door it proxies', () => {
+  assert.match(conf, /limit_conn_zone \$binary_remote_addr zone=porthouse_http_per_address/);
+  assert.match(conf, /^\s*limit_conn porthouse_http_per_address \d+;/m);
+  const tcpServer =
+    [...conf.matchAll(/server\s*\{([^{}]*proxy_pass\s+porthouse_tcp;[^{}]*)\}/g)][0]?.[1] ?? '';
+  assert.match(tcpServer, /limit_conn porthouse_tcp_per_address \d+;/);
+});
+
 test('porthouse.conf: its timeouts outlast the heartbeats and idle limits the nodes allow', () => {
   const ws = block(conf, /location\s*=\s*\/v1\/ws/);
   assert.ok(ms(directive(ws, 'proxy_read_timeout')) > OPTIONS.wsPingInterval.max, 'WebSocket read timeout');
@@ -265,6 +273,7 @@ describe('three nodes behind the shipped nginx configuration', { skip }, () => {
           redis: REDIS_URL,
           redisChannel,
           trustProxy: true,
+          maxConnectionsPerAddress: 0,
         }),
       );
     const nodePorts = nodes.map((n) => {
