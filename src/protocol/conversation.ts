@@ -51,9 +51,17 @@ export function conversationOptions(
 
 const frame = (f: ServerFrame) => new Outgoing(f);
 
+/**
+ * Frames a client may send after `auth` without waiting for `ready`; they wait, in order, for
+ * the token to be checked. One more is refused with `rate_limited`.
+ */
+export const MAX_FRAMES_DURING_AUTH = 64;
+
 export class Conversation implements Subscriber {
   #actor: Actor | undefined;
   #closed = false;
+  /** Frames that arrived while an `auth` was being checked (undefined when none is). */
+  #held: ClientFrame[] | undefined;
   readonly #pubs: RateLimiter;
   /** Keeps this connection's pubs stored in the order they arrived. */
   readonly #turns = new Turns();
@@ -118,7 +126,19 @@ export class Conversation implements Subscriber {
       this.#error(decoded.code, decoded.message, decoded.ref);
       return;
     }
-    this.#dispatch(decoded.frame).catch((err: unknown) => this.#fail(err, decoded.frame));
+    const f = decoded.frame;
+    // A client (often a person typing into nc) may send `auth` and its first `sub` together:
+    // what follows an auth waits for it instead of being refused as unauthenticated.
+    if (this.#held && f.type !== 'ping') {
+      if (this.#held.length >= MAX_FRAMES_DURING_AUTH)
+        this.#fail(
+          new PorthouseError('rate_limited', `At most ${MAX_FRAMES_DURING_AUTH} frames may wait for auth.`),
+          f,
+        );
+      else this.#held.push(f);
+      return;
+    }
+    this.#dispatch(f).catch((err: unknown) => this.#fail(err, f));
   }
 
   /** The door refused something before a frame existed (a binary message, a too-long line). */
@@ -140,9 +160,23 @@ export class Conversation implements Subscriber {
     }
     if (f.type === 'auth') {
       if (this.#actor) throw new PorthouseError('bad_request', 'This connection is already authenticated.');
-      const actor = await this.services.tokens.verify(f.token);
+      this.#held = [];
+      let actor: Actor;
+      try {
+        actor = await this.services.tokens.verify(f.token);
+      } catch (err) {
+        // The connection is closed for a refused token; what waited on it goes with it.
+        this.#held = undefined;
+        throw err;
+      }
       if (this.#closed) return;
       this.authenticate(actor, f.ref);
+      const held = this.#held;
+      this.#held = undefined;
+      for (const next of held) {
+        if (this.#closed) break;
+        this.#dispatch(next).catch((err: unknown) => this.#fail(err, next));
+      }
       return;
     }
     const actor = this.actor;

@@ -171,3 +171,41 @@ test('the server’s stop ends TCP connections with unavailable', async () => {
   await c.ended();
   assert.equal(c.frames.at(-1)?.code, 'unavailable');
 });
+
+test('frames written together with auth wait for it: ready, subbed, ack come in order, nothing refused', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'lobby' });
+  const c = await connectTcp(server);
+  t.after(() => c.socket.destroy());
+  // One write, as `nc` does with pasted lines.
+  c.send(
+    [
+      { type: 'auth', token: ada.token, ref: 'a' },
+      { type: 'sub', room: 'lobby', ref: 's' },
+      { type: 'pub', room: 'lobby', text: 'first words', ref: 'p' },
+    ]
+      .map((f) => `${JSON.stringify(f)}\n`)
+      .join(''),
+  );
+  await c.next((f) => f.type === 'ack' && f.ref === 'p');
+  const order = c.frames.filter((f) => f.ref !== undefined).map((f) => `${f.type}:${f.ref}`);
+  assert.deepEqual(order, ['ready:a', 'subbed:s', 'ack:p']);
+  assert.ok(!c.frames.some((f) => f.type === 'error'), JSON.stringify(c.frames));
+});
+
+test('a refused token closes the connection and drops what waited on it', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'lobby' });
+  const c = await connectTcp(server);
+  t.after(() => c.socket.destroy());
+  c.send(
+    `${JSON.stringify({ type: 'auth', token: 'not.a.token' })}\n${JSON.stringify({ type: 'pub', room: 'lobby', text: 'never', ref: 'p' })}\n`,
+  );
+  await c.ended();
+  // The refusal (and the close's own last line, which repeats it); no word about the pub.
+  assert.ok(c.frames.length > 0);
+  for (const f of c.frames) assert.deepEqual([f.type, f.code], ['error', 'token_invalid']);
+  assert.equal((await ada.get('/v1/rooms/lobby/messages')).body.length, 0);
+});
