@@ -32,7 +32,7 @@ export interface HostileOptions {
 
 /** The legitimate clients' source address: not the attackers' (127.0.0.1), so the cap spares it. */
 export const LEGIT_ADDRESS = '127.0.0.254';
-const legitAgent = new Agent({ connect: { localAddress: LEGIT_ADDRESS } as Agent.Options['connect'] });
+const legitAgent = new Agent({ localAddress: LEGIT_ADDRESS });
 
 export interface Latency {
   readonly requests: number;

@@ -83,7 +83,7 @@ test('the connection past the cap is refused on every door with too_many_connect
 
   console.log('t1', Date.now());
   // Another address is served meanwhile.
-  const other = new Agent({ connect: { localAddress: '127.0.0.10' } as Agent.Options['connect'] });
+  const other = new Agent({ localAddress: '127.0.0.10' });
   t.after(() => other.close());
   const res = await fetch(`${server.url}/healthz`, { dispatcher: other });
   assert.equal(res.status, 200);
@@ -95,7 +95,7 @@ test('the connection past the cap is refused on every door with too_many_connect
   held[0]!.destroy();
   await closed;
   await new Promise((r) => setTimeout(r, 50));
-  const again = new Agent({ connect: { localAddress: '127.0.0.9' } as Agent.Options['connect'] });
+  const again = new Agent({ localAddress: '127.0.0.9' });
   t.after(() => again.close());
   const ok = await fetch(`${server.url}/healthz`, { dispatcher: again });
   assert.equal(ok.status, 200);

@@ -1,0 +1,84 @@
+// `porthouse serve` as a child process, the way an operator runs it, for the proofs that must
+// measure or kill the server from outside: its addresses from what it prints, and its memory,
+// CPU and descriptors from /proc.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const CLK_TCK = 100; // USER_HZ on Linux
+
+export interface ProcessSample {
+  /** Resident set, bytes (VmRSS). */
+  readonly rss: number;
+  /** user + system CPU seconds since the process started. */
+  readonly cpu: number;
+  readonly fds: number;
+}
+
+export class ServeProcess {
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | string>;
+  url = '';
+  tcpPort = 0;
+  udpPort = 0;
+
+  private constructor(readonly proc: ChildProcess) {
+    this.exited = new Promise((resolve) =>
+      proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+    );
+  }
+
+  /** Starts `porthouse serve ARGS` and resolves once the HTTP, TCP and UDP doors all listen. */
+  static start(args: readonly string[], options: { nodeArgs?: string[] } = {}): Promise<ServeProcess> {
+    const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'serve', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const server = new ServeProcess(proc);
+    let stderr = '';
+    proc.stderr!.on('data', (d) => {
+      stderr = (stderr + d).slice(-4000);
+    });
+    return new Promise((resolve, reject) => {
+      let buffer = '';
+      proc.stdout!.on('data', (d) => {
+        buffer += d;
+        for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+          const line = buffer.slice(0, i);
+          buffer = buffer.slice(i + 1);
+          server.lines.push(line);
+          const http = /http listening on (\S+)/.exec(line);
+          const tcp = /tcp listening on (?:tcp|tls):\/\/\S+:(\d+)/.exec(line);
+          const udp = /udp listening on udp:\/\/\S+:(\d+)/.exec(line);
+          if (http) server.url = http[1]!;
+          if (tcp) server.tcpPort = Number(tcp[1]);
+          if (udp) server.udpPort = Number(udp[1]);
+          if (server.url && server.tcpPort && server.udpPort) resolve(server);
+        }
+      });
+      void server.exited.then((code) => reject(new Error(`porthouse serve exited (${code}): ${stderr}`)));
+    });
+  }
+
+  get pid(): number {
+    return this.proc.pid!;
+  }
+
+  sample(): ProcessSample {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command name.
+    const cpu = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    return { rss, cpu, fds: readdirSync(`/proc/${this.pid}/fd`).length };
+  }
+
+  /** Stops it with `signal`; resolves with the exit code (or signal name) and the time it took. */
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ exit: number | string; ms: number }> {
+    const t0 = Date.now();
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
+    const exit = await this.exited;
+    return { exit, ms: Date.now() - t0 };
+  }
+}
