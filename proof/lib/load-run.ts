@@ -272,7 +272,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     // Publishers: WebSocket connections of the rooms' owner from their own address, round robin
     // over the rooms (each within its per-connection pub allowance, framePubPerSecond).
     const pubs = await Promise.all(
-      Array.from({ length: o.publishers }, async (_, p) => {
+      Array.from({ length: o.publishers }, async () => {
         const ws = new WebSocket(`ws://127.0.0.1:${http}/v1/ws`, {
           headers: { authorization: `Bearer ${tokens[0]}` },
           localAddress: '127.0.0.254',
