@@ -9,6 +9,7 @@ import {
   udpFlood,
   unauthenticatedTcp,
 } from './lib/hostile-run.js';
+import type { ServerMetrics } from './lib/serve-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +33,9 @@ const ms = (v: number) => (Number.isNaN(v) ? '—' : v.toFixed(1));
 const legit = (l: Latency) =>
   `${l.requests} requests, ${l.failed} failed, p50 ${ms(l.p50Ms)} ms, p99 ${ms(l.p99Ms)} ms, max ${ms(l.maxMs)} ms`;
 
+const resources = ({ before: b, after: a }: { before: ServerMetrics; after: ServerMetrics }) =>
+  `heap ${(b.heap / 1048576).toFixed(1)} → ${(a.heap / 1048576).toFixed(1)} MB, handles ${b.handles} → ${a.handles}, timers ${b.timers} → ${a.timers}, connections ${b.connections} → ${a.connections}`;
+
 const server = new HostileServer();
 await server.start(options);
 let failed = false;
@@ -44,13 +48,13 @@ try {
   ]) {
     const r = await run();
     process.stdout.write(
-      `\n${r.name}: ${r.opened} opened, ${r.refused} refused at once by the per-address cap (${options.perAddress}), ${r.closedByServer} closed by the server in all (the last after ${ms(r.longestMs)} ms); server fds ${r.fds.join(' → ')}\n  legitimate client: ${legit(r.legit)}\n`,
+      `\n${r.name}: ${resources(r.resources)}\n  ${r.opened} opened, ${r.refused} refused at once by the per-address cap (${options.perAddress}), ${r.closedByServer} closed by the server in all (the last after ${ms(r.longestMs)} ms); server fds ${r.fds.join(' → ')}\n  legitimate client: ${legit(r.legit)}\n`,
     );
     if (r.closedByServer < r.opened || r.legit.failed > 0) failed = true;
   }
   const u = await udpFlood(server, token, options);
   process.stdout.write(
-    `\n${u.name}: ${u.sources} sources, ${u.datagramsIn} datagrams, ${u.bytesIn} bytes in, ${u.bytesOut} bytes out (worst source ${u.worstRatio.toFixed(3)} out per byte in)\n  legitimate client: ${legit(u.legit)}\n`,
+    `\n${u.name}: ${resources(u.resources)}\n  ${u.sources} sources, ${u.datagramsIn} datagrams, ${u.bytesIn} bytes in, ${u.bytesOut} bytes out (worst source ${u.worstRatio.toFixed(3)} out per byte in)\n  legitimate client: ${legit(u.legit)}\n`,
   );
   if (u.worstRatio > 1 || u.legit.failed > 0) failed = true;
 } finally {

@@ -3,16 +3,14 @@
 // that never finish, TCP connections that never authenticate, and a UDP flood of subs from many
 // loopback source addresses. Reports what the legitimate client saw and whether the limits
 // engaged; loopback only, bounded in count and time.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Agent, fetch } from 'undici';
+import { ServeProcess, type ServerMetrics, serverMetrics } from './serve-process.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface HostileOptions {
@@ -55,6 +53,8 @@ export interface ScenarioResult {
   readonly legit: Latency;
   /** The server's open file descriptors before, at the peak and after. */
   readonly fds: readonly [number, number, number];
+  /** Heap, handles, timers and connections before the attack and after its sockets are gone. */
+  readonly resources: { readonly before: ServerMetrics; readonly after: ServerMetrics };
   readonly notes: string[];
 }
 
@@ -67,6 +67,7 @@ export interface UdpFloodResult {
   /** Largest bytes-out / bytes-in of any one source (must be ≤ 1). */
   readonly worstRatio: number;
   readonly legit: Latency;
+  readonly resources: { readonly before: ServerMetrics; readonly after: ServerMetrics };
 }
 
 function latency(samples: number[], failed: number): Latency {
@@ -83,59 +84,28 @@ function latency(samples: number[], failed: number): Latency {
 
 export class HostileServer {
   readonly dir = mkdtempSync(join(tmpdir(), 'porthouse-hostile-'));
-  proc: ChildProcess | undefined;
+  server: ServeProcess | undefined;
   url = '';
   tcpPort = 0;
   udpPort = 0;
 
   async start(o: HostileOptions): Promise<void> {
-    const proc = spawn(
-      process.execPath,
-      [
-        CLI,
-        'serve',
-        '--port',
-        '0',
-        '--tcp-port',
-        '0',
-        '--udp-port',
-        '0',
-        '--data',
-        this.dir,
-        '--log-level',
-        'warn',
-        '--scrypt-cost',
-        '10',
-        '--headers-timeout',
-        String(o.headersTimeout),
-        '--ws-auth-timeout',
-        String(o.authTimeout),
-        '--max-connections-per-address',
-        String(o.perAddress),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    this.proc = proc;
-    let out = '';
-    await new Promise<void>((resolve, reject) => {
-      proc.stdout!.on('data', (d) => {
-        out += d;
-        const http = /http listening on (\S+)/.exec(out);
-        const tcp = /tcp listening on tcp:\/\/[^:]+:(\d+)/.exec(out);
-        const udp = /udp listening on udp:\/\/[^:]+:(\d+)/.exec(out);
-        if (http && tcp && udp) {
-          this.url = http[1]!;
-          this.tcpPort = Number(tcp[1]);
-          this.udpPort = Number(udp[1]);
-          resolve();
-        }
-      });
-      proc.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-    });
+    this.server = await ServeProcess.start([
+      ...['--port', '0', '--tcp-port', '0', '--udp-port', '0', '--data', this.dir],
+      ...['--log-level', 'warn', '--scrypt-cost', '10'],
+      ...['--headers-timeout', String(o.headersTimeout), '--ws-auth-timeout', String(o.authTimeout)],
+      ...['--max-connections-per-address', String(o.perAddress)],
+    ]);
+    ({ url: this.url, tcpPort: this.tcpPort, udpPort: this.udpPort } = this.server);
   }
 
   fds(): number {
-    return readdirSync(`/proc/${this.proc!.pid}/fd`).length;
+    return this.server!.sample().fds;
+  }
+
+  /** Heap, handles, timers and open connections, asked from the legitimate client's address. */
+  metrics(): Promise<ServerMetrics> {
+    return serverMetrics(this.url, (u) => fetch(u, { dispatcher: legitAgent }));
   }
 
   /** Connections the per-address cap has refused so far, from /metrics. */
@@ -147,12 +117,7 @@ export class HostileServer {
   }
 
   async stop(): Promise<void> {
-    const proc = this.proc;
-    if (proc && proc.exitCode === null) {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await exited;
-    }
+    await this.server?.kill('SIGTERM');
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -240,6 +205,7 @@ export async function slowHeaders(
 ): Promise<ScenarioResult> {
   const port = Number(new URL(server.url).port);
   const before = server.fds();
+  const resourcesBefore = await server.metrics();
   const refusedBefore = await server.refused();
   const started = Date.now();
   const first = upgrade
@@ -258,7 +224,8 @@ export async function slowHeaders(
   const legit = await legitRest(server.url, token, allClosed);
   clearInterval(drip);
   for (const s of sockets) s.destroy();
-  await sleep(200);
+  // The sockets' last deadlines (a second's linger at most) run out before the comparison.
+  await sleep(1500);
   return {
     name: upgrade ? 'WebSocket upgrades that never finish' : 'slowloris (headers a byte a second)',
     opened: sockets.length,
@@ -267,6 +234,7 @@ export async function slowHeaders(
     longestMs: closedAt.length === sockets.length ? Math.max(...closedAt) - started : Number.NaN,
     legit,
     fds: [before, peak, server.fds()],
+    resources: { before: resourcesBefore, after: await server.metrics() },
     notes: [],
   };
 }
@@ -278,6 +246,7 @@ export async function unauthenticatedTcp(
   o: HostileOptions,
 ): Promise<ScenarioResult> {
   const before = server.fds();
+  const resourcesBefore = await server.metrics();
   const refusedBefore = await server.refused();
   const started = Date.now();
   const { sockets, closedAt } = await openMany(server.tcpPort, o.connections);
@@ -326,7 +295,7 @@ export async function unauthenticatedTcp(
   }
   legit.destroy();
   for (const s of sockets) s.destroy();
-  await sleep(200);
+  await sleep(1500);
   return {
     name: 'TCP connections that never authenticate',
     opened: sockets.length,
@@ -335,6 +304,7 @@ export async function unauthenticatedTcp(
     longestMs: closedAt.length === sockets.length ? Math.max(...closedAt) - started : Number.NaN,
     legit: latency(samples, failed),
     fds: [before, peak, server.fds()],
+    resources: { before: resourcesBefore, after: await server.metrics() },
     notes: [],
   };
 }
@@ -348,6 +318,7 @@ export async function udpFlood(
   token: string,
   o: HostileOptions,
 ): Promise<UdpFloodResult> {
+  const resourcesBefore = await server.metrics();
   const perSource = new Map<string, { in: number; out: number }>();
   let datagramsIn = 0;
   const floods = [];
@@ -436,5 +407,6 @@ export async function udpFlood(
     bytesOut,
     worstRatio,
     legit: latency(samples, failed),
+    resources: { before: resourcesBefore, after: await server.metrics() },
   };
 }

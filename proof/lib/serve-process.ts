@@ -16,6 +16,35 @@ export interface ProcessSample {
   readonly fds: number;
 }
 
+export interface ServerMetrics {
+  /** V8 heap in use, bytes (garbage included: no GC is forced). */
+  readonly heap: number;
+  /** Libuv handles (sockets, servers, timers that keep the loop alive). */
+  readonly handles: number;
+  /** Active timers. */
+  readonly timers: number;
+  /** Open real-time connections, every door. */
+  readonly connections: number;
+}
+
+/** What /metrics says about the process, summed where labelled. */
+export async function serverMetrics(
+  url: string,
+  get: (url: string) => Promise<{ text(): Promise<string> }> = fetch,
+): Promise<ServerMetrics> {
+  const text = await (await get(`${url}/metrics`)).text();
+  const one = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN);
+  let connections = 0;
+  for (const m of text.matchAll(/^porthouse_realtime_connections\{[^}]*\} (\d+)/gm))
+    connections += Number(m[1]);
+  return {
+    heap: one(/^porthouse_nodejs_heap_size_used_bytes (\S+)/m),
+    handles: one(/^porthouse_nodejs_active_handles_total (\S+)/m),
+    timers: Number(/^porthouse_nodejs_active_resources\{type="Timeout"\} (\S+)/m.exec(text)?.[1] ?? 0),
+    connections,
+  };
+}
+
 export class ServeProcess {
   readonly lines: string[] = [];
   readonly exited: Promise<number | string>;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { SseParser } from '../../src/client/sse-parser.js';
-import { ServeProcess } from './serve-process.js';
+import { ServeProcess, serverMetrics } from './serve-process.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -76,23 +76,6 @@ export function trend(samples: readonly SoakSample[], key: 'heap' | 'rss', fromT
   }
   const slope = den === 0 ? 0 : num / den;
   return { slopePerMinute: slope * 60, growth: slope * (pts[n - 1]!.t - pts[0]!.t) };
-}
-
-/** What /metrics says about the process, summed where labelled. */
-async function metrics(
-  url: string,
-): Promise<{ heap: number; handles: number; timers: number; connections: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const one = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN);
-  let connections = 0;
-  for (const m of text.matchAll(/^porthouse_realtime_connections\{[^}]*\} (\d+)/gm))
-    connections += Number(m[1]);
-  return {
-    heap: one(/^porthouse_nodejs_heap_size_used_bytes (\S+)/m),
-    handles: one(/^porthouse_nodejs_active_handles_total (\S+)/m),
-    timers: Number(/^porthouse_nodejs_active_resources\{type="Timeout"\} (\S+)/m.exec(text)?.[1] ?? 0),
-    connections,
-  };
 }
 
 type Door = 'ws' | 'tcp' | 'sse';
@@ -219,7 +202,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const run = { url: server.url, tcpPort: server.tcpPort, violations };
   const sample = async (t: number): Promise<SoakSample> => {
     const p = server.sample();
-    const m = await metrics(server.url);
+    const m = await serverMetrics(server.url);
     return { t, rss: p.rss, fds: p.fds, ...m };
   };
   let stopping = false;

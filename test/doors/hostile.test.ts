@@ -4,6 +4,7 @@
 // were, and the UDP door never sends an address more bytes than it received from it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { ServerMetrics } from '../../proof/lib/serve-process.js';
 import {
   type HostileOptions,
   HostileServer,
@@ -27,6 +28,17 @@ const options: HostileOptions = {
  * few of 127.0.0.1's places are taken by set-up connections, and on a slow machine some of the
  * first attackers may hit their deadline (and free a place) before the last one arrives.
  */
+/** Nothing the attack made outlives it: handles, timers and connections back to before. */
+function assertNothingLeft(r: { resources: { before: ServerMetrics; after: ServerMetrics } }): void {
+  const { before, after } = r.resources;
+  assert.ok(after.handles <= before.handles + 2, `handles ${before.handles} → ${after.handles}`);
+  assert.ok(after.timers <= before.timers, `timers ${before.timers} → ${after.timers}`);
+  assert.ok(
+    after.connections <= before.connections,
+    `connections ${before.connections} → ${after.connections}`,
+  );
+}
+
 function assertCapEngaged(r: { opened: number; refused: number }): void {
   const over = r.opened - options.perAddress;
   assert.ok(
@@ -52,6 +64,8 @@ describe('hostile network clients', () => {
       );
       assert.equal(r.closedByServer, r.opened, 'the server closed every one');
       assertCapEngaged(r);
+      assertNothingLeft(r);
+      assertNothingLeft(r);
       assert.ok(r.legit.requests > 0);
       assert.equal(r.legit.failed, 0, 'no legitimate request failed');
       assert.ok(r.fds[2] <= r.fds[0] + 2, 'descriptors back to where they were');
@@ -62,6 +76,7 @@ describe('hostile network clients', () => {
     t.diagnostic(`legit: ${JSON.stringify(r.legit)}; refused ${r.refused}; fds ${r.fds.join(' → ')}`);
     assert.equal(r.closedByServer, r.opened);
     assertCapEngaged(r);
+    assertNothingLeft(r);
     assert.equal(r.legit.failed, 0);
     assert.ok(r.fds[2] <= r.fds[0] + 2);
   });
@@ -73,5 +88,6 @@ describe('hostile network clients', () => {
     assert.ok(r.worstRatio <= 1, `worst source got ${r.worstRatio} bytes per byte sent`);
     assert.ok(r.legit.requests > 0);
     assert.equal(r.legit.failed, 0, 'every legitimate pub acknowledged (after retries at most)');
+    assertNothingLeft(r);
   });
 });
