@@ -121,8 +121,7 @@ export async function start(
       bus,
       tokens,
       onStored: (via) => metrics.stored(via),
-      onPublishError: (err, event) =>
-        logger.warn({ err, room: event.room, type: event.type }, 'bus publish failed'),
+      onPublishError: (err, event) => logger.warn({ err, event }, 'bus publish failed'),
     });
     const hub = new Hub(
       { store, bus },

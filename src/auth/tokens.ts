@@ -1,6 +1,7 @@
-// Signed bearer tokens (JWT, EdDSA). Verification needs no database look-up, which keeps REST
-// stateless: the key pair is made once and kept in the store, so every node of a deployment and
-// every restart verify the same tokens. Tokens from an external identity server are accepted too
+// Signed bearer tokens (JWT, EdDSA). The key pair is made once and kept in the store, so every
+// node of a deployment and every restart verify the same tokens. A node checks once a minute per
+// token that its user still exists (one indexed read; otherwise the verified token is cached),
+// so a deleted user's tokens stop working everywhere. Tokens from an external identity server are accepted too
 // when a JWKS URL is configured (API, data and auth can then live on different servers).
 import {
   type KeyObject,
@@ -33,7 +34,12 @@ const EXTERNAL_ALGORITHMS = ['EdDSA', 'ES256', 'ES384', 'RS256', 'PS256'];
 interface Cached {
   readonly actor: Actor;
   readonly expMs: number;
+  /** When the user's existence is looked up again (our own tokens only). */
+  readonly recheckMs: number;
 }
+
+/** How long a node trusts that a verified token's user still exists before it looks again. */
+export const USER_RECHECK_MS = 60_000;
 
 export class Tokens {
   readonly #options: TokenOptions;
@@ -44,7 +50,10 @@ export class Tokens {
   readonly #cache = new Map<string, Cached>();
   readonly #cacheSize: number;
 
-  private constructor(options: TokenOptions, kid: string, privateKey: KeyObject) {
+  readonly #store: Store;
+
+  private constructor(store: Store, options: TokenOptions, kid: string, privateKey: KeyObject) {
+    this.#store = store;
     this.#options = options;
     this.#kid = kid;
     this.#privateKey = privateKey;
@@ -67,7 +76,7 @@ export class Tokens {
       key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d },
       format: 'jwk',
     });
-    return new Tokens(options, jwk.kid, privateKey);
+    return new Tokens(store, options, jwk.kid, privateKey);
   }
 
   /** The public half, as a JWKS document other services can verify our tokens with. */
@@ -77,9 +86,14 @@ export class Tokens {
     };
   }
 
-  async issue(actor: Actor): Promise<{ token: string; expiresAt: string }> {
+  /**
+   * A token for `actor`. `createdAt` (the user's) goes in as the `uc` claim, so that a token of a
+   * deleted user never opens the account of someone who later registers the same name.
+   */
+  async issue(actor: Actor, createdAt?: string): Promise<{ token: string; expiresAt: string }> {
     const exp = Math.floor(Date.now() / 1000) + this.#options.ttl;
     const claims: JWTPayload = actor.admin ? { adm: true } : {};
+    if (createdAt !== undefined) claims['uc'] = Date.parse(createdAt);
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'EdDSA', kid: this.#kid, typ: 'JWT' })
       .setSubject(actor.name)
@@ -103,14 +117,23 @@ export class Tokens {
   verifiedBefore(token: string): Actor | undefined {
     const hit = this.#cache.get(token);
     if (!hit) return undefined;
-    if (hit.expMs > Date.now()) return hit.actor;
-    this.#cache.delete(token);
-    throw new PorthouseError('token_expired');
+    const now = Date.now();
+    if (hit.expMs <= now) {
+      this.#cache.delete(token);
+      throw new PorthouseError('token_expired');
+    }
+    return hit.recheckMs > now ? hit.actor : undefined;
+  }
+
+  /** Forget every verified token of `user` (deleted): their next use looks the user up. */
+  forget(user: string): void {
+    for (const [token, hit] of this.#cache) if (hit.actor.name === user) this.#cache.delete(token);
   }
 
   async #verify(token: string): Promise<Actor> {
     if (token.length > MAX_TOKEN_LENGTH) throw new PorthouseError('token_invalid', 'The token is too long.');
     let payload: JWTPayload;
+    let ours = false;
     try {
       const header = decodeProtectedHeader(token);
       const common = {
@@ -120,6 +143,7 @@ export class Tokens {
       };
       if (header.kid === this.#kid) {
         ({ payload } = await jwtVerify(token, this.#publicKey, { ...common, algorithms: ['EdDSA'] }));
+        ours = true;
       } else if (this.#jwks) {
         ({ payload } = await jwtVerify(token, this.#jwks, { ...common, algorithms: EXTERNAL_ALGORITHMS }));
       } else {
@@ -132,12 +156,33 @@ export class Tokens {
     }
     if (!isUserName(payload.sub))
       throw new PorthouseError('token_invalid', 'The token subject is not a valid user name.');
+    // Users of an external identity server are not in the store; ours must still exist, and be
+    // the user the token was issued to, not a later one who registered the same name.
+    if (ours) {
+      const user = await this.#store.getUser(payload.sub);
+      if (!user) throw new PorthouseError('token_invalid', 'The user of this token no longer exists.');
+      const created = Date.parse(user.createdAt);
+      // `uc` names the user exactly; a token without it (crafted, or from before it existed)
+      // must at least be younger than the user.
+      const same =
+        typeof payload['uc'] === 'number'
+          ? payload['uc'] === created
+          : typeof payload.iat === 'number' && payload.iat >= Math.floor(created / 1000);
+      if (!same)
+        throw new PorthouseError('token_invalid', 'The token was issued to an earlier user of this name.');
+    }
     const actor: Actor = Object.freeze({ name: payload.sub, admin: payload['adm'] === true });
     if (this.#cache.size >= this.#cacheSize) {
       const oldest = this.#cache.keys().next();
       if (!oldest.done) this.#cache.delete(oldest.value);
     }
-    this.#cache.set(token, { actor, expMs: (payload.exp as number) * 1000 });
+    const now = Date.now();
+    this.#cache.delete(token); // re-inserted last: the oldest entry is the first to go
+    this.#cache.set(token, {
+      actor,
+      expMs: (payload.exp as number) * 1000,
+      recheckMs: ours ? now + USER_RECHECK_MS : Number.POSITIVE_INFINITY,
+    });
     return actor;
   }
 }

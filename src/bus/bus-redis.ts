@@ -135,13 +135,13 @@ export class RedisBus implements Bus {
     this.#deliver(event);
     if (this.#pub.status !== 'ready') {
       // Typing notices are ephemeral: nobody looks for a lost one.
-      if (event.type !== 'typing') this.#unsent.add(event.room);
+      if ('room' in event && event.type !== 'typing') this.#unsent.add(event.room);
       return;
     }
     try {
       await this.#pub.publish(this.#channel, JSON.stringify({ n: this.node, e: event } satisfies Envelope));
     } catch {
-      if (event.type !== 'typing') this.#unsent.add(event.room);
+      if ('room' in event && event.type !== 'typing') this.#unsent.add(event.room);
     }
   }
 

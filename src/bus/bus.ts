@@ -15,7 +15,12 @@ export type RoomEvent =
   /** Ephemeral: never stored, so a node that misses it does not look for it. */
   | { readonly type: 'typing'; readonly room: string; readonly user: string }
   /** Ephemeral: who is online in the room changed on some node; `Bus.online` tells who now. */
-  | { readonly type: 'presence'; readonly room: string };
+  | { readonly type: 'presence'; readonly room: string }
+  // Not of one room: every node ends the user's connections and forgets their tokens.
+  | { readonly type: 'user_deleted'; readonly user: string };
+
+/** The events that belong to one room (all but `user_deleted`). */
+export type InRoomEvent = Extract<RoomEvent, { readonly room: string }>;
 
 export type BusHandler = (event: RoomEvent) => void;
 

@@ -61,7 +61,7 @@ export async function userAdd(name: string, admin: boolean, values: Record<strin
 export async function token(name: string, values: Record<string, unknown>): Promise<void> {
   await withServices(values, async (s) => {
     const user = await s.accounts.get(name);
-    const { token } = await s.tokens.issue({ name: user.name, admin: user.admin });
+    const { token } = await s.tokens.issue({ name: user.name, admin: user.admin }, user.createdAt);
     process.stdout.write(`${token}\n`);
   });
 }

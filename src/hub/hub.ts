@@ -1,7 +1,7 @@
 // The hub every real-time door shares: which connection follows which room, fan-out of every
 // stored event from the bus in seq order, resume from the store, presence and typing notices.
 // It knows frames and subscribers, never sockets.
-import type { Bus, RoomEvent } from '../bus/bus.js';
+import type { Bus, InRoomEvent, RoomEvent } from '../bus/bus.js';
 import { canPost } from '../core/authorize.js';
 import { PorthouseError, fail } from '../core/errors.js';
 import type { Actor, Message, MessageRecord, RoomRecord } from '../core/types.js';
@@ -308,6 +308,10 @@ export class Hub {
 
   #onEvent(event: RoomEvent): void {
     this.#epoch++;
+    if (event.type === 'user_deleted') {
+      this.#endUser(event.user);
+      return;
+    }
     if (event.type === 'member_joined') this.#tellNewMember(event.room, event.member.user, event.member.role);
     if (!this.#rooms.has(event.room)) return;
     // Ephemeral notices need no order; stored events are put back in seq order first.
@@ -316,7 +320,18 @@ export class Hub {
     else this.#reorder.push(event);
   }
 
-  #fanOut(event: RoomEvent): void {
+  /** A deleted user's connections on this node end (their token no longer opens anything). */
+  #endUser(user: string): void {
+    const theirs = new Set(this.#byUser.get(user));
+    for (const subscriber of this.#bySubscriber.keys())
+      if (subscriber.actor.name === user) theirs.add(subscriber);
+    for (const subscriber of theirs) {
+      this.drop(subscriber);
+      subscriber.end?.('token_invalid', 'The user of this token was deleted.');
+    }
+  }
+
+  #fanOut(event: InRoomEvent): void {
     const subs = this.#rooms.get(event.room);
     if (!subs) return;
     switch (event.type) {

@@ -4,17 +4,17 @@
 // subscriptions stay live instead of each reading the gap from the store; if the missing ones
 // do not come (a lost bus message), everything held is released and subscriptions fill the gap
 // from the store as before. Events other than messages keep their place behind held messages.
-import type { RoomEvent } from '../bus/bus.js';
+import type { InRoomEvent } from '../bus/bus.js';
 
 interface Queue {
   /** The seq expected next. */
   next: number;
   /** Events waiting behind a missing message, in arrival order. */
-  held: RoomEvent[];
+  held: InRoomEvent[];
   timer: NodeJS.Timeout | undefined;
 }
 
-const seqOf = (e: RoomEvent): number | undefined => (e.type === 'msg' ? e.message.seq : undefined);
+const seqOf = (e: InRoomEvent): number | undefined => (e.type === 'msg' ? e.message.seq : undefined);
 
 export class Reorder {
   readonly #rooms = new Map<string, Queue>();
@@ -22,11 +22,11 @@ export class Reorder {
   constructor(
     /** Longest a message waits for the ones before it (ms); 0 releases at once. */
     private readonly wait: number,
-    private readonly release: (event: RoomEvent) => void,
+    private readonly release: (event: InRoomEvent) => void,
   ) {}
 
   /** Hand `event` on now, or as soon as the messages before it arrived (at most `wait` ms). */
-  push(event: RoomEvent): void {
+  push(event: InRoomEvent): void {
     const q = this.#rooms.get(event.room);
     const seq = seqOf(event);
     if (q && q.held.length > 0) {
@@ -81,9 +81,9 @@ export class Reorder {
       if (s !== undefined) seqs.add(s);
     }
     while (seqs.has(q.next)) q.next++;
-    const messages: RoomEvent[] = [];
-    const others: RoomEvent[] = [];
-    const rest: RoomEvent[] = [];
+    const messages: InRoomEvent[] = [];
+    const others: InRoomEvent[] = [];
+    const rest: InRoomEvent[] = [];
     let blocked = false;
     for (const e of q.held) {
       const s = seqOf(e);
@@ -101,7 +101,7 @@ export class Reorder {
   }
 
   /** Messages in seq order first, so an edit or deletion never overtakes its message. */
-  #releaseInOrder(messages: RoomEvent[], others: RoomEvent[]): void {
+  #releaseInOrder(messages: InRoomEvent[], others: InRoomEvent[]): void {
     messages.sort((a, b) => seqOf(a)! - seqOf(b)!);
     for (const e of messages) this.release(e);
     for (const e of others) this.release(e);

@@ -1,6 +1,7 @@
 // One connection's subscription to one room: it delivers messages in seq order, exactly once.
 // While it replays from the store (a resume, or a gap seen on the bus) live events wait in a
 // buffer; afterwards the buffer is replayed with anything already sent dropped by seq.
+import type { ErrorCode } from '../core/errors.js';
 import type { Actor } from '../core/types.js';
 import type { Outgoing } from './outgoing.js';
 
@@ -14,6 +15,8 @@ export interface Subscriber {
    * paces itself by the client's reading instead of filling memory. Undefined: no need to wait.
    */
   drained?(): Promise<void> | undefined;
+  /** End the connection with this error (its user was deleted); the door says so its own way. */
+  end?(code: ErrorCode, message: string): void;
 }
 
 export class Subscription {

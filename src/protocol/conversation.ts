@@ -146,6 +146,12 @@ export class Conversation implements Subscriber {
     this.#error(code, message);
   }
 
+  /** The hub ends this connection (its user was deleted): the door closes it with this error. */
+  end(code: ErrorCode, message: string): void {
+    this.transport.close(code, message);
+    this.closed();
+  }
+
   /** The connection is gone: leave every room. Idempotent. */
   closed(): void {
     if (this.#closed) return;

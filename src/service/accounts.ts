@@ -1,7 +1,8 @@
 // Users and log-in: registration, password check, token issue.
 import { fail } from '../core/errors.js';
 import { isUserName } from '../core/names.js';
-import type { User, UserRecord } from '../core/types.js';
+import type { Actor, User, UserRecord } from '../core/types.js';
+import type { RoomEvent } from '../bus/bus.js';
 import { hashPassword, verifyNothing, verifyPassword } from '../auth/password.js';
 import type { Tokens } from '../auth/tokens.js';
 import type { Store } from '../store/store.js';
@@ -17,6 +18,7 @@ export class Accounts {
   constructor(
     private readonly store: Store,
     private readonly tokens: Tokens,
+    private readonly publish: (event: RoomEvent) => void,
     private readonly options: AccountsOptions,
   ) {}
 
@@ -40,7 +42,25 @@ export class Accounts {
       ? await verifyPassword(password, user.passwordHash)
       : await verifyNothing(password, this.options.scryptCost);
     if (!ok || !user) fail('bad_credentials');
-    return this.tokens.issue({ name: user.name, admin: user.admin });
+    return this.tokens.issue({ name: user.name, admin: user.admin }, user.createdAt);
+  }
+
+  /**
+   * Delete a user (themselves, or anyone for an admin): memberships go, messages stay under the
+   * name, every token issued to them stops working and their open connections end, on every node.
+   * Refused with `user_owns_rooms` while they own rooms. `check` sees the user first (If-Match).
+   */
+  async delete(actor: Actor, name: string, check?: (current: User | undefined) => void): Promise<void> {
+    if (actor.name !== name && !actor.admin)
+      fail('forbidden', 'Only the user themselves or an admin may delete a user.');
+    if (check) {
+      const current = await this.store.getUser(name);
+      check(current && publicUser(current));
+    }
+    const { rooms } = await this.store.deleteUser(name);
+    this.tokens.forget(name);
+    for (const room of rooms) this.publish({ type: 'member_left', room, user: name });
+    this.publish({ type: 'user_deleted', user: name });
   }
 
   async get(name: string): Promise<User> {

@@ -34,10 +34,14 @@ export function createServices(deps: ServiceDeps): Services {
   const publish = (event: RoomEvent) => {
     bus.publish(event).catch((err: unknown) => deps.onPublishError?.(err, event));
   };
+  // A user deleted on any node: this node's verified tokens of theirs are forgotten at once.
+  bus.subscribe((event) => {
+    if (event.type === 'user_deleted') tokens.forget(event.user);
+  });
   return {
     tokens,
     limiter: (name, limit) => bus.limiter(name, limit),
-    accounts: new Accounts(store, tokens, {
+    accounts: new Accounts(store, tokens, publish, {
       registration: config.registration,
       scryptCost: config.scryptCost,
     }),

@@ -170,6 +170,32 @@ export class PostgresStore implements Store {
     });
   }
 
+  deleteUser(name: string): Promise<{ rooms: string[] }> {
+    return this.#write(async (run) => {
+      // Lock the user row first: a concurrent room creation or join by them waits or fails.
+      const found = await run('SELECT name FROM users WHERE name = $1 FOR UPDATE', [name]);
+      if (found.rowCount === 0) throw new PorthouseError('user_not_found');
+      const owned = (await run('SELECT name FROM rooms WHERE owner = $1 ORDER BY name', [name])).rows as {
+        name: string;
+      }[];
+      if (owned.length > 0)
+        throw new PorthouseError(
+          'user_owns_rooms',
+          `Delete these rooms first: ${owned.map((r) => r.name).join(', ')}.`,
+        );
+      const rooms = (
+        await run(
+          'DELETE FROM members m USING rooms r WHERE r.id = m.room_id AND m."user" = $1 RETURNING r.id, r.name',
+          [name],
+        )
+      ).rows as { id: number; name: string }[];
+      for (const room of rooms)
+        await run('UPDATE rooms SET members_version = members_version + 1 WHERE id = $1', [room.id]);
+      await run('DELETE FROM users WHERE name = $1', [name]);
+      return { rooms: rooms.map((r) => r.name).sort() };
+    });
+  }
+
   createRoom(room: RoomFields & { name: string; owner: string }): Promise<RoomRecord> {
     return this.#write(async (run) => {
       const now = Date.now();

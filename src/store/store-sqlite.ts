@@ -121,6 +121,14 @@ export class SqliteStore implements Store {
         'INSERT OR IGNORE INTO members (room_id, user, role, joined_at) VALUES (?, ?, ?, ?)',
       ),
       deleteMember: db.prepare('DELETE FROM members WHERE room_id = ? AND user = ?'),
+      ownedRooms: db.prepare<[string], { name: string }>(
+        'SELECT name FROM rooms WHERE owner = ? ORDER BY name',
+      ),
+      roomsOfUser: db.prepare<[string], { id: number; name: string }>(
+        'SELECT r.id, r.name FROM members m JOIN rooms r ON r.id = m.room_id WHERE m.user = ? ORDER BY r.name',
+      ),
+      deleteMemberships: db.prepare('DELETE FROM members WHERE user = ?'),
+      deleteUser: db.prepare('DELETE FROM users WHERE name = ?'),
       bumpMembers: db.prepare('UPDATE rooms SET members_version = members_version + 1 WHERE id = ?'),
       nextSeq: db.prepare<[number], { last_seq: number }>(
         `UPDATE rooms SET last_seq = last_seq + 1, messages_version = messages_version + 1
@@ -204,6 +212,19 @@ export class SqliteStore implements Store {
   async setAdmin(name: string, admin: boolean): Promise<void> {
     await this.#writes.run(() => {
       if (this.#q.setAdmin.run(admin ? 1 : 0, name).changes === 0) throw new PorthouseError('user_not_found');
+    });
+  }
+
+  deleteUser(name: string): Promise<{ rooms: string[] }> {
+    return this.#writes.run(() => {
+      const owned = this.#q.ownedRooms.all(name).map((r) => r.name);
+      if (owned.length > 0)
+        throw new PorthouseError('user_owns_rooms', `Delete these rooms first: ${owned.join(', ')}.`);
+      const rooms = this.#q.roomsOfUser.all(name);
+      if (this.#q.deleteUser.run(name).changes === 0) throw new PorthouseError('user_not_found');
+      this.#q.deleteMemberships.run(name);
+      for (const room of rooms) this.#changedMembers(room, name);
+      return { rooms: rooms.map((r) => r.name) };
     });
   }
 

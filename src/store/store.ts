@@ -58,6 +58,12 @@ export interface Store {
   getUser(name: string): Promise<UserRecord | undefined>;
   /** Set the admin flag (the command line's `user add --admin` on an existing user). */
   setAdmin(name: string, admin: boolean): Promise<void>;
+  /**
+   * Delete a user and every membership they hold, in one transaction; returns the rooms they
+   * were a member of. `user_owns_rooms` while they own any (the rooms would be left without an
+   * owner), `user_not_found` if there is no such user. Their messages stay, under their name.
+   */
+  deleteUser(name: string): Promise<{ rooms: string[] }>;
 
   /** Creates the room and its owner's membership atomically; `room_exists` if the name is taken. */
   createRoom(room: RoomFields & { name: string; owner: string }): Promise<RoomRecord>;

@@ -41,8 +41,12 @@ test('refuses expired, not-yet-valid, wrong-audience, wrong-issuer, subject-less
     JSON.stringify({ sub: 'ada', adm: true, exp: now() + 600, iss: 'porthouse', aud: 'porthouse' }),
   ).toString('base64url');
   assert.equal(await code(`${header}.${body}.`), 'token_invalid');
+  await userApi(server, 'ada');
   const good = await signWithServerKey(server, { sub: 'ada', exp: now() + 600 });
   assert.equal((await server.api.as(good).get('/v1/me')).status, 200, 'the same key with good claims works');
+  // Signed right, but for a user this server does not have.
+  const nobody = await signWithServerKey(server, { sub: 'nobody', exp: now() + 600 });
+  assert.equal(await code(nobody), 'token_invalid');
 });
 
 test('refuses an HS256 token keyed with the public key (algorithm confusion)', async (t) => {

@@ -193,17 +193,20 @@ describe('frame doors: who may sub, pub and type, on every door', () => {
       });
 
   for (const door of ['ws', 'tcp', 'udp'] as const) {
-    it(`${door}: no token, an expired token, a token from another key, and one for another audience are all refused`, async () => {
+    it(`${door}: no token, an expired token, a token from another key, one for another audience and a deleted user's are all refused`, async () => {
       const expired = await signWithServerKey(server, {
         sub: 'member',
         exp: Math.floor(Date.now() / 1000) - 60,
       });
       const wrongAud = await signWithServerKey(server, { sub: 'member' }, { aud: 'someone-else' });
       const foreign = apis.member.token!.replace(/\.[^.]+$/, '.c2lnbmVkIGVsc2V3aGVyZQ');
+      const departed = await userApi(server, `departed-${door}`);
+      assert.equal((await departed.delete(`/v1/users/departed-${door}`)).status, 204);
       const cases: [string | undefined, string][] = [
         [expired, 'token_expired'],
         [wrongAud, 'token_invalid'],
         [foreign, 'token_invalid'],
+        [departed.token, 'token_invalid'],
       ];
       for (const [token, code] of cases) {
         const c = await frameClient(door, server, token);
@@ -270,5 +273,103 @@ describe('a member removed while subscribed', () => {
         false,
         `${door} gets nothing after the removal`,
       );
+  });
+});
+
+describe('a user deleted while connected', () => {
+  it('is cut off on every door at once (WebSocket 4401, TCP, UDP and SSE told token_invalid); their token opens nothing; the name can be taken again', async (t) => {
+    const server = await startServer(t, { rateLimits: false });
+    const owner = await userApi(server, 'owner');
+    const bob = await userApi(server, 'bob');
+    await owner.post('/v1/rooms', { name: 'lobby' });
+    await owner.post('/v1/rooms', { name: 'secret', private: true });
+    await bob.put('/v1/rooms/lobby/members/bob');
+    await owner.put('/v1/rooms/secret/members/bob');
+    assert.equal((await bob.post('/v1/rooms/lobby/messages', { text: 'bob was here' })).status, 201);
+    const watcher = await frameClient('ws', server, owner.token!);
+    await watcher.next((f) => f.type === 'ready');
+    watcher.send({ type: 'sub', room: 'lobby', ref: 'w' });
+    await watcher.next((f) => f.type === 'subbed');
+    const clients: Record<Door, FrameClient> = {
+      ws: await frameClient('ws', server, bob.token!),
+      tcp: await frameClient('tcp', server, bob.token!),
+      udp: await frameClient('udp', server, bob.token!),
+    };
+    t.after(() => {
+      watcher.close();
+      for (const c of Object.values(clients)) c.close();
+    });
+    for (const [door, c] of Object.entries(clients)) {
+      if (door !== 'udp') await c.next((f) => f.type === 'ready');
+      c.send({ type: 'sub', room: 'lobby', ref: `sub-${door}` });
+      await c.next((f) => f.type === 'subbed');
+    }
+    const ws = await connectWs(server.url, { token: bob.token! });
+    const wsClosed = ws.closed();
+    const sse = await openSse(`${server.url}/v1/rooms/lobby/events`, {
+      authorization: `Bearer ${bob.token}`,
+    });
+    await sse.next((e) => e.event === 'subbed');
+
+    // Only bob or an admin may delete bob; the owner of rooms may not be deleted while they own any.
+    assert.equal((await owner.delete('/v1/users/bob')).body.code, 'forbidden');
+    const owns = await owner.delete('/v1/users/owner');
+    assert.deepEqual([owns.status, owns.body.code], [409, 'user_owns_rooms']);
+    assert.match(owns.body.detail, /lobby, secret/);
+
+    assert.equal((await bob.delete('/v1/users/bob')).status, 204);
+    assert.deepEqual(await wsClosed, { code: 4401, reason: 'The user of this token was deleted.' });
+    for (const door of ['tcp', 'udp'] as const) {
+      const err = await clients[door].next((f) => f.type === 'error');
+      assert.equal(err.code, 'token_invalid', `${door} is told`);
+    }
+    await sse.ended();
+    const last = sse.events.at(-1)!;
+    assert.deepEqual([last.event, last.data.code], ['error', 'token_invalid']);
+    // The owner sees bob leave every room; bob's messages stay under his name.
+    assert.equal((await watcher.next((f) => f.type === 'member_left')).user, 'bob');
+    const members = await owner.get('/v1/rooms/secret/members');
+    assert.deepEqual(
+      members.body.map((m: { user: string }) => m.user),
+      ['owner'],
+    );
+    const history = await owner.get('/v1/rooms/lobby/messages');
+    assert.deepEqual(
+      history.body.map((m: { author: string; text: string }) => [m.author, m.text]),
+      [['bob', 'bob was here']],
+    );
+    // Nothing more reaches the old connections, and the old token opens nothing on any door.
+    await owner.post('/v1/rooms/lobby/messages', { text: 'after bob' });
+    await watcher.next((f) => f.type === 'msg' && f.text === 'after bob');
+    for (const [door, c] of Object.entries(clients))
+      assert.ok(
+        !c.frames.some((f) => f.type === 'msg' && f.text === 'after bob'),
+        `${door} gets nothing more`,
+      );
+    assert.equal((await bob.get('/v1/me')).body.code, 'token_invalid');
+    for (const door of ['ws', 'tcp', 'udp'] as const) {
+      const again = await frameClient(door, server, bob.token!);
+      try {
+        if (door === 'udp') again.send({ type: 'pub', room: 'lobby', text: 'x'.repeat(100), ref: 'r' });
+        assert.equal((await again.next((f) => f.type === 'error')).code, 'token_invalid', door);
+      } finally {
+        again.close();
+      }
+    }
+    // Someone registers the name again: their token works, the old one still does not.
+    const newBob = await userApi(server, 'bob');
+    assert.equal((await newBob.get('/v1/me')).status, 200);
+    assert.equal((await bob.get('/v1/me')).body.code, 'token_invalid');
+    assert.equal((await newBob.get('/v1/rooms/secret/messages')).status, 404, 'no membership is inherited');
+  });
+
+  it('an admin may delete anyone', async (t) => {
+    const server = await startServer(t, { rateLimits: false });
+    const admin = await userApi(server, 'root', { admin: true });
+    const carol = await userApi(server, 'carol');
+    assert.equal((await admin.delete('/v1/users/carol')).status, 204);
+    assert.equal((await carol.get('/v1/me')).status, 401);
+    assert.equal((await admin.get('/v1/users/carol')).body.code, 'user_not_found');
+    assert.equal((await admin.delete('/v1/users/carol')).body.code, 'user_not_found');
   });
 });

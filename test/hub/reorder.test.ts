@@ -2,16 +2,16 @@
 // message waits a bounded time, and other events never overtake the messages before them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RoomEvent } from '../../src/bus/bus.js';
+import type { InRoomEvent } from '../../src/bus/bus.js';
 import { Reorder } from '../../src/hub/reorder.js';
 
-const msg = (seq: number, room = 'r'): RoomEvent => ({
+const msg = (seq: number, room = 'r'): InRoomEvent => ({
   type: 'msg',
   room,
   message: { room, seq, id: `m${seq}`, author: 'ada', text: `t${seq}`, via: 'ws', createdAt: '' } as never,
 });
-const edit = (seq: number): RoomEvent => ({ type: 'edit', room: 'r', message: { seq } as never });
-const name = (e: RoomEvent) =>
+const edit = (seq: number): InRoomEvent => ({ type: 'edit', room: 'r', message: { seq } as never });
+const name = (e: InRoomEvent) =>
   e.type === 'msg' ? e.message.seq : `${e.type}${e.type === 'edit' ? e.message.seq : ''}`;
 
 function stage(wait = 1000) {

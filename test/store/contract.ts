@@ -60,6 +60,40 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    test('deleting a user removes every membership and the user, keeps their messages, and refuses an owner', async () => {
+      await withStore(factory, async (store) => {
+        await store.createUser({ name: 'owner', passwordHash: null, admin: false });
+        await store.createUser({ name: 'bob', passwordHash: null, admin: false });
+        const a = await makeRoom(store);
+        const b = await makeRoom(store, true);
+        const c = await makeRoom(store);
+        await store.addMember(a, 'bob', 'member');
+        await store.addMember(b, 'bob', 'member');
+        await store.appendMessage(a, { author: 'bob', text: 'still here', via: 'http' });
+        const version = (await store.getRoom(b.name))!.membersVersion;
+        assert.equal(await store.getRole(b, 'bob'), 'member'); // cached where the adapter caches
+
+        await rejectsWith(store.deleteUser('owner'), 'user_owns_rooms');
+        assert.deepEqual(await store.deleteUser('bob'), { rooms: [a.name, b.name].sort() });
+        assert.equal(await store.getUser('bob'), undefined);
+        assert.equal(await store.getRole(b, 'bob'), undefined, 'no stale role from a cache');
+        assert.deepEqual(
+          (await store.listMembers(b)).map((m) => m.user),
+          ['owner'],
+        );
+        assert.ok((await store.getRoom(b.name))!.membersVersion > version, 'the member list changed');
+        assert.equal((await store.listMessages(a, { after: 0, limit: 10 }))[0]?.author, 'bob');
+        assert.deepEqual(
+          (await store.listMembers(c)).map((m) => m.user),
+          ['owner'],
+        );
+        await rejectsWith(store.deleteUser('bob'), 'user_not_found');
+        // The name can be taken again, by a user with nothing of the first one's.
+        await store.createUser({ name: 'bob', passwordHash: null, admin: false });
+        assert.equal(await store.getRole(a, 'bob'), undefined);
+      });
+    });
+
     test('records the door a message came through and returns it as stored', async () => {
       await withStore(factory, async (store) => {
         const room = await makeRoom(store);

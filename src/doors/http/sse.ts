@@ -4,6 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../../config.js';
+import { ERRORS, type ErrorCode } from '../../core/errors.js';
 import type { Actor } from '../../core/types.js';
 import type { Hub } from '../../hub/hub.js';
 import { Outgoing } from '../../hub/outgoing.js';
@@ -65,9 +66,16 @@ class SseStream implements Subscriber {
     return this.#outbox.drained();
   }
 
-  /** Finish the response (after what is queued) and forget the subscription. */
-  end(): void {
+  /**
+   * Finish the response (after what is queued, and a last `error` event when there is a reason)
+   * and forget the subscription.
+   */
+  end(code?: ErrorCode, message?: string): void {
     if (this.#ended) return;
+    if (code)
+      this.send(
+        new Outgoing({ type: 'error', code, message: message ?? ERRORS[code].title, room: this.room }),
+      );
     this.#ended = true;
     clearInterval(this.#heartbeat);
     this.streams.deps.hub.drop(this);
@@ -149,16 +157,6 @@ export class SseStreams {
    * does; EventSource clients reconnect and resume elsewhere with Last-Event-ID.
    */
   close(): void {
-    for (const s of this.#streams) {
-      s.send(
-        new Outgoing({
-          type: 'error',
-          code: 'unavailable',
-          message: 'The server is shutting down.',
-          room: s.room,
-        }),
-      );
-      s.end();
-    }
+    for (const s of this.#streams) s.end('unavailable', 'The server is shutting down.');
   }
 }

@@ -10,7 +10,7 @@ import { ERRORS, type ErrorCode, PorthouseError } from '../../core/errors.js';
 import { RateLimiter } from '../../core/rate-limiter.js';
 import type { Actor } from '../../core/types.js';
 import type { Hub } from '../../hub/hub.js';
-import type { Outgoing } from '../../hub/outgoing.js';
+import { Outgoing } from '../../hub/outgoing.js';
 import type { Subscriber } from '../../hub/subscription.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { validateFrame } from '../../protocol/decode.js';
@@ -61,6 +61,12 @@ class UdpPeer implements Subscriber {
   /** Datagrams have no backpressure to wait for; a long replay still yields between pages. */
   drained(): Promise<void> {
     return new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /** Tell the (verified) address why, once, and stop sending to it. */
+  end(code: ErrorCode, message: string): void {
+    this.send(new Outgoing({ type: 'error', code, message }));
+    this.door.forget(this);
   }
 }
 
@@ -305,6 +311,14 @@ export class UdpDoor {
     return peer;
   }
 
+  /** A peer the hub has already dropped (its user was deleted): no lease, no more datagrams. */
+  forget(peer: UdpPeer): void {
+    const key = peerKey({ address: peer.address, port: peer.port }, peer.actor);
+    if (this.#peers.get(key) !== peer) return;
+    this.#peers.delete(key);
+    this.deps.metrics.door('udp').connections.dec();
+  }
+
   #renew(actor: Actor, from: RemoteInfo): void {
     const peer = this.#peers.get(peerKey(from, actor));
     if (peer) peer.expiresAt = Date.now() + this.deps.config.udpLease;
@@ -321,4 +335,5 @@ export class UdpDoor {
   }
 }
 
-const peerKey = (from: RemoteInfo, actor: Actor) => `${from.address}|${from.port}|${actor.name}`;
+const peerKey = (from: Pick<RemoteInfo, 'address' | 'port'>, actor: Actor) =>
+  `${from.address}|${from.port}|${actor.name}`;

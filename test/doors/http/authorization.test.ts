@@ -2,7 +2,8 @@
 // the contract promises. The rules live in src/core/authorize.ts; this pins them at the door, so
 // a route that forgets to ask (or asks the wrong question) shows up as a failing row.
 //
-// Callers: `anonymous` (no token), `badToken` (`Bearer garbage`), `outsider` (logged in, not a
+// Callers: `anonymous` (no token), `badToken` (`Bearer garbage`), `expired` (a token past its
+// `exp`), `deleted` (the old token of a user since deleted), `outsider` (logged in, not a
 // member), `member` (invited; wrote message {seq}), `other` (invited; wrote nothing), `owner`
 // (created the room), `admin`. Every room has owner, member and other, and one message by member.
 // Rows that only read share one public and one private room; every other row gets rooms of its
@@ -10,8 +11,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Api, type TestServer, startServer, userApi } from '../../support/server.js';
+import { signWithServerKey } from '../../support/tokens.js';
 
-type Caller = 'anonymous' | 'badToken' | 'outsider' | 'member' | 'other' | 'owner' | 'admin';
+type Caller =
+  | 'anonymous'
+  | 'badToken'
+  | 'expired'
+  | 'deleted'
+  | 'outsider'
+  | 'member'
+  | 'other'
+  | 'owner'
+  | 'admin';
 type Kind = 'public' | 'private';
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -30,6 +41,8 @@ const MESSAGE = `${MESSAGES}/{seq}`;
 const NAME: Record<Caller, string> = {
   anonymous: 'nobody',
   badToken: 'nobody',
+  expired: 'member',
+  deleted: 'departed',
   outsider: 'outsider',
   member: 'member',
   other: 'other',
@@ -40,6 +53,8 @@ const NAME: Record<Caller, string> = {
 const SUBJECT: Record<Caller, string> = {
   anonymous: 'an anonymous caller',
   badToken: 'a caller with an invalid token',
+  expired: 'a caller with an expired token',
+  deleted: "a deleted user's old token",
   outsider: 'an outsider',
   member: 'the member',
   other: 'another member',
@@ -119,6 +134,11 @@ before(async () => {
   for (const who of ['outsider', 'member', 'other', 'owner'] as const) apis[who] = await userApi(server, who);
   apis.admin = await userApi(server, 'admin', { admin: true });
   await userApi(server, 'newcomer');
+  apis.expired = server.api.as(
+    await signWithServerKey(server, { sub: 'member', exp: Math.floor(Date.now() / 1000) - 60 }),
+  );
+  apis.deleted = await userApi(server, 'departed');
+  assert.equal((await apis.deleted.delete('/v1/users/departed')).status, 204);
   shared.public = await makeRoom('public');
   shared.private = await makeRoom('private');
 });
@@ -129,6 +149,7 @@ after(() => server?.stop());
 const GUARDED: readonly (readonly [Method, string])[] = [
   ['GET', '/v1/me'],
   ['GET', '/v1/users/member'],
+  ['DELETE', '/v1/users/member'],
   ['GET', ROOMS],
   ['POST', ROOMS],
   ['GET', ROOM],
@@ -151,6 +172,8 @@ const GUARDED: readonly (readonly [Method, string])[] = [
 describe('every /v1 endpoint but registering and logging in needs a valid token', () => {
   table(GUARDED.map(([method, path]): Row => ['anonymous', method, path, 'public', 401, 'unauthorized']));
   table(GUARDED.map(([method, path]): Row => ['badToken', method, path, 'public', 401, 'token_invalid']));
+  table(GUARDED.map(([method, path]): Row => ['expired', method, path, 'public', 401, 'token_expired']));
+  table(GUARDED.map(([method, path]): Row => ['deleted', method, path, 'public', 401, 'token_invalid']));
 
   it('an anonymous caller may register (POST /v1/users) and log in (POST /v1/tokens): 201', async () => {
     const credentials = { name: 'walk-in', password: 'a long enough password' };

@@ -3,7 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../../service/services.js';
 import { actorOf } from '../app.js';
-import { hashTag, sendCached } from '../caching.js';
+import { hashTag, ifMatch, sendCached } from '../caching.js';
+import { Type } from '@sinclair/typebox';
 import { Credentials, ErrorResponse, Me, Registration, Token, User, UserParams } from '../schemas.js';
 
 export const accountRoutes = (s: Services) => async (fastify: FastifyInstance) => {
@@ -55,6 +56,23 @@ export const accountRoutes = (s: Services) => async (fastify: FastifyInstance) =
       const actor = actorOf(req);
       const me = { name: actor.name, admin: actor.admin };
       return sendCached(req, reply, hashTag(me), me);
+    },
+  );
+
+  app.delete(
+    '/v1/users/:user',
+    {
+      schema: {
+        tags,
+        summary:
+          'Delete a user (themselves, or any user for an admin): memberships go, messages stay, their tokens stop working and their connections end; 409 user_owns_rooms while they own rooms',
+        params: UserParams,
+        response: { 204: Type.Null(), ...ErrorResponse },
+      },
+    },
+    async (req, reply) => {
+      await s.accounts.delete(actorOf(req), req.params.user, ifMatch(req, hashTag));
+      return reply.code(204).send(null);
     },
   );
 
