@@ -4,10 +4,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type TestServer, startServer, userApi } from '../support/server.js';
-import { postgresMissing, throwawayDatabase } from '../support/services.js';
+import { randomUUID } from 'node:crypto';
+import { REDIS_URL, postgresMissing, redisMissing, throwawayDatabase } from '../support/services.js';
 import { connectWs } from '../support/ws.js';
 
 const skip = await postgresMissing();
+const noRedis = await redisMissing();
 
 describe('nodes sharing one PostgreSQL database', { skip }, () => {
   const database = throwawayDatabase('nodes');
@@ -84,5 +86,24 @@ describe('nodes sharing one PostgreSQL database', { skip }, () => {
     const acks = new Map(c.frames.filter((f) => f.type === 'ack').map((f) => [f.ref, f.seq]));
     assert.equal(acks.size, 300);
     for (let i = 0; i < 300; i++) assert.equal(acks.get(`r${i}`), i + 1, `r${i} is seq ${i + 1}`);
+  });
+
+  test('a user deleted on node A is cut off on node B at once (with Redis), and their token is refused there', {
+    skip: noRedis,
+  }, async (t) => {
+    const bus = { redis: REDIS_URL, redisChannel: `porthouse:test:${randomUUID()}` };
+    const a: TestServer = await startServer(t, { postgres: database(), ...bus });
+    const b: TestServer = await startServer(t, { postgres: database(), ...bus });
+    const bob = await userApi(a, 'leaver');
+    await bob.post('/v1/rooms', { name: 'leavers' });
+    assert.equal((await bob.delete('/v1/rooms/leavers')).status, 204);
+    // B has verified (and cached) bob's token, and holds a connection of his.
+    const bobOnB = b.api.as(bob.token);
+    assert.equal((await bobOnB.get('/v1/me')).status, 200);
+    const ws = await connectWs(b.url, { token: bob.token! });
+    const closed = ws.closed();
+    assert.equal((await bob.delete('/v1/users/leaver')).status, 204);
+    assert.equal((await closed).code, 4401, 'B closes his connection');
+    assert.equal((await bobOnB.get('/v1/me')).body.code, 'token_invalid', 'B refuses his token');
   });
 });
