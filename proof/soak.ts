@@ -30,8 +30,8 @@ const { before, after } = r.idle;
 process.stdout.write(
   `
 churn: ${r.connects} connects, ${r.drops} drops without a goodbye, ${r.published} published, ${r.received} received
-heap trend after warm-up: ${(r.heap.slopePerMinute / 1024).toFixed(1)} KB/min (${mb(r.heap.growth)} MB over the run)
-RSS trend after warm-up: ${(r.rss.slopePerMinute / 1024).toFixed(1)} KB/min (${mb(r.rss.growth)} MB over the run)
+heap floor (each minute's lowest) after warm-up: ${(r.heap.slopePerMinute / 1024).toFixed(1)} KB/min (${mb(r.heap.growth)} MB over the run)
+RSS floor after warm-up: ${(r.rss.slopePerMinute / 1024).toFixed(1)} KB/min (${mb(r.rss.growth)} MB over the run)
 idle before → after: heap ${mb(before.heap)} → ${mb(after.heap)} MB, RSS ${mb(before.rss)} → ${mb(after.rss)} MB, fds ${before.fds} → ${after.fds}, handles ${before.handles} → ${after.handles}, timers ${before.timers} → ${after.timers}, connections ${before.connections} → ${after.connections}
 violations: ${r.violations.length ? r.violations.join('; ') : 'none'}
 `,

@@ -42,9 +42,9 @@ export interface SoakSample {
 }
 
 export interface Trend {
-  /** Least-squares slope over the samples after warm-up, bytes per minute. */
+  /** Slope of the floor (each minute's lowest sample) after warm-up, bytes per minute. */
   readonly slopePerMinute: number;
-  /** The fitted line's rise from the end of warm-up to the end of the run, bytes. */
+  /** The fitted floor's rise from the end of warm-up to the end of the run, bytes. */
   readonly growth: number;
 }
 
@@ -62,20 +62,42 @@ export interface SoakReport {
   readonly idle: { before: SoakSample; after: SoakSample };
 }
 
-export function trend(samples: readonly SoakSample[], key: 'heap' | 'rss', fromT: number): Trend {
-  const pts = samples.filter((s) => s.t >= fromT);
+/**
+ * Whether memory creeps up. The heap in use is a sawtooth (garbage piles up between collections),
+ * so a line through every sample follows wherever the last teeth happen to be; what a leak
+ * raises is the floor. Each window's lowest sample is the floor there, and the line is fitted
+ * through the floors after warm-up.
+ */
+export function trend(
+  samples: readonly SoakSample[],
+  key: 'heap' | 'rss',
+  fromT: number,
+  windowS = 60,
+): Trend {
+  const floors = new Map<number, { t: number; v: number }>();
+  // Whole windows only: a last window of one or two samples has no floor to speak of.
+  const windows = Math.floor(((samples.at(-1)?.t ?? 0) - fromT) / windowS);
+  for (const s of samples) {
+    if (s.t < fromT) continue;
+    const w = Math.floor((s.t - fromT) / windowS);
+    if (w >= windows) continue;
+    const cur = floors.get(w);
+    if (!cur || s[key] < cur.v) floors.set(w, { t: fromT + (w + 0.5) * windowS, v: s[key] });
+  }
+  const pts = [...floors.values()];
   if (pts.length < 2) return { slopePerMinute: 0, growth: 0 };
   const n = pts.length;
-  const mx = pts.reduce((a, s) => a + s.t, 0) / n;
-  const my = pts.reduce((a, s) => a + s[key], 0) / n;
+  const mx = pts.reduce((a, p) => a + p.t, 0) / n;
+  const my = pts.reduce((a, p) => a + p.v, 0) / n;
   let num = 0;
   let den = 0;
-  for (const s of pts) {
-    num += (s.t - mx) * (s[key] - my);
-    den += (s.t - mx) ** 2;
+  for (const p of pts) {
+    num += (p.t - mx) * (p.v - my);
+    den += (p.t - mx) ** 2;
   }
   const slope = den === 0 ? 0 : num / den;
-  return { slopePerMinute: slope * 60, growth: slope * (pts[n - 1]!.t - pts[0]!.t) };
+  const span = samples[samples.length - 1]!.t - fromT;
+  return { slopePerMinute: slope * 60, growth: slope * span };
 }
 
 type Door = 'ws' | 'tcp' | 'sse';

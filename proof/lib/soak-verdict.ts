@@ -1,7 +1,7 @@
 // What counts as a failed soak, in one place for `npm run proof:soak` and its test.
 import type { SoakReport } from './soak-run.js';
 
-/** Growth of the fitted line after warm-up that counts as a leak. */
+/** Rise of the fitted floor after warm-up that counts as a leak. */
 export const HEAP_GROWTH_LIMIT = 8 * 1_048_576;
 export const RSS_GROWTH_LIMIT = 24 * 1_048_576;
 
