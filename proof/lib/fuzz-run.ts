@@ -126,8 +126,10 @@ abstract class Lane {
   #last = '';
 
   constructor(
-    protected readonly tally: Tally,
+    readonly tally: Tally,
     private readonly name: string,
+    protected readonly port: number,
+    protected readonly token: string,
   ) {}
 
   protected abstract connect(): Promise<Socket>;
@@ -192,15 +194,6 @@ abstract class Lane {
 }
 
 class WsLane extends Lane {
-  constructor(
-    tally: Tally,
-    name: string,
-    private readonly port: number,
-    private readonly token: string,
-  ) {
-    super(tally, name);
-  }
-
   protected connect(): Promise<Socket> {
     return new Promise((resolve, reject) => {
       const s = connect(this.port, '127.0.0.1');
@@ -233,15 +226,6 @@ class WsLane extends Lane {
 }
 
 class TcpLane extends Lane {
-  constructor(
-    tally: Tally,
-    name: string,
-    private readonly port: number,
-    private readonly token: string,
-  ) {
-    super(tally, name);
-  }
-
   protected async connect(): Promise<Socket> {
     const s = connect(this.port, '127.0.0.1');
     s.setNoDelay(true);
@@ -581,7 +565,7 @@ export class FuzzTarget {
       new WsLane(new Tally(), 'hw', this.httpPort, this.token),
       new TcpLane(new Tally(), 'ht', this.tcpPort, this.token),
     ]) {
-      const t = (lane as unknown as { tally: Tally }).tally;
+      const t = lane.tally;
       await lane.open();
       await lane.settle(5000);
       lane.close();

@@ -4,15 +4,13 @@
 // measure deliveries per second, latency from pub to receipt, and the server's CPU. Every
 // subscriber must get every message of its room once, in seq order. Loopback only; it stops by
 // itself.
-import { request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { WebSocket } from 'ws';
-import { SseParser } from '../../src/client/sse-parser.js';
 import { type ProcessSample, ServeProcess } from './serve-process.js';
+import { type SubscriberDoor, subscribe } from './subscribers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -175,94 +173,30 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     const inboxes: Inbox[] = [];
     const t0 = performance.now();
 
-    // WebSocket subscribers, a hundred handshakes at a time.
-    await inBatches(o.ws, 100, async (i) => {
-      const inbox = new Inbox(rooms[i % rooms.length]!, run);
-      inboxes.push(inbox);
-      const ws = new WebSocket(`ws://127.0.0.1:${http}/v1/ws`, {
-        headers: { authorization: `Bearer ${tokens[i % tokens.length]}` },
-        localAddress: sourceAddress(i, o.addresses),
-        perMessageDeflate: false,
+    // Subscribers door by door (a hundred handshakes at a time), the server sampled after each.
+    const open = (door: SubscriberDoor, count: number, first: number) =>
+      inBatches(count, 100, async (j) => {
+        const i = first + j;
+        const inbox = new Inbox(rooms[i % rooms.length]!, run);
+        inboxes.push(inbox);
+        const options = {
+          httpPort: http,
+          tcpPort: server.tcpPort,
+          token: tokens[i % tokens.length]!,
+          room: inbox.room,
+          localAddress: sourceAddress(i, o.addresses),
+        };
+        const sub = await subscribe(door, options, (seq, text) => inbox.take(seq, text));
+        sockets.push({ close: () => sub.drop() });
       });
-      sockets.push({ close: () => ws.terminate() });
-      await new Promise<void>((resolve, reject) => {
-        ws.once('error', reject);
-        ws.on('message', (data) => {
-          const f = JSON.parse(String(data)) as { type: string; seq: number; text: string };
-          if (f.type === 'msg') inbox.take(f.seq, f.text);
-          else if (f.type === 'subbed') resolve();
-        });
-        ws.once('open', () => ws.send(JSON.stringify({ type: 'sub', room: inbox.room })));
-      });
-    });
+    await open('ws', o.ws, 0);
     log(`${o.ws} WebSocket subscribers in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     await sleep(2000);
     const wsSample = server.sample();
-
-    // TCP subscribers: auth and sub in one write.
-    await inBatches(o.tcp, 100, async (j) => {
-      const i = o.ws + j;
-      const inbox = new Inbox(rooms[i % rooms.length]!, run);
-      inboxes.push(inbox);
-      const s: Socket = connect({
-        port: server.tcpPort,
-        host: '127.0.0.1',
-        localAddress: sourceAddress(i, o.addresses),
-      });
-      sockets.push({ close: () => s.destroy() });
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        let buffer = '';
-        s.setEncoding('utf8');
-        s.on('data', (d: string) => {
-          buffer += d;
-          for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-            const f = JSON.parse(buffer.slice(0, nl)) as { type: string; seq: number; text: string };
-            buffer = buffer.slice(nl + 1);
-            if (f.type === 'msg') inbox.take(f.seq, f.text);
-            else if (f.type === 'subbed') resolve();
-          }
-        });
-        s.write(
-          `${JSON.stringify({ type: 'auth', token: tokens[i % tokens.length] })}\n${JSON.stringify({ type: 'sub', room: inbox.room })}\n`,
-        );
-      });
-    });
+    await open('tcp', o.tcp, o.ws);
     await sleep(2000);
     const tcpSample = server.sample();
-
-    // SSE subscribers: a stream per room, each on its own connection.
-    await inBatches(o.sse, 50, async (j) => {
-      const i = o.ws + o.tcp + j;
-      const inbox = new Inbox(rooms[i % rooms.length]!, run);
-      inboxes.push(inbox);
-      await new Promise<void>((resolve, reject) => {
-        const req = httpRequest({
-          host: '127.0.0.1',
-          port: http,
-          path: `/v1/rooms/${inbox.room}/events`,
-          headers: { authorization: `Bearer ${tokens[i % tokens.length]}`, accept: 'text/event-stream' },
-          localAddress: sourceAddress(i, o.addresses),
-          agent: false,
-        });
-        sockets.push({ close: () => req.destroy() });
-        req.once('error', reject);
-        req.once('response', (res) => {
-          if (res.statusCode !== 200) return reject(new Error(`SSE ${res.statusCode}`));
-          const parser = new SseParser();
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => {
-            for (const e of parser.push(d)) {
-              if (e.event !== 'msg') continue;
-              const f = JSON.parse(e.data) as { seq: number; text: string };
-              inbox.take(f.seq, f.text);
-            }
-          });
-          resolve();
-        });
-        req.end();
-      });
-    });
+    await open('sse', o.sse, o.ws + o.tcp);
     const connectSeconds = (performance.now() - t0) / 1000;
     log(`${o.ws + o.tcp + o.sse} subscribers connected in ${connectSeconds.toFixed(1)} s`);
     await sleep(3000);

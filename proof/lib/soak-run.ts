@@ -4,14 +4,11 @@
 // client is gone, and what the server holds must be back where it started. Each client checks
 // that across all its reconnects it saw its room's messages once each, in order, with no gap.
 // Loopback only; it stops by itself.
-import { request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WebSocket } from 'ws';
-import { SseParser } from '../../src/client/sse-parser.js';
 import { ServeProcess, serverMetrics } from './serve-process.js';
+import { type RoomSubscriber, type SubscriberDoor, subscribe } from './subscribers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -100,16 +97,14 @@ export function trend(
   return { slopePerMinute: slope * 60, growth: slope * span };
 }
 
-type Door = 'ws' | 'tcp' | 'sse';
-
 /** One client that keeps coming back: its room, the last seq it saw, and what it published. */
 class Churner {
   last = 0;
   received = 0;
-  #socket: { destroy(): void } | undefined;
+  #sub: RoomSubscriber | undefined;
 
   constructor(
-    readonly door: Door,
+    readonly door: SubscriberDoor,
     readonly room: string,
     readonly token: string,
     readonly publishes: boolean,
@@ -135,81 +130,22 @@ class Churner {
   /** Connects and subscribes with since = last; resolves once subscribed. */
   async connect(): Promise<void> {
     const { url, tcpPort } = this.run;
-    const port = Number(new URL(url).port);
-    if (this.door === 'ws') {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/ws`, {
-        headers: { authorization: `Bearer ${this.token}` },
-        perMessageDeflate: false,
-      });
-      this.#socket = { destroy: () => ws.terminate() };
-      await new Promise<void>((resolve, reject) => {
-        ws.once('error', reject);
-        ws.on('message', (data) => {
-          const f = JSON.parse(String(data)) as { type: string; seq: number };
-          if (f.type === 'msg') this.#take(f.seq);
-          else if (f.type === 'subbed') resolve();
-        });
-        ws.once('open', () => ws.send(JSON.stringify({ type: 'sub', room: this.room, since: this.last })));
-      });
-      this.pub = (text) =>
-        ws.readyState === ws.OPEN && ws.send(JSON.stringify({ type: 'pub', room: this.room, text }));
-    } else if (this.door === 'tcp') {
-      const s: Socket = connect(tcpPort, '127.0.0.1');
-      this.#socket = s;
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        let buffer = '';
-        s.setEncoding('utf8');
-        s.on('data', (d: string) => {
-          buffer += d;
-          for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-            const f = JSON.parse(buffer.slice(0, nl)) as { type: string; seq: number };
-            buffer = buffer.slice(nl + 1);
-            if (f.type === 'msg') this.#take(f.seq);
-            else if (f.type === 'subbed') resolve();
-          }
-        });
-        s.write(
-          `${JSON.stringify({ type: 'auth', token: this.token })}\n${JSON.stringify({ type: 'sub', room: this.room, since: this.last })}\n`,
-        );
-      });
-      this.pub = (text) =>
-        !s.destroyed && s.write(`${JSON.stringify({ type: 'pub', room: this.room, text })}\n`);
-    } else {
-      await new Promise<void>((resolve, reject) => {
-        const req = httpRequest({
-          host: '127.0.0.1',
-          port,
-          path: `/v1/rooms/${this.room}/events?since=${this.last}`,
-          headers: { authorization: `Bearer ${this.token}` },
-          agent: false,
-        });
-        this.#socket = { destroy: () => req.destroy() };
-        req.once('error', reject);
-        req.once('response', (res) => {
-          if (res.statusCode !== 200) return reject(new Error(`SSE ${res.statusCode}`));
-          const parser = new SseParser();
-          res.setEncoding('utf8');
-          res.on('error', () => {});
-          res.on('data', (d: string) => {
-            for (const e of parser.push(d))
-              if (e.event === 'msg') this.#take((JSON.parse(e.data) as { seq: number }).seq);
-          });
-          resolve();
-        });
-        req.end();
-      });
-      this.pub = undefined;
-    }
+    this.#sub = await subscribe(
+      this.door,
+      { httpPort: Number(new URL(url).port), tcpPort, token: this.token, room: this.room, since: this.last },
+      (seq) => this.#take(seq),
+    );
   }
 
-  pub: ((text: string) => unknown) | undefined;
+  /** Publishes if connected on a door that carries pubs; false otherwise. */
+  pub(text: string): boolean {
+    return this.#sub?.pub(text) ?? false;
+  }
 
   /** Drops the connection the rude way: no close frame, no unsub. */
   drop(): void {
-    this.#socket?.destroy();
-    this.#socket = undefined;
-    this.pub = undefined;
+    this.#sub?.drop();
+    this.#sub = undefined;
   }
 }
 
@@ -249,7 +185,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     await sleep(1000);
     const before = await sample(0);
 
-    const doors: Door[] = ['ws', 'ws', 'tcp', 'sse'];
+    const doors: SubscriberDoor[] = ['ws', 'ws', 'tcp', 'sse'];
     const churners = Array.from(
       { length: o.clients },
       (_, i) =>
@@ -294,7 +230,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         const due = Math.floor(elapsed() * o.rate);
         // Round robin over the publishers that are connected at this moment.
         for (let misses = 0; published < due && misses < publishers.length; k++) {
-          if (publishers[k % publishers.length]!.pub?.(`s${published}`)) published++;
+          if (publishers[k % publishers.length]!.pub(`s${published}`)) published++;
           else misses++;
         }
         await sleep(5);
