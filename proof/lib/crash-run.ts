@@ -3,21 +3,19 @@
 // TCP, SSE), while the server is killed with SIGKILL at random moments and started again on the
 // same ports. At the end, from the REST history alone: every acknowledged message is there
 // exactly once, the seqs are 1..N with no hole, and every subscriber received exactly 1..N.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import { RealtimeClient, type WebSocketLike } from '../../src/client/realtime.js';
 import { followSse } from '../../src/client/sse.js';
 import { tcpSocket } from '../../src/client/tcp-socket.js';
 import { UdpClient } from '../../src/client/udp.js';
+import { ServeProcess } from './serve-process.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const PASSWORD = 'correct horse battery';
 
 export interface CrashOptions {
@@ -76,8 +74,9 @@ export function freePort(): Promise<number> {
 }
 
 /** One server process on fixed ports, started again after each kill. */
+/** The server under test on fixed ports, started again after each kill. */
 class Server {
-  proc: ChildProcess | undefined;
+  #current: ServeProcess | undefined;
   constructor(
     readonly args: string[],
     readonly url: string,
@@ -85,39 +84,23 @@ class Server {
 
   async start(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const proc = spawn(process.execPath, [CLI, 'serve', ...this.args], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      proc.stderr!.on('data', (d) => {
-        stderr += d;
-      });
-      const up = await new Promise<boolean>((resolve) => {
-        proc.stdout!.on('data', (d) => String(d).includes('http listening') && resolve(true));
-        proc.once('exit', () => resolve(false));
-      });
-      if (up) {
-        this.proc = proc;
+      try {
+        this.#current = await ServeProcess.start(this.args);
         return;
+      } catch (err) {
+        // A port still held by the killed process's sockets: try again shortly.
+        if (attempt >= 20) throw err;
+        await sleep(100);
       }
-      // A port still held by the killed process's sockets: try again shortly.
-      if (attempt >= 20) throw new Error(`porthouse serve did not start: ${stderr}`);
-      await sleep(100);
     }
   }
 
   /** Stop it with `signal`; resolves with the exit code (or signal name) and the time it took. */
   async kill(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<{ exit: number | string; ms: number }> {
-    const proc = this.proc;
-    if (!proc) return { exit: 'not running', ms: 0 };
-    this.proc = undefined;
-    const t0 = Date.now();
-    const exited = new Promise<number | string>((r) =>
-      proc.once('exit', (code, sig) => r(code ?? sig ?? -1)),
-    );
-    proc.kill(signal);
-    const exit = await exited;
-    return { exit, ms: Date.now() - t0 };
+    const current = this.#current;
+    if (!current) return { exit: 'not running', ms: 0 };
+    this.#current = undefined;
+    return current.kill(signal);
   }
 }
 
