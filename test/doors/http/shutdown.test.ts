@@ -1,4 +1,4 @@
-// A graceful stop does not wait on HTTP connections that have nothing in flight (not even ones
+// A graceful stop takes no new connections, does not wait on HTTP connections that have nothing in flight (not even ones
 // that connected and said nothing, which Node's own idle sweep skips), and still lets a request
 // whose body is arriving finish and be answered.
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ const open = (url: string) =>
     s.once('error', reject);
   });
 
-test('stop closes silent and half-sent connections at once and answers the request in flight', async () => {
+test('stop refuses new connections, closes silent and half-sent ones at once and answers the request in flight', async () => {
   const server = await startServer(undefined, { shutdownTimeout: 30_000 });
   const ada = await userApi(server, 'ada');
   await ada.post('/v1/rooms', { name: 'lobby' });
@@ -37,9 +37,24 @@ test('stop closes silent and half-sent connections at once and answers the reque
   );
   await new Promise((r) => setTimeout(r, 100));
 
+  const tcpPort = server.addresses().find((a) => a.door === 'tcp')!.port;
   const started = Date.now();
   const stopped = server.stop();
   await Promise.all([silentClosed, halfClosed]);
+  // While the request in flight finishes, nobody new gets in on HTTP or TCP.
+  for (const port of [Number(new URL(server.url).port), tcpPort])
+    await assert.rejects(
+      new Promise((resolve, reject) => {
+        const s = connect(port, '127.0.0.1');
+        s.once('connect', () => {
+          s.destroy();
+          resolve('connected');
+        });
+        s.once('error', reject);
+      }),
+      { code: 'ECONNREFUSED' },
+      `port ${port} refuses new connections while stopping`,
+    );
   const idleClosedAfter = Date.now() - started;
   busy.write(body.slice(5));
   await stopped;
