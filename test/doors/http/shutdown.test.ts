@@ -1,6 +1,6 @@
-// A graceful stop takes no new connections, does not wait on HTTP connections that have nothing in flight (not even ones
-// that connected and said nothing, which Node's own idle sweep skips), and still lets a request
-// whose body is arriving finish and be answered.
+// A graceful stop takes no new connections, does not wait on HTTP connections that have nothing
+// in flight (not even ones that connected and said nothing, which Node's own idle sweep skips),
+// and still lets a request whose body is arriving finish and be answered.
 import assert from 'node:assert/strict';
 import { type Socket, connect } from 'node:net';
 import { test } from 'node:test';
