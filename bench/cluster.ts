@@ -141,6 +141,9 @@ async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
             channel,
             '--rate-limits',
             'off',
+            // Every client of the benchmark connects from 127.0.0.1.
+            '--max-connections-per-address',
+            '0',
             '--log-level',
             'warn',
             '--scrypt-cost',

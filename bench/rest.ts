@@ -355,6 +355,9 @@ async function main(): Promise<number> {
         dataDir,
         '--rate-limits',
         'off',
+        // Every client of the benchmark connects from 127.0.0.1.
+        '--max-connections-per-address',
+        '0',
         '--log-level',
         'warn',
       ],
