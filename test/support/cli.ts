@@ -1,17 +1,11 @@
 // Run the real `porthouse` command as a child process, the way a user or an operator would.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { CLI, ServeProcess } from '../../proof/lib/serve-process.js';
 
-export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+export { CLI };
 
-export interface Served {
-  readonly proc: ChildProcess;
-  readonly url: string;
-  /** Every line printed on stdout so far. */
-  readonly lines: string[];
-  /** Resolves with the exit code (or the signal's name). */
-  readonly exited: Promise<number | string>;
-}
+/** A node started by `serve`: its process, address, printed lines and exit. */
+export type Served = ServeProcess;
 
 const QUIET = [
   '--scrypt-cost',
@@ -26,35 +20,9 @@ const QUIET = [
   '0',
 ];
 
-/** `porthouse serve --port 0 …`, resolved once it printed its HTTP address. */
+/** `porthouse serve --port 0 …`, resolved once every door listens. */
 export function serve(dataDir: string, extra: string[] = []): Promise<Served> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', dataDir, ...QUIET, ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  let stderr = '';
-  const exited = new Promise<number | string>((resolve) =>
-    proc.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
-  );
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    proc.stderr!.on('data', (d) => {
-      stderr += d;
-    });
-    proc.stdout!.on('data', (d) => {
-      buffer += d;
-      let i = buffer.indexOf('\n');
-      while (i >= 0) {
-        const line = buffer.slice(0, i);
-        buffer = buffer.slice(i + 1);
-        lines.push(line);
-        const m = /^porthouse http listening on (\S+)$/.exec(line);
-        if (m) resolve({ proc, url: m[1]!, lines, exited });
-        i = buffer.indexOf('\n');
-      }
-    });
-    exited.then((code) => reject(new Error(`porthouse serve exited (${code}) before listening: ${stderr}`)));
-  });
+  return ServeProcess.start(['--port', '0', '--data', dataDir, ...QUIET, ...extra]);
 }
 
 /** Run a one-shot command; resolves with its exit code and output. */
