@@ -14,6 +14,10 @@ import { Api, PASSWORD, startServer, tempDir } from '../support/server.js';
 import { REDIS_URL, postgresMissing, redisMissing, throwawayDatabase } from '../support/services.js';
 import { connectWs } from '../support/ws.js';
 
+/** Both tests' traffic: one subscriber of each door per node, 6 publishers × 250 messages. */
+const BURST = { subsPerNode: 1, publishers: 6, perPublisher: 250 } as const;
+const TOTAL = BURST.publishers * BURST.perPublisher;
+
 const skip = (await postgresMissing()) ?? (await redisMissing());
 const LEASE = 1000;
 
@@ -88,14 +92,7 @@ describe('a cluster losing parts mid-burst', { skip }, () => {
     zed.send({ type: 'sub', room: 'burst' });
     await zed.next((f) => f.type === 'subbed');
 
-    const PUBLISHERS = 6;
-    const PER = 250;
-    const TOTAL = PUBLISHERS * PER;
-    const burst = await startBurst(nodes, token, 'burst', {
-      subsPerNode: 1,
-      publishers: PUBLISHERS,
-      perPublisher: PER,
-    });
+    const burst = await startBurst(nodes, token, 'burst', BURST);
     t.after(() => burst.close());
     const watcher = burst.frames.get('ws-sub-node0-0')!;
     const online = (at = 0) =>
@@ -148,14 +145,7 @@ describe('a cluster losing parts mid-burst', { skip }, () => {
     const bea = api0.as(token);
     assert.equal((await bea.post('/v1/rooms', { name: 'weather' })).status, 201);
 
-    const PUBLISHERS = 6;
-    const PER = 250;
-    const TOTAL = PUBLISHERS * PER;
-    const burst = await startBurst(nodes, token, 'weather', {
-      subsPerNode: 1,
-      publishers: PUBLISHERS,
-      perPublisher: PER,
-    });
+    const burst = await startBurst(nodes, token, 'weather', BURST);
     t.after(() => burst.close());
     let stopped: Promise<void> | undefined;
     await burst.publish((n) => {
