@@ -36,6 +36,7 @@ export class GroupCommit {
   readonly #runBatch: (batch: Pending[]) => Outcome;
 
   readonly #sync: (() => Promise<void>) | undefined;
+  readonly #onFailure: (() => void) | undefined;
 
   constructor(
     db: Database.Database,
@@ -44,11 +45,14 @@ export class GroupCommit {
       onBatch?: (stats: BatchStats) => void;
       /** Makes a committed batch durable (when SQLite does not sync on commit itself). */
       sync?: () => Promise<void>;
+      /** A batch's commit failed and was rolled back (for caches its writes touched). */
+      onFailure?: () => void;
     },
   ) {
     this.#maxBatch = options.maxBatch;
     this.#onBatch = options.onBatch;
     this.#sync = options.sync;
+    this.#onFailure = options.onFailure;
     // Fast path: the whole batch in one transaction, no savepoints. Ops rarely fail, so it is
     // almost always the only path; the first failure rolls everything back and leaves the
     // batch to the careful path below. Ops only compute from what they read, so a replay is safe.
@@ -130,6 +134,7 @@ export class GroupCommit {
       outcome = this.#runBatch(batch);
     } catch (err) {
       // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
+      this.#onFailure?.();
       for (const p of batch) p.reject(err);
       return;
     }

@@ -1,6 +1,7 @@
 // Rooms and member roles held in memory by the store that makes every write to them, so the
 // access check every request starts with (which room, what is my role) reads no database.
-// The owning store drops an entry inside each write that changes it; the next read refills it.
+// The owning store drops an entry inside each write that changes it (the next read refills it),
+// or, for an appended message, advances the room's last seq in place.
 import type { Role, RoomRecord } from '../core/types.js';
 
 export interface RoomCacheOptions {
@@ -51,6 +52,22 @@ export class RoomCache {
     }
     if (!users.has(user)) this.#roleCount++;
     users.set(user, role ?? null);
+  }
+
+  /**
+   * A message was appended: the cached record (if any) takes the new last seq and messages
+   * version instead of being dropped. Never moves a record backwards.
+   */
+  advanceRoom(name: string, lastSeq: number, messagesVersion: number): void {
+    const cached = this.#rooms.get(name);
+    if (!cached || cached.lastSeq >= lastSeq) return;
+    this.#rooms.set(name, Object.freeze({ ...cached, lastSeq, messagesVersion }));
+  }
+
+  /** Forget everything (a failed commit: what writes put here may not be in the database). */
+  clear(): void {
+    this.#rooms.clear();
+    this.#dropAllRoles();
   }
 
   /** The room's record changed (fields, versions, last seq) or it was created or deleted. */

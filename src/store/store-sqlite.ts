@@ -77,6 +77,8 @@ export class SqliteStore implements Store {
     const walSync = this.#walSync;
     this.#writes = new GroupCommit(db, {
       maxBatch: options.maxBatch,
+      // A commit that failed took back what its writes had put in the cache.
+      onFailure: () => this.#cache.clear(),
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
       ...(walSync ? { sync: () => walSync.sync() } : {}),
     });
@@ -130,9 +132,9 @@ export class SqliteStore implements Store {
       deleteMemberships: db.prepare('DELETE FROM members WHERE user = ?'),
       deleteUser: db.prepare('DELETE FROM users WHERE name = ?'),
       bumpMembers: db.prepare('UPDATE rooms SET members_version = members_version + 1 WHERE id = ?'),
-      nextSeq: db.prepare<[number], { last_seq: number }>(
+      nextSeq: db.prepare<[number], { last_seq: number; messages_version: number }>(
         `UPDATE rooms SET last_seq = last_seq + 1, messages_version = messages_version + 1
-         WHERE id = ? RETURNING last_seq`,
+         WHERE id = ? RETURNING last_seq, messages_version`,
       ),
       bumpMessages: db.prepare('UPDATE rooms SET messages_version = messages_version + 1 WHERE id = ?'),
       insertMessage: db.prepare(
@@ -355,7 +357,9 @@ export class SqliteStore implements Store {
       const id = randomUUID();
       this.#q.insertMessage.run(room.id, next.last_seq, id, message.author, message.text, message.via, now);
       if (key !== undefined) this.#q.putKey.run(room.id, message.author, key, next.last_seq, hash, now);
-      this.#cache.dropRoom(room.name);
+      // Not dropped: every post starts by reading its room, and a busy room would be read from
+      // the database once per message.
+      this.#cache.advanceRoom(room.name, next.last_seq, next.messages_version);
       return { message: newMessageRecord(room.name, next.last_seq, id, message, now), created: true };
     });
   }

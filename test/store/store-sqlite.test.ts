@@ -40,6 +40,35 @@ runStoreContract('SQLite with a room cache', {
     }),
 });
 
+test('with the room cache on, an append advances the cached room instead of dropping it, and it reads as the database says', async () => {
+  const dir = freshDir();
+  const store = new SqliteStore({
+    dir,
+    synchronous: 'full',
+    maxBatch: 64,
+    cache: { maxRooms: 10, maxRoles: 10 },
+  });
+  const room = await store.createRoom({ name: 'hot', title: 'Hot', topic: '', private: false, owner: 'ada' });
+  const cached = await store.getRoom('hot'); // now in the cache
+  await Promise.all(
+    Array.from({ length: 50 }, (_, i) =>
+      store.appendMessage(room, { author: 'ada', text: `m${i}`, via: 'http' }),
+    ),
+  );
+  const after = await store.getRoom('hot');
+  assert.notEqual(after, cached, 'a new record, not the old one mutated');
+  assert.ok(Object.isFrozen(after));
+  const plain = new SqliteStore({ dir, synchronous: 'full', maxBatch: 1 });
+  const truth = await plain.getRoom('hot');
+  assert.deepEqual(
+    [after?.lastSeq, after?.messagesVersion, after?.version, after?.title],
+    [truth?.lastSeq, truth?.messagesVersion, truth?.version, truth?.title],
+  );
+  assert.equal(after?.lastSeq, 50);
+  await plain.close();
+  await store.close();
+});
+
 test('runs its migrations on open, once, and records the schema version', async () => {
   const dir = freshDir();
   const store = new SqliteStore({ dir, synchronous: 'full', maxBatch: 10 });
