@@ -11,6 +11,7 @@ import {
   randomBytes,
 } from 'node:crypto';
 import { type JWTPayload, SignJWT, createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import { USER_RECHECK_MS } from '../core/authorize.js';
 import { PorthouseError } from '../core/errors.js';
 import { isUserName } from '../core/names.js';
 import type { Actor } from '../core/types.js';
@@ -38,9 +39,6 @@ interface Cached {
   readonly recheckMs: number;
 }
 
-/** How long a node trusts that a verified token's user still exists before it looks again. */
-export const USER_RECHECK_MS = 60_000;
-
 export class Tokens {
   readonly #options: TokenOptions;
   readonly #kid: string;
@@ -51,6 +49,11 @@ export class Tokens {
   readonly #cacheSize: number;
 
   readonly #store: Store;
+  /**
+   * How often each user was forgotten: a verification that read the user before a deletion and
+   * finishes after it sees the count move, and refuses instead of caching a dead user's token.
+   */
+  readonly #forgotten = new Map<string, number>();
 
   private constructor(store: Store, options: TokenOptions, kid: string, privateKey: KeyObject) {
     this.#store = store;
@@ -127,6 +130,7 @@ export class Tokens {
 
   /** Forget every verified token of `user` (deleted): their next use looks the user up. */
   forget(user: string): void {
+    this.#forgotten.set(user, (this.#forgotten.get(user) ?? 0) + 1);
     for (const [token, hit] of this.#cache) if (hit.actor.name === user) this.#cache.delete(token);
   }
 
@@ -159,7 +163,10 @@ export class Tokens {
     // Users of an external identity server are not in the store; ours must still exist, and be
     // the user the token was issued to, not a later one who registered the same name.
     if (ours) {
+      const forgotten = this.#forgotten.get(payload.sub);
       const user = await this.#store.getUser(payload.sub);
+      if (this.#forgotten.get(payload.sub) !== forgotten)
+        throw new PorthouseError('token_invalid', 'The user of this token was deleted.');
       if (!user) throw new PorthouseError('token_invalid', 'The user of this token no longer exists.');
       const created = Date.parse(user.createdAt);
       // `uc` names the user exactly; a token without it (crafted, or from before it existed)

@@ -54,3 +54,6 @@ export function canDeleteMessage(actor: Actor, room: RoomFacts, author: string):
   if (seen) return seen;
   return author === actor.name || room.role === 'owner' || actor.admin ? undefined : 'forbidden';
 }
+
+/** How long a node trusts that a verified token's user still exists before it looks again. */
+export const USER_RECHECK_MS = 60_000;

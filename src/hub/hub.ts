@@ -2,7 +2,7 @@
 // stored event from the bus in seq order, resume from the store, presence and typing notices.
 // It knows frames and subscribers, never sockets.
 import type { Bus, InRoomEvent, RoomEvent } from '../bus/bus.js';
-import { canPost } from '../core/authorize.js';
+import { USER_RECHECK_MS, canPost } from '../core/authorize.js';
 import { PorthouseError, fail } from '../core/errors.js';
 import type { Actor, Message, MessageRecord, RoomRecord } from '../core/types.js';
 import { enforce, visibleRoom } from '../service/access.js';
@@ -110,6 +110,7 @@ export class Hub {
     ref?: string | number,
   ): Promise<void> {
     const actor = subscriber.actor;
+    if (this.#wasDeleted(actor.name)) fail('token_invalid', 'The user of this token was deleted.');
     await visibleRoom(this.#store, actor, roomName);
     let mine = this.#bySubscriber.get(subscriber);
     if (mine?.has(roomName)) this.#remove(mine.get(roomName)!);
@@ -156,6 +157,10 @@ export class Hub {
    */
   attach(subscriber: Subscriber): void {
     const name = subscriber.actor.name;
+    if (this.#wasDeleted(name)) {
+      subscriber.end?.('token_invalid', 'The user of this token was deleted.');
+      return;
+    }
     this.#attached.set(subscriber, name);
     let conns = this.#byUser.get(name);
     if (!conns) {
@@ -320,8 +325,26 @@ export class Hub {
     else this.#reorder.push(event);
   }
 
+  /**
+   * A connection whose token was verified just before its user's deletion may reach `attach` or
+   * `subscribe` just after it: deleted users are remembered for a while (tokens are re-checked
+   * within USER_RECHECK_MS) and turned away there.
+   */
+  readonly #deleted = new Map<string, number>();
+
+  #wasDeleted(user: string): boolean {
+    const until = this.#deleted.get(user);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.#deleted.delete(user);
+    return false;
+  }
+
   /** A deleted user's connections on this node end (their token no longer opens anything). */
   #endUser(user: string): void {
+    const now = Date.now();
+    for (const [name, until] of this.#deleted) if (until <= now) this.#deleted.delete(name);
+    this.#deleted.set(user, now + 2 * USER_RECHECK_MS);
     const theirs = new Set(this.#byUser.get(user));
     for (const subscriber of this.#bySubscriber.keys())
       if (subscriber.actor.name === user) theirs.add(subscriber);

@@ -171,8 +171,13 @@ export class Conversation implements Subscriber {
       try {
         actor = await this.services.tokens.verify(f.token);
       } catch (err) {
-        // The connection is closed for a refused token; what waited on it goes with it.
+        const held = this.#held;
         this.#held = undefined;
+        // A refused token closes the connection, and what waited on it goes with it. Any other
+        // failure (the store away) leaves the connection open: each waiting frame gets the
+        // same answer, with its own ref, rather than none.
+        const refused = err instanceof PorthouseError && ERRORS[err.code].status === 401;
+        if (!refused) for (const next of held) this.#fail(err, next);
         throw err;
       }
       if (this.#closed) return;

@@ -56,4 +56,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created_at);
   `,
+  // 2: names of deleted users, never given out again (their messages stay under the name).
+  `
+  CREATE TABLE deleted_users (name TEXT PRIMARY KEY, deleted_at INTEGER NOT NULL) WITHOUT ROWID;
+  `,
 ];

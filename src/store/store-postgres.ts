@@ -154,6 +154,13 @@ export class PostgresStore implements Store {
         if (isUniqueViolation(err)) throw new PorthouseError('user_exists');
         throw err;
       }
+      // After the insert, which waits for a deletion of the same name in flight: this statement
+      // then sees its reservation.
+      if ((await run('SELECT 1 FROM deleted_users WHERE name = $1', [user.name])).rowCount)
+        throw new PorthouseError(
+          'user_exists',
+          'This name belonged to a deleted user and is not given out again.',
+        );
       return { name: user.name, admin: user.admin, createdAt: iso(now), passwordHash: user.passwordHash };
     });
   }
@@ -172,7 +179,7 @@ export class PostgresStore implements Store {
 
   deleteUser(name: string): Promise<{ rooms: string[] }> {
     return this.#write(async (run) => {
-      // Lock the user row first: a concurrent room creation or join by them waits or fails.
+      // Lock the user row first, so two deletions of one user do not interleave.
       const found = await run('SELECT name FROM users WHERE name = $1 FOR UPDATE', [name]);
       if (found.rowCount === 0) throw new PorthouseError('user_not_found');
       const owned = (await run('SELECT name FROM rooms WHERE owner = $1 ORDER BY name', [name])).rows as {
@@ -192,6 +199,10 @@ export class PostgresStore implements Store {
       for (const room of rooms)
         await run('UPDATE rooms SET members_version = members_version + 1 WHERE id = $1', [room.id]);
       await run('DELETE FROM users WHERE name = $1', [name]);
+      await run('INSERT INTO deleted_users (name, deleted_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+        name,
+        Date.now(),
+      ]);
       return { rooms: rooms.map((r) => r.name).sort() };
     });
   }

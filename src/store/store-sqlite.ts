@@ -131,6 +131,8 @@ export class SqliteStore implements Store {
       ),
       deleteMemberships: db.prepare('DELETE FROM members WHERE user = ?'),
       deleteUser: db.prepare('DELETE FROM users WHERE name = ?'),
+      reserveName: db.prepare('INSERT OR IGNORE INTO deleted_users (name, deleted_at) VALUES (?, ?)'),
+      nameDeleted: db.prepare<[string], { name: string }>('SELECT name FROM deleted_users WHERE name = ?'),
       bumpMembers: db.prepare('UPDATE rooms SET members_version = members_version + 1 WHERE id = ?'),
       nextSeq: db.prepare<[number], { last_seq: number; messages_version: number }>(
         `UPDATE rooms SET last_seq = last_seq + 1, messages_version = messages_version + 1
@@ -196,6 +198,11 @@ export class SqliteStore implements Store {
   createUser(user: { name: string; passwordHash: string | null; admin: boolean }): Promise<UserRecord> {
     return this.#writes.run(() => {
       const now = Date.now();
+      if (this.#q.nameDeleted.get(user.name))
+        throw new PorthouseError(
+          'user_exists',
+          'This name belonged to a deleted user and is not given out again.',
+        );
       try {
         this.#q.insertUser.run(user.name, user.passwordHash, user.admin ? 1 : 0, now);
       } catch (err) {
@@ -224,6 +231,7 @@ export class SqliteStore implements Store {
         throw new PorthouseError('user_owns_rooms', `Delete these rooms first: ${owned.join(', ')}.`);
       const rooms = this.#q.roomsOfUser.all(name);
       if (this.#q.deleteUser.run(name).changes === 0) throw new PorthouseError('user_not_found');
+      this.#q.reserveName.run(name, Date.now());
       this.#q.deleteMemberships.run(name);
       for (const room of rooms) this.#changedMembers(room, name);
       return { rooms: rooms.map((r) => r.name) };

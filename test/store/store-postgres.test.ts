@@ -6,6 +6,7 @@ import { type Server, type Socket, connect, createServer } from 'node:net';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { PorthouseError } from '../../src/core/errors.js';
+import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-migrations.js';
 import { PostgresStore } from '../../src/store/store-postgres.js';
 import { POSTGRES_URL, postgresMissing } from '../support/services.js';
 import { runStoreContract } from './contract.js';
@@ -96,7 +97,7 @@ describe('PostgreSQL store', { skip }, () => {
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT version FROM "${schema}".porthouse_schema`);
-      assert.deepEqual(rows, [{ version: 1 }]);
+      assert.deepEqual(rows, [{ version: POSTGRES_MIGRATIONS.length }]);
       await client.query(`UPDATE "${schema}".porthouse_schema SET version = 99`);
     } finally {
       await client.end();
