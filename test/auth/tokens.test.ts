@@ -1,5 +1,6 @@
-// Tokens are verified without a database look-up, refuse every kind of forgery, survive
-// restarts, and can come from an external identity server through a JWKS URL.
+// Tokens refuse every kind of forgery, survive restarts, stop working when their user is
+// deleted (even a verification already under way), and can come from an external identity
+// server through a JWKS URL.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -115,4 +116,35 @@ test('accepts tokens from an external identity server published as a JWKS', asyn
     .setSubject('carol')
     .sign(otherKey);
   assert.equal((await server.api.as(wrong).get('/v1/me')).body.code, 'token_invalid');
+});
+
+test('a verification under way when its user is deleted refuses the token instead of caching it', async () => {
+  const { SqliteStore } = await import('../../src/store/store-sqlite.js');
+  const { Tokens } = await import('../../src/auth/tokens.js');
+  const store = new SqliteStore({ dir: ':memory:', synchronous: 'full', maxBatch: 1 });
+  const ada = await store.createUser({ name: 'ada', passwordHash: null, admin: false });
+  // The store answers the look-up only when the test says so, after the deletion.
+  let release!: () => void;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  // Only what Tokens uses of a store: its key, and the user look-up (held at the gate).
+  const slow = {
+    settingOrInit: (key: string, init: () => string) => store.settingOrInit(key, init),
+    getUser: async (name: string) => {
+      const user = await store.getUser(name);
+      await gate;
+      return user;
+    },
+  } as unknown as typeof store;
+  const tokens = await Tokens.open(slow, { issuer: 'porthouse', audience: 'porthouse', ttl: 600 });
+  const { token } = await tokens.issue({ name: 'ada', admin: false }, ada.createdAt);
+  const verifying = tokens.verify(token);
+  await new Promise((r) => setTimeout(r, 20));
+  await store.deleteUser('ada');
+  tokens.forget('ada');
+  release();
+  await assert.rejects(verifying, { code: 'token_invalid' });
+  await assert.rejects(tokens.verify(token), { code: 'token_invalid' }, 'and nothing was cached');
+  await store.close();
 });
