@@ -59,6 +59,8 @@ export class Hub {
   /** user → their authenticated frame connections, to tell them of rooms they were added to. */
   readonly #byUser = new Map<string, Set<Subscriber>>();
   readonly #attached = new Map<Subscriber, string>();
+  /** Connections that are gone: a subscribe still on its way for one of them stops. */
+  readonly #dropped = new WeakSet<Subscriber>();
   /** This node's own users per room; its changes are shared through the bus. */
   readonly #presence: Presence;
   readonly #reorder: Reorder;
@@ -112,6 +114,9 @@ export class Hub {
     const actor = subscriber.actor;
     if (this.#wasDeleted(actor.name)) fail('token_invalid', 'The user of this token was deleted.');
     await visibleRoom(this.#store, actor, roomName);
+    // The connection may have gone while the room was looked up: registering it now would
+    // leave a subscription (and presence) that nothing ever removes.
+    if (this.#dropped.has(subscriber)) return;
     let mine = this.#bySubscriber.get(subscriber);
     if (mine?.has(roomName)) this.#remove(mine.get(roomName)!);
     mine = this.#bySubscriber.get(subscriber);
@@ -172,6 +177,7 @@ export class Hub {
 
   /** The connection is gone: end all its subscriptions. */
   drop(subscriber: Subscriber): void {
+    this.#dropped.add(subscriber);
     const name = this.#attached.get(subscriber);
     if (name !== undefined) {
       this.#attached.delete(subscriber);

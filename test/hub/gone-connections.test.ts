@@ -1,6 +1,7 @@
-// A user's deletion reaches the hub as a bus event: their connections end, and for a while a
-// connection of theirs that arrives late (its token verified just before the deletion) is
-// turned away at attach and at subscribe instead of living on.
+// Connections that are gone stay gone in the hub: one that closes while its subscribe is still
+// looking the room up leaves no subscription behind, and a deleted user's connections end (the
+// deletion reaches the hub as a bus event), while a connection of theirs that arrives late (its
+// token verified just before the deletion) is turned away at attach and at subscribe.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Outgoing } from '../../src/hub/outgoing.js';
@@ -40,4 +41,18 @@ test('connections of a deleted user end at once, and late ones are turned away a
   server.hub.attach(other.subscriber);
   await server.hub.subscribe(other.subscriber, 'lobby');
   assert.deepEqual(other.ended, []);
+});
+
+test('a connection that closes while its subscribe is under way leaves no subscription or presence behind', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'lobby' });
+  const before = server.hub.stats().subscriptions;
+  const gone = fakeConnection('ada');
+  const subscribing = server.hub.subscribe(gone.subscriber, 'lobby');
+  server.hub.drop(gone.subscriber); // the socket closed while the room was being looked up
+  await subscribing;
+  assert.equal(server.hub.stats().subscriptions, before);
+  assert.deepEqual(server.hub.roomsOf(gone.subscriber), []);
+  assert.equal(gone.sent.length, 0, 'nothing is sent to a connection that is gone');
 });
