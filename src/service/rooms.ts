@@ -40,13 +40,16 @@ export class Rooms {
   }
 
   create(actor: Actor, room: NewRoom): Promise<RoomRecord> {
-    return this.store.createRoom({
-      name: room.name,
-      title: room.title ?? room.name,
-      topic: room.topic ?? '',
-      private: room.private ?? false,
-      owner: actor.name,
-    });
+    return this.store.createRoom(
+      {
+        name: room.name,
+        title: room.title ?? room.name,
+        topic: room.topic ?? '',
+        private: room.private ?? false,
+        owner: actor.name,
+      },
+      !this.options.externalUsers,
+    );
   }
 
   access(actor: Actor, name: string): Promise<RoomAccess> {
@@ -116,10 +119,10 @@ export class Rooms {
     const { room, facts } = await this.access(actor, name);
     enforce(canAddMember(actor, facts, user));
     if (!isUserName(user)) fail('validation_failed', 'The user name does not match the allowed pattern.');
-    if (!this.options.externalUsers && user !== actor.name && !(await this.store.getUser(user)))
-      fail('user_not_found');
     if (check) check(await this.store.getMember(room, user));
-    const result = await this.store.addMember(room, user, 'member');
+    // Checked inside the write: a user deleted a moment ago is not added (nor, while their
+    // request was in flight, do they add themselves).
+    const result = await this.store.addMember(room, user, 'member', !this.options.externalUsers);
     if (result.created) this.publish({ type: 'member_joined', room: name, member: result.member });
     return result;
   }

@@ -177,6 +177,12 @@ export class PostgresStore implements Store {
     });
   }
 
+  /** The user exists, and stays until this transaction ends (a deletion waits for it). */
+  async #userHere(run: Run, name: string): Promise<void> {
+    const r = await run('SELECT 1 FROM users WHERE name = $1 FOR SHARE', [name]);
+    if (r.rowCount === 0) throw new PorthouseError('user_not_found');
+  }
+
   deleteUser(name: string): Promise<{ rooms: string[] }> {
     return this.#write(async (run) => {
       // Lock the user row first, so two deletions of one user do not interleave.
@@ -207,8 +213,9 @@ export class PostgresStore implements Store {
     });
   }
 
-  createRoom(room: RoomFields & { name: string; owner: string }): Promise<RoomRecord> {
+  createRoom(room: RoomFields & { name: string; owner: string }, usersHere = false): Promise<RoomRecord> {
     return this.#write(async (run) => {
+      if (usersHere) await this.#userHere(run, room.owner);
       const now = Date.now();
       let row: RoomRow;
       try {
@@ -303,9 +310,15 @@ export class PostgresStore implements Store {
     return rows.map((r) => toMember(room.name, r));
   }
 
-  addMember(room: RoomRef, user: string, role: Role): Promise<{ member: Member; created: boolean }> {
+  addMember(
+    room: RoomRef,
+    user: string,
+    role: Role,
+    usersHere = false,
+  ): Promise<{ member: Member; created: boolean }> {
     return this.#write(async (run) => {
       await this.#roomAt(run, room, undefined);
+      if (usersHere) await this.#userHere(run, user);
       const inserted = await run(
         `INSERT INTO members (room_id, "user", role, joined_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (room_id, "user") DO NOTHING`,

@@ -238,8 +238,9 @@ export class SqliteStore implements Store {
     });
   }
 
-  createRoom(room: RoomFields & { name: string; owner: string }): Promise<RoomRecord> {
+  createRoom(room: RoomFields & { name: string; owner: string }, usersHere = false): Promise<RoomRecord> {
     return this.#writes.run(() => {
+      if (usersHere && !this.#q.getUser.get(room.owner)) throw new PorthouseError('user_not_found');
       const now = Date.now();
       let row: RoomRow;
       try {
@@ -322,9 +323,15 @@ export class SqliteStore implements Store {
     return this.#q.listMembers.all(room.id).map((r) => toMember(room.name, r));
   }
 
-  addMember(room: RoomRef, user: string, role: Role): Promise<{ member: Member; created: boolean }> {
+  addMember(
+    room: RoomRef,
+    user: string,
+    role: Role,
+    usersHere = false,
+  ): Promise<{ member: Member; created: boolean }> {
     return this.#writes.run(() => {
       this.#roomAt(room, undefined);
+      if (usersHere && !this.#q.getUser.get(user)) throw new PorthouseError('user_not_found');
       const created = this.#q.insertMember.run(room.id, user, role, Date.now()).changes > 0;
       if (created) this.#changedMembers(room, user);
       return { member: toMember(room.name, this.#q.getMember.get(room.id, user)!), created };

@@ -65,8 +65,12 @@ export interface Store {
    */
   deleteUser(name: string): Promise<{ rooms: string[] }>;
 
-  /** Creates the room and its owner's membership atomically; `room_exists` if the name is taken. */
-  createRoom(room: RoomFields & { name: string; owner: string }): Promise<RoomRecord>;
+  /**
+   * Creates the room and its owner's membership atomically; `room_exists` if the name is taken.
+   * `usersHere`: the owner must be a user of this store, checked inside the write, so a room is
+   * never made for a user deleted a moment before (`user_not_found`). Off for external users.
+   */
+  createRoom(room: RoomFields & { name: string; owner: string }, usersHere?: boolean): Promise<RoomRecord>;
   getRoom(name: string): Promise<RoomRecord | undefined>;
   /**
    * Public rooms, and private ones `user` is a member of (every room when `all`), by name, each
@@ -80,8 +84,16 @@ export interface Store {
   getRole(room: RoomRef, user: string): Promise<Role | undefined>;
   getMember(room: RoomRef, user: string): Promise<Member | undefined>;
   listMembers(room: RoomRef): Promise<Member[]>;
-  /** Idempotent: `created` is false when the user already was a member (the role is kept). */
-  addMember(room: RoomRef, user: string, role: Role): Promise<{ member: Member; created: boolean }>;
+  /**
+   * Idempotent: `created` is false when the user already was a member (the role is kept).
+   * `usersHere`: as for createRoom, the user must exist at the moment of the write.
+   */
+  addMember(
+    room: RoomRef,
+    user: string,
+    role: Role,
+    usersHere?: boolean,
+  ): Promise<{ member: Member; created: boolean }>;
   /** False when the user was not a member. */
   removeMember(room: RoomRef, user: string): Promise<boolean>;
 

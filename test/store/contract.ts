@@ -90,6 +90,16 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         await rejectsWith(store.deleteUser('bob'), 'user_not_found');
         // The name is not given out again: its messages stay under it.
         await rejectsWith(store.createUser({ name: 'bob', passwordHash: null, admin: false }), 'user_exists');
+        // A request of theirs still in flight adds nothing: the write itself looks for the user.
+        await rejectsWith(store.addMember(c, 'bob', 'member', true), 'user_not_found');
+        await rejectsWith(
+          store.createRoom({ name: roomName(), title: 'T', topic: '', private: false, owner: 'bob' }, true),
+          'user_not_found',
+        );
+        assert.deepEqual(
+          (await store.listMembers(c)).map((m) => m.user),
+          ['owner'],
+        );
       });
     });
 
