@@ -32,7 +32,6 @@ function expandIPv6(address: string): string[] {
 
 export class AddressCap {
   readonly #open = new Map<string, number>();
-  #refused = 0;
 
   /** @param limit connections per address; 0 turns the cap off. */
   constructor(readonly limit: number) {}
@@ -42,10 +41,7 @@ export class AddressCap {
     if (this.limit === 0) return true;
     const key = addressKey(socket.remoteAddress);
     const open = this.#open.get(key) ?? 0;
-    if (open >= this.limit) {
-      this.#refused++;
-      return false;
-    }
+    if (open >= this.limit) return false;
     this.#open.set(key, open + 1);
     socket.once('close', () => {
       const left = (this.#open.get(key) ?? 1) - 1;
@@ -53,16 +49,6 @@ export class AddressCap {
       else this.#open.set(key, left);
     });
     return true;
-  }
-
-  /** Connections refused since start. */
-  get refused(): number {
-    return this.#refused;
-  }
-
-  /** Open connections counted under the address's key. */
-  openFrom(address: string): number {
-    return this.#open.get(addressKey(address)) ?? 0;
   }
 
   /**
