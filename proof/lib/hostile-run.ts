@@ -90,9 +90,7 @@ export class HostileServer {
   udpPort = 0;
 
   async start(o: HostileOptions): Promise<void> {
-    this.server = await ServeProcess.start([
-      ...['--port', '0', '--tcp-port', '0', '--udp-port', '0', '--data', this.dir],
-      ...['--log-level', 'warn', '--scrypt-cost', '10'],
+    this.server = await ServeProcess.startOnFreePorts(this.dir, [
       ...['--headers-timeout', String(o.headersTimeout), '--ws-auth-timeout', String(o.authTimeout)],
       ...['--max-connections-per-address', String(o.perAddress)],
     ]);
@@ -106,14 +104,6 @@ export class HostileServer {
   /** Heap, handles, timers and open connections, asked from the legitimate client's address. */
   metrics(): Promise<ServerMetrics> {
     return serverMetrics(this.url, (u) => fetch(u, { dispatcher: legitAgent }));
-  }
-
-  /** Connections the per-address cap has refused so far, from /metrics. */
-  async refused(): Promise<number> {
-    const text = await (await fetch(`${this.url}/metrics`, { dispatcher: legitAgent })).text();
-    let n = 0;
-    for (const m of text.matchAll(/^porthouse_connections_refused_total\{[^}]*\} (\d+)/gm)) n += Number(m[1]);
-    return n;
   }
 
   async stop(): Promise<void> {
@@ -206,7 +196,6 @@ export async function slowHeaders(
   const port = Number(new URL(server.url).port);
   const before = server.fds();
   const resourcesBefore = await server.metrics();
-  const refusedBefore = await server.refused();
   const started = Date.now();
   const first = upgrade
     ? 'GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
@@ -226,15 +215,16 @@ export async function slowHeaders(
   for (const s of sockets) s.destroy();
   // The sockets' last deadlines (a second's linger at most) run out before the comparison.
   await sleep(1500);
+  const resourcesAfter = await server.metrics();
   return {
     name: upgrade ? 'WebSocket upgrades that never finish' : 'slowloris (headers a byte a second)',
     opened: sockets.length,
     closedByServer: closedAt.length,
-    refused: (await server.refused()) - refusedBefore,
+    refused: resourcesAfter.refused - resourcesBefore.refused,
     longestMs: closedAt.length === sockets.length ? Math.max(...closedAt) - started : Number.NaN,
     legit,
     fds: [before, peak, server.fds()],
-    resources: { before: resourcesBefore, after: await server.metrics() },
+    resources: { before: resourcesBefore, after: resourcesAfter },
     notes: [],
   };
 }
@@ -247,7 +237,6 @@ export async function unauthenticatedTcp(
 ): Promise<ScenarioResult> {
   const before = server.fds();
   const resourcesBefore = await server.metrics();
-  const refusedBefore = await server.refused();
   const started = Date.now();
   const { sockets, closedAt } = await openMany(server.tcpPort, o.connections);
   const peak = server.fds();
@@ -296,15 +285,16 @@ export async function unauthenticatedTcp(
   legit.destroy();
   for (const s of sockets) s.destroy();
   await sleep(1500);
+  const resourcesAfter = await server.metrics();
   return {
     name: 'TCP connections that never authenticate',
     opened: sockets.length,
     closedByServer: closedAt.length,
-    refused: (await server.refused()) - refusedBefore,
+    refused: resourcesAfter.refused - resourcesBefore.refused,
     longestMs: closedAt.length === sockets.length ? Math.max(...closedAt) - started : Number.NaN,
     legit: latency(samples, failed),
     fds: [before, peak, server.fds()],
-    resources: { before: resourcesBefore, after: await server.metrics() },
+    resources: { before: resourcesBefore, after: resourcesAfter },
     notes: [],
   };
 }

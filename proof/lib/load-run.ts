@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { WebSocket } from 'ws';
-import { type ProcessSample, ServeProcess } from './serve-process.js';
+import { type ProcessSample, ServeProcess, serverMetrics } from './serve-process.js';
 import { type SubscriberDoor, subscribe } from './subscribers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -111,21 +111,7 @@ class Run {
 export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const log = o.log ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), 'porthouse-load-'));
-  const server = await ServeProcess.start([
-    '--port',
-    '0',
-    '--tcp-port',
-    '0',
-    '--udp-port',
-    '0',
-    '--data',
-    dir,
-    '--log-level',
-    'warn',
-    // Hashing cost is not what this measures, and the set-up registers many users.
-    '--scrypt-cost',
-    '10',
-  ]);
+  const server = await ServeProcess.startOnFreePorts(dir);
   const agents = new Map<string, Agent>();
   const agentFor = (address: string) => {
     let a = agents.get(address);
@@ -168,7 +154,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     agents.clear();
     await sleep(2000);
     const baseSample = server.sample();
-    const heapBase = await heapUsed(base);
+    const heapBase = (await serverMetrics(base)).heap;
     const run = new Run();
     const inboxes: Inbox[] = [];
     const t0 = performance.now();
@@ -201,7 +187,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     log(`${o.ws + o.tcp + o.sse} subscribers connected in ${connectSeconds.toFixed(1)} s`);
     await sleep(3000);
     const sseSample = server.sample();
-    const heapIdle = await heapUsed(base);
+    const heapIdle = (await serverMetrics(base)).heap;
 
     // Publishers: WebSocket connections of the rooms' owner from their own address, round robin
     // over the rooms (each within its per-connection pub allowance, framePubPerSecond).
@@ -296,13 +282,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     await server.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-async function heapUsed(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  return Number(
-    /^porthouse_nodejs_heap_size_used_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)/m.exec(text)?.[1] ?? Number.NaN,
-  );
 }
 
 async function inBatches(n: number, size: number, each: (i: number) => Promise<void>): Promise<void> {

@@ -25,6 +25,8 @@ export interface ServerMetrics {
   readonly timers: number;
   /** Open real-time connections, every door. */
   readonly connections: number;
+  /** Connections refused on accept by the per-address cap since start, every door. */
+  readonly refused: number;
 }
 
 /** What /metrics says about the process, summed where labelled. */
@@ -34,14 +36,13 @@ export async function serverMetrics(
 ): Promise<ServerMetrics> {
   const text = await (await get(`${url}/metrics`)).text();
   const one = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN);
-  let connections = 0;
-  for (const m of text.matchAll(/^porthouse_realtime_connections\{[^}]*\} (\d+)/gm))
-    connections += Number(m[1]);
+  const sum = (re: RegExp) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
   return {
     heap: one(/^porthouse_nodejs_heap_size_used_bytes (\S+)/m),
     handles: one(/^porthouse_nodejs_active_handles_total (\S+)/m),
     timers: Number(/^porthouse_nodejs_active_resources\{type="Timeout"\} (\S+)/m.exec(text)?.[1] ?? 0),
-    connections,
+    connections: sum(/^porthouse_realtime_connections\{[^}]*\} (\d+)/gm),
+    refused: sum(/^porthouse_connections_refused_total\{[^}]*\} (\d+)/gm),
   };
 }
 
@@ -87,6 +88,19 @@ export class ServeProcess {
       });
       void server.exited.then((code) => reject(new Error(`porthouse serve exited (${code}): ${stderr}`)));
     });
+  }
+
+  /**
+   * `porthouse serve` on free ports with its data in `dataDir`, logging warnings only and
+   * hashing passwords cheaply (no proof measures hashing, and their set-ups register users),
+   * then `extra`.
+   */
+  static startOnFreePorts(dataDir: string, extra: readonly string[] = []): Promise<ServeProcess> {
+    return ServeProcess.start([
+      ...['--port', '0', '--tcp-port', '0', '--udp-port', '0', '--data', dataDir],
+      ...['--log-level', 'warn', '--scrypt-cost', '10'],
+      ...extra,
+    ]);
   }
 
   get pid(): number {

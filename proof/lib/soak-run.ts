@@ -152,10 +152,7 @@ class Churner {
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const log = o.log ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), 'porthouse-soak-'));
-  const server = await ServeProcess.start([
-    ...['--port', '0', '--tcp-port', '0', '--udp-port', '0', '--data', dir, '--log-level', 'warn'],
-    ...['--scrypt-cost', '10'],
-  ]);
+  const server = await ServeProcess.startOnFreePorts(dir);
   const violations: string[] = [];
   const run = { url: server.url, tcpPort: server.tcpPort, violations };
   const sample = async (t: number): Promise<SoakSample> => {

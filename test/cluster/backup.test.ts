@@ -6,9 +6,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { startServer, tempDir, userApi } from '../support/server.js';
-import { POSTGRES_URL, postgresMissing } from '../support/services.js';
+import { POSTGRES_URL, admin, postgresMissing } from '../support/services.js';
 
 const run = promisify(execFile);
 const tools = await run('pg_dump', ['--version']).then(
@@ -26,16 +25,6 @@ const urlOf = (name: string) => {
   u.pathname = `/${name}`;
   return u.toString();
 };
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 describe('backup and restore on PostgreSQL', { skip }, () => {
   before(async () => {

@@ -7,22 +7,9 @@ export { CLI };
 /** A node started by `serve`: its process, address, printed lines and exit. */
 export type Served = ServeProcess;
 
-const QUIET = [
-  '--scrypt-cost',
-  '10',
-  '--log-level',
-  'warn',
-  '--rate-limits',
-  'off',
-  '--tcp-port',
-  '0',
-  '--udp-port',
-  '0',
-];
-
-/** `porthouse serve --port 0 …`, resolved once every door listens. */
+/** `porthouse serve` on free ports, quiet, rate limits off, then `extra`; resolved once every door listens. */
 export function serve(dataDir: string, extra: string[] = []): Promise<Served> {
-  return ServeProcess.start(['--port', '0', '--data', dataDir, ...QUIET, ...extra]);
+  return ServeProcess.startOnFreePorts(dataDir, ['--rate-limits', 'off', ...extra]);
 }
 
 /** Run a one-shot command; resolves with its exit code and output. */

@@ -41,21 +41,23 @@ export const postgresMissing = () => missing('PostgreSQL', 'PORTHOUSE_TEST_POSTG
 /** Why the Redis tests cannot run here, or undefined when they can. */
 export const redisMissing = () => missing('Redis', 'PORTHOUSE_TEST_REDIS', REDIS_URL, 6379);
 
+/** One statement on the test server's own database (CREATE DATABASE and the like), on a connection of its own. */
+export async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * A PostgreSQL database of the suite's own, made in the suite's `before` and dropped (WITH
  * FORCE) in its `after`; call inside `describe`. Returns its URL once `before` has run.
  */
 export function throwawayDatabase(prefix: string): () => string {
   const name = `porthouse_${prefix}_${process.pid}_${Date.now().toString(36)}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
   let url: string | undefined;
   before(async () => {
     await admin(`CREATE DATABASE "${name}"`);
