@@ -202,8 +202,10 @@ export class PostgresStore implements Store {
           [name],
         )
       ).rows as { id: number; name: string }[];
-      for (const room of rooms)
-        await run('UPDATE rooms SET members_version = members_version + 1 WHERE id = $1', [room.id]);
+      if (rooms.length > 0)
+        await run('UPDATE rooms SET members_version = members_version + 1 WHERE id = ANY($1)', [
+          rooms.map((r) => r.id),
+        ]);
       await run('DELETE FROM users WHERE name = $1', [name]);
       await run('INSERT INTO deleted_users (name, deleted_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
         name,
