@@ -3,13 +3,14 @@
 // each in its own process, measured the same way from the same plain WebSocket clients.
 //
 //   npm run bench:fanout -- [--subscribers 100,500,2000] [--burst 100] [--deliveries 1000000]
-//                           [--rate 20] [--latency-seconds 5] [--cpu-prof-dir DIR]
+//                           [--rate 20] [--latency-seconds 30] [--cpu-prof-dir DIR]
 //
 // Per N and server: (1) throughput: bursts of `burst` 100-byte messages, each burst sent once the
 // previous one reached every subscriber; delivered messages/s and server CPU µs per delivered
 // message (from /proc of the server process). (2) latency: `rate` messages/s for
 // `latency-seconds`; p50/p99 from publish to receipt (one clock: publisher and subscribers are
-// this process). Writes .bench/fanout-<timestamp>.json. Loopback only; stops by itself.
+// this process). 30 s by default: 600 messages, so a p99 is not decided by one or two stalls.
+// Writes .bench/fanout-<timestamp>.json. Loopback only; stops by itself.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +33,7 @@ const { values: flags } = parseArgs({
     burst: { type: 'string', default: '100' },
     deliveries: { type: 'string', default: '1000000' },
     rate: { type: 'string', default: '20' },
-    'latency-seconds': { type: 'string', default: '5' },
+    'latency-seconds': { type: 'string', default: '30' },
     'cpu-prof-dir': { type: 'string' },
   },
   strict: true,

@@ -145,9 +145,15 @@ export class Timeline {
 
   #put(m: Message): void {
     const current = this.#messages.get(m.seq);
-    // A tombstone stays a tombstone: a late replayed `msg` must not bring the text back.
-    if (current?.deleted && !m.deleted) return;
+    // A tombstone stays a tombstone, and an older copy (a page read before an edit, a `msg`
+    // replayed after it) must not undo an edit: the text last edited wins.
+    if (current && !m.deleted && (current.deleted || editedAt(m) < editedAt(current))) return;
     this.#messages.set(m.seq, m);
     this.#sorted = undefined;
   }
+}
+
+/** When the message was last edited ('' if never): ISO times of one server compare as text. */
+function editedAt(m: Message): string {
+  return m.editedAt ?? '';
 }

@@ -400,7 +400,7 @@ export class Hub {
         void this.#recheck(event.room, event.user);
         return;
       case 'room_updated': {
-        const { name: _n, createdAt: _c, updatedAt: _u, ...fields } = event.value;
+        const { name: _n, createdAt: _c, ...fields } = event.value;
         this.#broadcast(event.room, new Outgoing({ type: 'room_updated', room: event.room, ...fields }));
         if (event.value.private) void this.#recheck(event.room);
         return;

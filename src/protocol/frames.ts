@@ -155,8 +155,12 @@ export const SERVER_FRAMES = {
       topic: Type.String(),
       private: Type.Boolean(),
       owner: UserName,
+      updatedAt: Timestamp,
     },
-    { description: 'The room’s title, topic or visibility changed.' },
+    {
+      description:
+        'The room’s title, topic or visibility changed. `updatedAt` orders it against a room read over REST.',
+    },
   ),
   room_deleted: Type.Object(
     { type: Type.Literal('room_deleted'), room: RoomName },

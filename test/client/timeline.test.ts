@@ -91,6 +91,21 @@ test('edits replace the text; a deletion leaves a tombstone that a late replayed
   assert.equal(t.applyFrame({ type: 'del', room: 'r', seq: 99 }), false, 'a del of a message not held');
 });
 
+test('an older copy does not undo an edit: a page read before it, or a msg replayed after it, arriving late', () => {
+  const t = new Timeline('r');
+  t.applyFrame({ type: 'msg', ...msg(1, 'draft') });
+  t.applyFrame({ type: 'edit', ...msg(1, 'final'), editedAt: '2026-01-01T00:01:00.000Z' });
+  t.addPage([msg(1, 'draft'), msg(2)], 50, true);
+  assert.equal(t.messages()[0]!.text, 'final', 'the page was read before the edit');
+  t.applyFrame({ type: 'msg', ...msg(1, 'draft') });
+  assert.equal(t.messages()[0]!.text, 'final', 'a replayed msg');
+  t.addPage([{ ...msg(1, 'later'), editedAt: '2026-01-01T00:02:00.000Z' }], 50, true);
+  assert.equal(t.messages()[0]!.text, 'later', 'a later edit still wins, from a page too');
+  const { text: _text, ...tombstone } = msg(2);
+  t.addPage([{ ...tombstone, deleted: true }], 50, true);
+  assert.equal(t.messages()[1]!.deleted, true, 'a page that shows a deletion wins over the copy held');
+});
+
 test('paging: oldest and newest bound what is held; a short older page means the start was reached', () => {
   const t = new Timeline('r');
   assert.equal(t.loaded, false);

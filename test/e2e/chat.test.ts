@@ -265,6 +265,103 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
     await eventually(async () => assert.equal(await a.locator('.members li', { hasText: 'bob' }).count(), 0));
   });
 
+  test('what someone is typing in an edit box survives live updates redrawing the page', async (t) => {
+    const server = await startServer(t);
+    await userApi(server, 'ada');
+    const bob = await userApi(server, 'bob');
+    const a = await openPage(browser, server.url);
+    await signIn(a, 'ada');
+    await a.getByRole('button', { name: 'New room' }).click();
+    await a.getByLabel('Name', { exact: true }).fill('drafts');
+    await a.getByRole('button', { name: 'Create' }).click();
+    await a.locator('#room-title', { hasText: 'drafts' }).waitFor();
+    assert.equal((await bob.put('/v1/rooms/drafts/members/bob')).status, 201);
+    await send(a, 'first draft');
+    await a.locator('.messages [data-seq="1"]:not([data-pending])', { hasText: 'first draft' }).waitFor();
+    let said = 0;
+    /** bob writes, and ada's page redraws with his message while her edit is half done. */
+    const interrupt = async () => {
+      said++;
+      assert.equal(
+        (await bob.post('/v1/rooms/drafts/messages', { text: `interruption ${said}` })).status,
+        201,
+      );
+      await a.locator('.messages [data-seq]', { hasText: `interruption ${said}` }).waitFor();
+    };
+
+    await a.getByRole('button', { name: 'Edit message 1' }).click();
+    await a.getByLabel('Edit message 1').fill('final text');
+    await interrupt();
+    await a.getByLabel('Edit message 1').press('Enter');
+    await a.locator('.messages [data-seq="1"]', { hasText: 'final text' }).waitFor();
+
+    await a.getByRole('button', { name: 'Room info' }).click();
+    await a.getByLabel('Topic').fill('plans');
+    await interrupt();
+    await a.getByRole('button', { name: 'Save' }).click();
+    await eventually(async () =>
+      assert.equal((await bob.get('/v1/rooms/drafts')).body.topic, 'plans', 'the topic ada typed is saved'),
+    );
+  });
+
+  test('nothing done while a subscription is on its way is lost: a topic set before it lands, an edit made while reconnecting', async (t) => {
+    const server = await startServer(t);
+    const ada = await userApi(server, 'ada');
+    await userApi(server, 'bob');
+    // bob's `sub` frames are held back while `holding`, as a slow network or a busy server would.
+    let holding = false;
+    const held: (() => void)[] = [];
+    let dropBob: (() => Promise<void>) | undefined;
+    const b = await openPage(browser, server.url);
+    await b.routeWebSocket(/\/v1\/ws$/, (page) => {
+      const toServer = page.connectToServer();
+      page.onMessage((m) => {
+        if (holding && typeof m === 'string' && m.includes('"type":"sub"')) held.push(() => toServer.send(m));
+        else toServer.send(m);
+      });
+      dropBob = async () => {
+        await toServer.close();
+        await page.close({ code: 1012, reason: 'test drop' });
+      };
+    });
+    const done = (res: { status: number; body: unknown }) =>
+      assert.ok(res.status < 300, `ada's request: ${res.status} ${JSON.stringify(res.body)}`);
+    const release = () => {
+      holding = false;
+      for (const send of held.splice(0)) send();
+    };
+    await signIn(b, 'bob');
+
+    holding = true;
+    done(await ada.post('/v1/rooms', { name: 'plans-room', private: true }));
+    done(await ada.put('/v1/rooms/plans-room/members/bob'));
+    await b.locator('.sidebar [data-room="plans-room"]').waitFor();
+    done(await ada.patch('/v1/rooms/plans-room', { topic: 'set before the sub landed' }));
+    done(await ada.post('/v1/rooms/plans-room/messages', { text: 'draft' }));
+    done(await ada.post('/v1/rooms/plans-room/messages', { text: 'doomed' }));
+    release();
+    await openRoom(b, 'plans-room');
+    // Well under the client's 20 s room-list poll, which would otherwise hide a missed update.
+    const soon = { timeout: 10_000 };
+    await b.locator('.topic', { hasText: 'set before the sub landed' }).waitFor(soon);
+    await b.locator('[data-seq="2"]', { hasText: 'doomed' }).waitFor(soon);
+
+    holding = true;
+    await dropBob!();
+    await b.locator('[data-status="ready"]').waitFor();
+    await eventually(async () => assert.ok(held.length > 0, "bob's resubscription is held"));
+    done(await ada.patch('/v1/rooms/plans-room/messages/1', { text: 'edited while bob was away' }));
+    done(await ada.delete('/v1/rooms/plans-room/messages/2'));
+    done(await ada.post('/v1/rooms/plans-room/messages', { text: 'sent while bob was away' }));
+    done(await ada.patch('/v1/rooms/plans-room', { topic: 'changed while bob was away' }));
+    release();
+    await b.locator('[data-seq="3"]', { hasText: 'sent while bob was away' }).waitFor(soon);
+    await b.locator('[data-seq="1"]', { hasText: 'edited while bob was away' }).waitFor(soon);
+    await b.locator('[data-seq="2"] .deleted').waitFor(soon);
+    await b.locator('.topic', { hasText: 'changed while bob was away' }).waitFor(soon);
+    assert.deepEqual(pageErrors(b), []);
+  });
+
   test("admins see every door's live sockets as five-tuples in the Network panel, refreshing", async (t) => {
     const server = await startServer(t);
     const root = await userApi(server, 'root', { admin: true });

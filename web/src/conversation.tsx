@@ -190,8 +190,10 @@ function EditForm({ session, message, onDone }: { session: Session; message: Mes
       <label class="visually-hidden" for={`edit-${message.seq}`}>
         Edit message {message.seq}
       </label>
+      {/* Uncontrolled (defaultValue): a live update redrawing the list must not put the old text
+          back over what is being typed. */}
       {/* biome-ignore lint/a11y/noAutofocus: the user just asked to edit this message */}
-      <input id={`edit-${message.seq}`} name="text" value={message.text} autoFocus />
+      <input id={`edit-${message.seq}`} name="text" defaultValue={message.text} autoFocus />
       <button type="submit">Save</button>
       <button type="button" onClick={onDone}>
         Cancel

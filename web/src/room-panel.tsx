@@ -50,10 +50,11 @@ export function RoomPanel({
       {owner && (
         <form onSubmit={saveFields} aria-label="Room settings">
           <h3>Settings</h3>
+          {/* defaultValue: live updates redraw this panel, and must not undo what is being typed. */}
           <label for="room-title-edit">Title</label>
-          <input id="room-title-edit" name="title" value={room.title} required maxLength={100} />
+          <input id="room-title-edit" name="title" defaultValue={room.title} required maxLength={100} />
           <label for="room-topic-edit">Topic</label>
-          <input id="room-topic-edit" name="topic" value={room.topic} maxLength={500} />
+          <input id="room-topic-edit" name="topic" defaultValue={room.topic} maxLength={500} />
           <button type="submit">Save</button>
         </form>
       )}

@@ -33,6 +33,8 @@ const TYPING_SENT_EVERY_MS = 2000;
 const PUB_TIMEOUT_MS = 10 * 60_000;
 /** How often the room list is re-read (invites arrive at once over the WebSocket; this finds new public rooms). */
 const ROOMS_REFRESH_MS = 20_000;
+/** After a subscription lands, the room list is re-read once for every `subbed` of this moment. */
+const RESYNC_DELAY_MS = 50;
 
 export const savedToken = (): string | null => sessionStorage.getItem(TOKEN_KEY);
 
@@ -57,6 +59,10 @@ export class Session {
   #changeQueued = false;
   #typingTimer: ReturnType<typeof setInterval>;
   #roomsTimer: ReturnType<typeof setInterval>;
+  /** Room-list reads started and the latest one applied: an answer older than it is stale. */
+  #roomsAsked = 0;
+  #roomsShown = 0;
+  #resyncQueued = false;
 
   private constructor(rest: RestClient, me: Me) {
     this.rest = rest;
@@ -154,7 +160,13 @@ export class Session {
   }
 
   async refreshRooms(): Promise<void> {
-    this.rooms = await this.rest.request<RoomSummary[]>('GET', '/v1/rooms');
+    const asked = ++this.#roomsAsked;
+    const rooms = await this.rest.request<RoomSummary[]>('GET', '/v1/rooms');
+    // Answers can overtake each other, and a room_updated frame can overtake an answer read
+    // before it: neither may put an older state back.
+    if (asked < this.#roomsShown) return;
+    this.#roomsShown = asked;
+    this.rooms = rooms.map((r) => newer(this.room(r.name), r));
     for (const room of this.rooms) if (room.role !== undefined) this.#follow(room.name, room.lastSeq);
     for (const name of this.#followed)
       if (name !== this.current && this.room(name)?.role === undefined) this.#unfollow(name);
@@ -371,15 +383,19 @@ export class Session {
         break;
       case 'room_updated':
         this.rooms = this.rooms.map((r) =>
-          r.name === room
+          r.name === room && (frame['updatedAt'] as string) >= r.updatedAt
             ? {
                 ...r,
                 title: frame['title'] as string,
                 topic: frame['topic'] as string,
                 private: frame['private'] as boolean,
+                updatedAt: frame['updatedAt'] as string,
               }
             : r,
         );
+        break;
+      case 'subbed':
+        if (room !== undefined) this.#resync(room);
         break;
       case 'unsubbed':
       case 'room_deleted':
@@ -398,6 +414,30 @@ export class Session {
         return;
     }
     this.#changed();
+  }
+
+  /**
+   * A subscription just landed (the first time, or again after a reconnect): from here on every
+   * change reaches us live, but one made before it landed (a topic set while the `sub` was on its
+   * way, an edit while the connection was down: a resume replays new messages, not edits) did
+   * not. Read the room list and the room's latest page again; the merges keep whatever is newer.
+   */
+  #resync(room: string): void {
+    const timeline = this.timelines.get(room);
+    if (timeline?.loaded)
+      void this.rest.history(room, { limit: PAGE }).then(
+        (page) => {
+          timeline.addPage(page, PAGE, true);
+          this.#changed();
+        },
+        () => {},
+      );
+    if (this.#resyncQueued) return;
+    this.#resyncQueued = true;
+    setTimeout(() => {
+      this.#resyncQueued = false;
+      void this.refreshRooms().catch(() => {});
+    }, RESYNC_DELAY_MS);
   }
 
   #bumpLastSeq(room: string, seq: number): void {
@@ -447,6 +487,15 @@ export class Session {
       for (const l of this.#listeners) l();
     });
   }
+}
+
+/** A room as read over REST, keeping what `held` knows that is newer (its fields, its last seq). */
+function newer(held: RoomSummary | undefined, read: RoomSummary): RoomSummary {
+  if (!held || held.createdAt !== read.createdAt) return read;
+  const lastSeq = Math.max(held.lastSeq, read.lastSeq);
+  if (held.updatedAt <= read.updatedAt) return { ...read, lastSeq };
+  const { title, topic, private: isPrivate, updatedAt } = held;
+  return { ...read, title, topic, private: isPrivate, updatedAt, lastSeq };
 }
 
 /** Log in (or register first) and start a session; throws an ApiError the caller describes. */
