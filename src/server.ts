@@ -156,13 +156,13 @@ export async function start(
       },
     });
     const httpConnections = new HttpConnections(app.server);
-    const ws = new WsDoor({ config, services, hub, metrics, server: app.server });
-    const tcp = new TcpDoor({ config, cap, services, hub, metrics });
+    const ws = new WsDoor({ config, services, hub, metrics, server: app.server, logger });
+    const tcp = new TcpDoor({ config, cap, services, hub, metrics, logger });
     const cookieSecret = Buffer.from(
       await store.settingOrInit(COOKIE_SECRET_SETTING, () => randomBytes(32).toString('base64')),
       'base64',
     );
-    const udp = new UdpDoor({ config, services, hub, metrics, cookieSecret });
+    const udp = new UdpDoor({ config, services, hub, metrics, cookieSecret, logger });
     await app.listen({ host: config.host, port: config.port });
     let tcpAddress: { port: number };
     let udpAddress: { port: number };

@@ -31,6 +31,8 @@ export interface ConversationOptions {
   readonly typingPerSecond: number;
   /** Errors counted by code, for /metrics. */
   readonly onError?: (code: ErrorCode) => void;
+  /** A failure that is a bug or an outage, not the client's doing: the client sees `internal`. */
+  readonly onInternal?: (err: unknown, frameType: string) => void;
 }
 
 /** A frame door's options from the node's config: the limits every frame door shares. */
@@ -38,6 +40,7 @@ export function conversationOptions(
   config: Pick<Config, 'rateLimits' | 'framePubPerSecond' | 'framePubBurst' | 'typingPerSecond'>,
   via: Via,
   onError: (code: ErrorCode) => void,
+  onInternal?: (err: unknown, frameType: string) => void,
 ): ConversationOptions {
   return {
     via,
@@ -46,6 +49,7 @@ export function conversationOptions(
     pubBurst: config.framePubBurst,
     typingPerSecond: config.typingPerSecond,
     onError,
+    ...(onInternal ? { onInternal } : {}),
   };
 }
 
@@ -245,6 +249,8 @@ export class Conversation implements Subscriber {
     const ref = 'ref' in f ? f.ref : undefined;
     const room = 'room' in f ? f.room : undefined;
     if (!(err instanceof PorthouseError)) {
+      // The client gets no detail; the operator gets all of it.
+      this.options.onInternal?.(err, f.type);
       this.#error('internal', ERRORS.internal.title, ref, room);
       return;
     }

@@ -32,6 +32,11 @@ export interface PostgresStoreOptions {
   readonly poolSize: number;
   /** A schema to keep the tables in (created if missing); default: the connection's search_path. */
   readonly schema?: string;
+  /**
+   * Longest wait (ms) for a connection, new or from the busy pool, before the request fails as
+   * `unavailable` instead of hanging. Default 5000.
+   */
+  readonly connectTimeout?: number;
   readonly onBatch?: (stats: AsyncBatchStats) => void;
 }
 
@@ -43,9 +48,10 @@ const types = {
 };
 
 /**
- * The database cannot be reached (refused, reset, shut down, or the connection broke): a client
- * sees `unavailable` (503, retry later), not an internal error. SQLSTATE classes 08 (connection
- * exception) and 57P (operator intervention: shutdown, terminated).
+ * The database cannot be reached (refused, reset, shut down, the connection broke, or every
+ * pooled connection stayed busy past `connectTimeout`): a client sees `unavailable` (503, retry
+ * later), not an internal error. SQLSTATE classes 08 (connection exception) and 57P (operator
+ * intervention: shutdown, terminated).
  */
 function rethrow(err: unknown): never {
   if (err instanceof PorthouseError) throw err;
@@ -56,7 +62,9 @@ function rethrow(err: unknown): never {
     code.startsWith('08') ||
     code.startsWith('57P') ||
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH'].includes(code) ||
-    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message)
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+      message,
+    )
   )
     throw new PorthouseError('unavailable', 'The database is unreachable; try again shortly.');
   throw err;
@@ -91,8 +99,9 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize,
-      // A database that does not answer fails the request (503) instead of hanging it.
-      connectionTimeoutMillis: 5000,
+      // A database that does not answer, or a pool that stays busy, fails the request (503)
+      // instead of hanging it.
+      connectionTimeoutMillis: options.connectTimeout ?? 5000,
       types,
       ...(options.schema ? { options: `-c search_path=${quoteIdent(options.schema)}` } : {}),
     });

@@ -104,6 +104,38 @@ describe('PostgreSQL store', { skip }, () => {
     }
     await assert.rejects(open(schema), /schema version 99, newer than this porthouse/);
   });
+  test('a pool that stays busy past connectTimeout fails the waiting request as unavailable, not internal', async () => {
+    const schema = freshSchema();
+    const store = await PostgresStore.open({
+      url: POSTGRES_URL,
+      schema,
+      maxBatch: 8,
+      poolSize: 1,
+      connectTimeout: 300,
+    });
+    const locker = new pg.Client({ connectionString: POSTGRES_URL });
+    await locker.connect();
+    try {
+      const room = await store.createRoom({ name: 'r', title: 'r', topic: '', private: false, owner: 'o' });
+      await locker.query('BEGIN');
+      await locker.query(`LOCK TABLE "${schema}".rooms IN ACCESS EXCLUSIVE MODE`);
+      // The only pooled connection waits on the lock; the next request waits for the pool.
+      const blocked = store.appendMessage(room, { author: 'o', text: 'waits for the lock', via: 'http' });
+      for (let waiting = 0; waiting === 0; await new Promise((r) => setTimeout(r, 20)))
+        waiting = (await locker.query('SELECT 1 FROM pg_locks WHERE NOT granted')).rowCount ?? 0;
+      await assert.rejects(store.getMessage(room, 1), (err: unknown) => {
+        assert.ok(err instanceof PorthouseError, String(err));
+        assert.equal(err.code, 'unavailable');
+        return true;
+      });
+      await locker.query('ROLLBACK');
+      assert.equal((await blocked).message.seq, 1, 'the write that held the connection went through');
+    } finally {
+      await locker.end();
+      await store.close();
+    }
+  });
+
   test('the database going away: writes and reads fail as unavailable, nothing half-done; back, the seq goes on with no gap', async () => {
     const target = new URL(POSTGRES_URL);
     const sockets = new Set<Socket>();

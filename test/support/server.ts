@@ -3,9 +3,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { type OptionName, loadConfig } from '../../src/config.js';
 import { type PorthouseServer, start } from '../../src/server.js';
+import type { Store } from '../../src/store/store.js';
 
 export interface TestServer extends PorthouseServer {
   readonly dataDir: string;
@@ -24,6 +25,8 @@ export function tempDir(prefix = 'porthouse-test-'): string {
 export async function startServer(
   t: AfterHook | undefined,
   overrides: Partial<Record<OptionName, unknown>> = {},
+  /** A logger to read what the node logs, or a store to break on purpose. */
+  deps: { logger?: Logger; store?: Store } = {},
 ): Promise<TestServer> {
   const dataDir = (overrides.data as string | undefined) ?? tempDir();
   const config = loadConfig({
@@ -38,7 +41,7 @@ export async function startServer(
       ...overrides,
     },
   });
-  const server = await start(config, { logger: pino({ level: 'silent' }) });
+  const server = await start(config, { logger: pino({ level: 'silent' }), ...deps });
   const stop = async () => {
     await server.stop();
     if (overrides.data === undefined) rmSync(dataDir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 // The TCP door: a byte stream framed as one JSON frame per line (UTF-8, `\n`), the WebSocket
 // door's frames through the same Conversation and hub, so `nc` can join a room. Optional TLS.
 // First frame `auth` within a deadline; idle connections are closed; slow readers cut off.
+import type { Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -23,6 +24,8 @@ export interface TcpDoorDeps {
   readonly services: Services;
   readonly hub: Hub;
   readonly metrics: Metrics;
+  /** Where failures that are not the client's doing are logged. */
+  readonly logger?: Logger;
 }
 
 const encodeLine = (out: Outgoing) => Buffer.from(`${out.json}\n`);
@@ -55,7 +58,12 @@ class TcpConnection implements Transport {
       this,
       services,
       hub,
-      conversationOptions(config, 'tcp', (code) => metrics.errors.inc({ door: 'tcp', code })),
+      conversationOptions(
+        config,
+        'tcp',
+        (code) => metrics.errors.inc({ door: 'tcp', code }),
+        (err, frame) => door.deps.logger?.error({ err, door: 'tcp', frame }, 'frame failed'),
+      ),
     );
   }
 

@@ -3,6 +3,7 @@
 // `ref` gets the first seq. `sub` starts only after an address check (challenge cookie), lives
 // for a lease, and receives events as datagrams. The door never sends more bytes to an address
 // it has not verified than that address sent it.
+import type { Logger } from 'pino';
 import { type RemoteInfo, type Socket, createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Config } from '../../config.js';
@@ -25,6 +26,8 @@ export interface UdpDoorDeps {
   readonly metrics: Metrics;
   /** Signs address-check cookies; nodes behind one UDP balancer must share it. */
   readonly cookieSecret?: Buffer;
+  /** Where failures that are not the client's doing are logged. */
+  readonly logger?: Logger;
 }
 
 /** A registered subscriber address, for listings (GET /v1/sockets). */
@@ -223,6 +226,7 @@ export class UdpDoor {
       (actor) => this.#handle(frame, actor, cookie, msg.length, from),
       (err: unknown) => {
         const code = err instanceof PorthouseError ? err.code : 'internal';
+        if (code === 'internal') this.deps.logger?.error({ err, door: 'udp', frame: 'auth' }, 'frame failed');
         this.#error(code, ERRORS[code].title, msg.length, from, ref);
       },
     );
@@ -286,6 +290,8 @@ export class UdpDoor {
       }
     } catch (err) {
       const code = err instanceof PorthouseError ? err.code : 'internal';
+      if (code === 'internal')
+        this.deps.logger?.error({ err, door: 'udp', frame: frame.type }, 'frame failed');
       const room = 'room' in frame ? frame.room : undefined;
       this.#error(
         code,

@@ -2,6 +2,7 @@
 // an optional bearer token at the upgrade, then hands each text message to a Conversation.
 // Events are framed once per event (not per recipient) and written straight to the socket,
 // coalesced per event-loop turn; pings find dead peers; slow readers are cut off.
+import type { Logger } from 'pino';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -26,6 +27,8 @@ export interface WsDoorDeps {
   readonly hub: Hub;
   readonly metrics: Metrics;
   readonly server: Server;
+  /** Where failures that are not the client's doing are logged. */
+  readonly logger?: Logger;
 }
 
 const encodeForWs = (out: Outgoing) => textFrame(out.json);
@@ -60,7 +63,12 @@ class WsConnection implements Transport {
       this,
       services,
       hub,
-      conversationOptions(config, 'ws', (code) => metrics.errors.inc({ door: 'ws', code })),
+      conversationOptions(
+        config,
+        'ws',
+        (code) => metrics.errors.inc({ door: 'ws', code }),
+        (err, frame) => door.deps.logger?.error({ err, door: 'ws', frame }, 'frame failed'),
+      ),
     );
   }
 
