@@ -16,9 +16,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type Child, abort, makeDataDir, startChild, stopChildren } from './lib/children.js';
+import { type Child, abort, makeDataDir, startPorthouse, stopChildren } from './lib/children.js';
 import {
   type BurstResult,
   type ClusterPublisher,
@@ -74,9 +73,6 @@ const TEXT_BYTES = 100;
 const NODE_COUNTS = [1, 2];
 const SERVICES = ['postgres', 'redis-server'];
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const PORTHOUSE_CLI = join(here, '..', 'src', 'cli', 'main.js');
-
 const fmt = (n: number, digits = 0) =>
   Number.isFinite(n)
     ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
@@ -118,39 +114,10 @@ async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
       const dir = join(dataDir, `node${i}`);
       mkdirSync(dir);
       children.push(
-        await startChild(
-          `node${i}`,
-          [
-            PORTHOUSE_CLI,
-            'serve',
-            '--host',
-            '127.0.0.1',
-            '--port',
-            '0',
-            '--tcp-port',
-            '0',
-            '--udp-port',
-            '0',
-            '--data',
-            dir,
-            '--postgres',
-            db.url,
-            '--redis',
-            REDIS_URL,
-            '--redis-channel',
-            channel,
-            '--rate-limits',
-            'off',
-            // Every client of the benchmark connects from 127.0.0.1.
-            '--max-connections-per-address',
-            '0',
-            '--log-level',
-            'warn',
-            '--scrypt-cost',
-            '10',
-          ],
-          /porthouse http listening on (http:\/\/\S+)/,
-        ),
+        await startPorthouse(`node${i}`, dir, [
+          ...['--postgres', db.url, '--redis', REDIS_URL, '--redis-channel', channel],
+          ...['--scrypt-cost', '10'],
+        ]),
       );
     }
     const token = await setUpPorthouse(children[0]!);

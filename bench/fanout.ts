@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { abort, makeDataDir, startChild, stopChildren } from './lib/children.js';
+import { abort, makeDataDir, startChild, startPorthouse, stopChildren } from './lib/children.js';
 import {
   type LatencyResult,
   type ThroughputResult,
@@ -52,7 +52,6 @@ const TEXT_BYTES = 100;
 const TARGET_CPU_RATIO = 0.2;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const PORTHOUSE_CLI = join(here, '..', 'src', 'cli', 'main.js');
 const SOCKETIO_PEER = join(here, 'peers', 'socketio.js');
 
 const fmt = (n: number, digits = 0) =>
@@ -70,32 +69,11 @@ async function main(): Promise<number> {
   );
   const dataDir = makeDataDir();
   const [porthouseChild, socketioChild] = await Promise.all([
-    startChild(
+    startPorthouse(
       'porthouse',
-      [
-        ...(flags['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof-dir']}`] : []),
-        PORTHOUSE_CLI,
-        'serve',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--tcp-port',
-        '0',
-        '--udp-port',
-        '0',
-        '--data',
-        dataDir,
-        '--rate-limits',
-        'off',
-        // Every client of the benchmark connects from 127.0.0.1.
-        '--max-connections-per-address',
-        '0',
-        '--log-level',
-        'warn',
-        ...(process.env['PH_EXTRA'] ? process.env['PH_EXTRA'].split(' ') : []),
-      ],
-      /porthouse http listening on (http:\/\/\S+)/,
+      dataDir,
+      process.env['PH_EXTRA'] ? process.env['PH_EXTRA'].split(' ') : [],
+      flags['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof-dir']}`] : [],
     ),
     startChild('socketio', [SOCKETIO_PEER], /socketio listening on (http:\/\/\S+)/, { ipc: true }),
   ]);

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { OPTIONS } from '../src/config.js';
-import { type Child, abort, makeDataDir, startChild, stopChildren } from './lib/children.js';
+import { type Child, abort, makeDataDir, startChild, startPorthouse, stopChildren } from './lib/children.js';
 import { commitStats, cpuSeconds, machineInfo } from './lib/machine.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -72,7 +72,6 @@ const SETUP_MESSAGES = 50;
 const POST_BODY = JSON.stringify({ text: 'hello' });
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const PORTHOUSE_CLI = join(here, '..', 'src', 'cli', 'main.js');
 const BARE_PEER = join(here, 'peers', 'bare-fastify.js');
 
 // ---------------------------------------------------------------------------------------------
@@ -337,32 +336,7 @@ async function main(): Promise<number> {
       ]
     : [];
   const [porthouse, bare] = await Promise.all([
-    startChild(
-      'porthouse',
-      [
-        ...profArgs,
-        PORTHOUSE_CLI,
-        'serve',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--tcp-port',
-        '0',
-        '--udp-port',
-        '0',
-        '--data',
-        dataDir,
-        '--rate-limits',
-        'off',
-        // Every client of the benchmark connects from 127.0.0.1.
-        '--max-connections-per-address',
-        '0',
-        '--log-level',
-        'warn',
-      ],
-      /porthouse http listening on (http:\/\/\S+)/,
-    ),
+    startPorthouse('porthouse', dataDir, [], profArgs),
     startChild('bare', [BARE_PEER], /bare listening on (http:\/\/\S+)/, { ipc: true }),
   ]);
   process.stdout.write(

@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type Child, abort, makeDataDir, startChild, stopChildren } from './lib/children.js';
+import { type Child, abort, makeDataDir, startChild, startPorthouse, stopChildren } from './lib/children.js';
 import {
   type ThroughputResult,
   porthouseServer,
@@ -42,7 +42,6 @@ const UDP_SECONDS = int('udp-seconds', flags['udp-seconds']);
 const WINDOW = int('window', flags.window);
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const PORTHOUSE_CLI = join(here, '..', 'src', 'cli', 'main.js');
 const DGRAM_PEER = join(here, 'peers', 'dgram-echo.js');
 
 interface IngestResult {
@@ -133,31 +132,7 @@ async function main(): Promise<number> {
   );
   const dataDir = makeDataDir();
   const [porthouse, dgram] = await Promise.all([
-    startChild(
-      'porthouse',
-      [
-        PORTHOUSE_CLI,
-        'serve',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--tcp-port',
-        '0',
-        '--udp-port',
-        '0',
-        '--data',
-        dataDir,
-        '--rate-limits',
-        'off',
-        // Every client of the benchmark connects from 127.0.0.1.
-        '--max-connections-per-address',
-        '0',
-        '--log-level',
-        'warn',
-      ],
-      /porthouse http listening on (http:\/\/\S+)/,
-    ),
+    startPorthouse('porthouse', dataDir),
     startChild('dgram', [DGRAM_PEER], /dgram listening on (udp:\/\/\S+)/, { ipc: true }),
   ]);
   const token = await setUpPorthouse(porthouse);

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface Child {
   readonly name: string;
@@ -64,6 +65,33 @@ export function startChild(
     proc.on('error', (err) => finish(err));
     proc.on('exit', (code, signal) => finish(new Error(`${name} exited early (code ${code}, ${signal})`)));
   });
+}
+
+const PORTHOUSE_CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+/**
+ * `porthouse serve` as a benchmark runs it: the real CLI and its defaults, on 127.0.0.1 and free
+ * ports, with rate limits and the per-address connection cap off (every client of a benchmark
+ * connects from 127.0.0.1), logging warnings only; then `extra`. `nodeArgs` go to node (profiling).
+ */
+export function startPorthouse(
+  name: string,
+  dataDir: string,
+  extra: readonly string[] = [],
+  nodeArgs: readonly string[] = [],
+): Promise<Child> {
+  return startChild(
+    name,
+    [
+      ...nodeArgs,
+      PORTHOUSE_CLI,
+      'serve',
+      ...['--host', '127.0.0.1', '--port', '0', '--tcp-port', '0', '--udp-port', '0', '--data', dataDir],
+      ...['--rate-limits', 'off', '--max-connections-per-address', '0', '--log-level', 'warn'],
+      ...extra,
+    ],
+    /porthouse http listening on (http:\/\/\S+)/,
+  );
 }
 
 export async function stopChildren(): Promise<void> {

@@ -1,11 +1,13 @@
 // One connection's side of the frame protocol, whatever carries it (a WebSocket, a TCP line
 // stream): authenticate, then sub/unsub/pub/typing/ping, each answered or refused with a stable
 // code. The door feeds it whole frames and gives it a Transport; it never touches a socket.
+import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { type ErrorCode, ERRORS, PorthouseError } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limiter.js';
 import type { Actor, Via } from '../core/types.js';
 import type { Hub } from '../hub/hub.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { Outgoing } from '../hub/outgoing.js';
 import type { Subscriber } from '../hub/subscription.js';
 import type { Services } from '../service/services.js';
@@ -35,21 +37,23 @@ export interface ConversationOptions {
   readonly onInternal?: (err: unknown, frameType: string) => void;
 }
 
-/** A frame door's options from the node's config: the limits every frame door shares. */
+/**
+ * A frame door's options from the node's config (the limits every frame door shares), its
+ * errors counted in `metrics` by door and code, and internal failures logged to `logger`.
+ */
 export function conversationOptions(
   config: Pick<Config, 'rateLimits' | 'framePubPerSecond' | 'framePubBurst' | 'typingPerSecond'>,
-  via: Via,
-  onError: (code: ErrorCode) => void,
-  onInternal?: (err: unknown, frameType: string) => void,
+  door: 'ws' | 'tcp',
+  report: { readonly metrics: Pick<Metrics, 'errors'>; readonly logger?: Logger | undefined },
 ): ConversationOptions {
   return {
-    via,
+    via: door,
     limits: config.rateLimits,
     pubPerSecond: config.framePubPerSecond,
     pubBurst: config.framePubBurst,
     typingPerSecond: config.typingPerSecond,
-    onError,
-    ...(onInternal ? { onInternal } : {}),
+    onError: (code) => report.metrics.errors.inc({ door, code }),
+    onInternal: (err, frame) => report.logger?.error({ err, door, frame }, 'frame failed'),
   };
 }
 

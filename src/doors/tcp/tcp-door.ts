@@ -58,12 +58,7 @@ class TcpConnection implements Transport {
       this,
       services,
       hub,
-      conversationOptions(
-        config,
-        'tcp',
-        (code) => metrics.errors.inc({ door: 'tcp', code }),
-        (err, frame) => door.deps.logger?.error({ err, door: 'tcp', frame }, 'frame failed'),
-      ),
+      conversationOptions(config, 'tcp', { metrics, logger: door.deps.logger }),
     );
   }
 

@@ -63,12 +63,7 @@ class WsConnection implements Transport {
       this,
       services,
       hub,
-      conversationOptions(
-        config,
-        'ws',
-        (code) => metrics.errors.inc({ door: 'ws', code }),
-        (err, frame) => door.deps.logger?.error({ err, door: 'ws', frame }, 'frame failed'),
-      ),
+      conversationOptions(config, 'ws', { metrics, logger: door.deps.logger }),
     );
   }
 
