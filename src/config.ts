@@ -299,6 +299,14 @@ export const OPTIONS = {
     group: 'Limits',
     doc: 'Connections one client address may hold open across HTTP (with its WebSocket and SSE) and TCP; IPv6 counts per /64. One more is refused on accept (HTTP 429 or a TCP `error` frame, code `too_many_connections`). Behind a proxy every connection comes from the proxy: raise this or set 0 (off) and cap per client in the proxy.',
   }),
+  maxConnectionsPerUser: opt({
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    group: 'Limits',
+    doc: 'WebSocket and TCP connections one user may hold open on this node (each node counts its own); 0 is no limit. One more is ended as it authenticates: WebSocket close 4429, or a TCP `error` frame, code `too_many_connections`. Off by default, as in Centrifugo (`client_user_connection_limit`): benchmarks and bots hold thousands under one user; for people, a few dozen covers every tab and device.',
+  }),
   wsOrigins: opt({
     kind: 'string',
     default: '',

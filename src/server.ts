@@ -130,6 +130,7 @@ export async function start(
         maxSubscriptions: config.maxSubscriptions,
         presenceInterval: config.presenceInterval,
         reorderWait: config.reorderWait,
+        maxConnectionsPerUser: config.maxConnectionsPerUser,
       },
     );
     const sse = new SseStreams({ config, hub, metrics });

@@ -65,7 +65,8 @@ export const ERRORS = {
   rate_limited: { status: 429, title: 'Too many requests; slow down.', close: 4429 },
   too_many_connections: {
     status: 429,
-    title: 'Your address has too many connections open; close one and try again.',
+    title: 'Too many connections are open (from your address, or for your user); close one and try again.',
+    close: 4429,
   },
   internal: { status: 500, title: 'Something went wrong on the server.', close: 1011 },
   unavailable: { status: 503, title: 'The server is not ready or is shutting down.', close: 1001 },

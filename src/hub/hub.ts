@@ -3,7 +3,7 @@
 // It knows frames and subscribers, never sockets.
 import type { Bus, InRoomEvent, RoomEvent } from '../bus/bus.js';
 import { USER_RECHECK_MS, canPost } from '../core/authorize.js';
-import { PorthouseError, fail } from '../core/errors.js';
+import { type ErrorCode, PorthouseError, fail } from '../core/errors.js';
 import type { Actor, Message, MessageRecord, RoomRecord } from '../core/types.js';
 import { enforce, visibleRoom } from '../service/access.js';
 import type { Store } from '../store/store.js';
@@ -21,6 +21,8 @@ export interface HubOptions {
   readonly presenceInterval: number;
   /** Longest a message that arrived ahead of its turn waits for the ones before it (ms). */
   readonly reorderWait: number;
+  /** Most WebSocket and TCP connections one user may have attached on this node; 0: no limit. */
+  readonly maxConnectionsPerUser?: number;
 }
 
 export interface HubStats {
@@ -158,21 +160,31 @@ export class Hub {
 
   /**
    * An authenticated connection that should hear of rooms its user is added to (`member_joined`
-   * about themselves) even where it follows nothing yet. `drop` forgets it.
+   * about themselves) even where it follows nothing yet. `drop` forgets it. Returns the error it
+   * was ended with instead (its user was deleted, or already has the most connections allowed).
    */
-  attach(subscriber: Subscriber): void {
+  attach(subscriber: Subscriber): ErrorCode | undefined {
     const name = subscriber.actor.name;
     if (this.#wasDeleted(name)) {
       subscriber.end?.('token_invalid', 'The user of this token was deleted.');
-      return;
+      return 'token_invalid';
+    }
+    let conns = this.#byUser.get(name);
+    const max = this.#options.maxConnectionsPerUser ?? 0;
+    if (max > 0 && (conns?.size ?? 0) >= max) {
+      subscriber.end?.(
+        'too_many_connections',
+        `${name} already has ${max} connections open here; close one and try again.`,
+      );
+      return 'too_many_connections';
     }
     this.#attached.set(subscriber, name);
-    let conns = this.#byUser.get(name);
     if (!conns) {
       conns = new Set();
       this.#byUser.set(name, conns);
     }
     conns.add(subscriber);
+    return undefined;
   }
 
   /** The connection is gone: end all its subscriptions. */

@@ -116,7 +116,11 @@ export class Conversation implements Subscriber {
   /** The door authenticated the connection itself (a token on the WebSocket upgrade). */
   authenticate(actor: Actor, ref?: FrameRef): void {
     this.#actor = actor;
-    if (!this.#closed) this.hub.attach(this);
+    const refused = this.#closed ? undefined : this.hub.attach(this);
+    if (refused) {
+      this.options.onError?.(refused);
+      return;
+    }
     this.send(
       frame(
         ref === undefined
