@@ -2,11 +2,11 @@
 // client gets `internal` with its ref and no detail, the node's log gets the whole error, and
 // the connection keeps serving.
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { SqliteStore } from '../../src/store/store-sqlite.js';
 import { startServer, tempDir, userApi } from '../support/server.js';
+import { connectTcp } from '../support/tcp.js';
 import { connectWs } from '../support/ws.js';
 
 test('a store failure answers internal with the ref, logs the error with its door, and the connection stays usable', async (t) => {
@@ -30,34 +30,14 @@ test('a store failure answers internal with the ref, logs the error with its doo
   ws.send({ type: 'ping', ref: 'still there' });
   assert.equal((await ws.next((f) => f.type === 'pong')).ref, 'still there');
 
-  const port = server.addresses().find((a) => a.door === 'tcp')!.port;
-  const sock = connect(port, '127.0.0.1');
-  t.after(() => sock.destroy());
-  const lines: Record<string, unknown>[] = [];
-  let buffer = '';
-  sock.on('data', (chunk) => {
-    buffer += chunk;
-    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-      lines.push(JSON.parse(buffer.slice(0, nl)));
-      buffer = buffer.slice(nl + 1);
-    }
-  });
-  const tcpFrame = async (type: string) => {
-    for (let i = 0; i < 200; i++) {
-      const f = lines.find((l) => l['type'] === type);
-      if (f) return f;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`no ${type} line`);
-  };
-  sock.write(`${JSON.stringify({ type: 'auth', token: ada.token })}\n`);
-  sock.write(`${JSON.stringify({ type: 'pub', room: 'r', text: 'lost', ref: 't1' })}\n`);
-  assert.deepEqual(
-    { code: (await tcpFrame('error'))['code'], ref: (await tcpFrame('error'))['ref'] },
-    { code: 'internal', ref: 't1' },
-  );
-  sock.write(`${JSON.stringify({ type: 'ping', ref: 'p' })}\n`);
-  assert.equal((await tcpFrame('pong'))['ref'], 'p');
+  const tcp = await connectTcp(server.addresses().find((a) => a.door === 'tcp')!.port);
+  t.after(() => tcp.socket.destroy());
+  tcp.send({ type: 'auth', token: ada.token });
+  tcp.send({ type: 'pub', room: 'r', text: 'lost', ref: 't1' });
+  const tcpError = await tcp.next((f) => f.type === 'error');
+  assert.deepEqual([tcpError.code, tcpError.ref], ['internal', 't1']);
+  tcp.send({ type: 'ping', ref: 'p' });
+  assert.equal((await tcp.next((f) => f.type === 'pong')).ref, 'p');
 
   const failures = logged.filter((l) => l.msg === 'frame failed');
   assert.deepEqual(

@@ -2,39 +2,25 @@
 // more is ended as it authenticates with a stable code, other users are served meanwhile, and a
 // closed connection frees its place. Off (0) by default.
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { test } from 'node:test';
 import { startServer, userApi } from '../support/server.js';
+import { connectTcp } from '../support/tcp.js';
 import { connectWs } from '../support/ws.js';
 
-/** A TCP connection that authenticates; resolves with every line the server sent until it closed, or after `ms`. */
-function tcpSession(
+/** A TCP connection that authenticates, and what it got: `ready`, or an error and the close. */
+async function tcpAuth(
   port: number,
   token: string,
-  ms = 1500,
-): Promise<{ lines: Record<string, unknown>[]; closed: boolean }> {
-  return new Promise((resolve) => {
-    const sock = connect(port, '127.0.0.1');
-    const lines: Record<string, unknown>[] = [];
-    let buffer = '';
-    const done = (closed: boolean) => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve({ lines, closed });
-    };
-    const timer = setTimeout(() => done(false), ms);
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      buffer += d;
-      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-        lines.push(JSON.parse(buffer.slice(0, nl)));
-        buffer = buffer.slice(nl + 1);
-      }
-    });
-    sock.on('error', () => {});
-    sock.on('close', () => done(true));
-    sock.write(`${JSON.stringify({ type: 'auth', token })}\n`);
-  });
+): Promise<{ first: Record<string, unknown>; closed: boolean }> {
+  const c = await connectTcp(port);
+  c.send({ type: 'auth', token });
+  const first = await c.next((f) => f.type === 'ready' || f.type === 'error');
+  const closed = await Promise.race([
+    c.ended().then(() => true),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 1000)),
+  ]);
+  c.socket.destroy();
+  return { first, closed };
 }
 
 test('a user at maxConnectionsPerUser: the next WebSocket closes 4429 and the next TCP connection gets the error, other users go on, a closed one frees a place', async (t) => {
@@ -58,12 +44,9 @@ test('a user at maxConnectionsPerUser: the next WebSocket closes 4429 and the ne
   assert.match(closed.reason, /ada already has 2 connections open/);
   assert.equal(third.frames.filter((f) => f.type === 'ready').length, 0, 'never ready');
 
-  const overTcp = await tcpSession(tcpPort, ada.token!);
-  assert.equal(overTcp.closed, true);
-  assert.deepEqual(
-    overTcp.lines.map((l) => [l['type'], l['code']]),
-    [['error', 'too_many_connections']],
-  );
+  const overTcp = await tcpAuth(tcpPort, ada.token!);
+  assert.deepEqual([overTcp.first['type'], overTcp.first['code']], ['error', 'too_many_connections']);
+  assert.equal(overTcp.closed, true, 'then the close');
 
   const other = await connectWs(server.url, { token: bob.token! });
   t.after(() => other.close());
@@ -71,10 +54,10 @@ test('a user at maxConnectionsPerUser: the next WebSocket closes 4429 and the ne
 
   first.close();
   await first.closed();
+  // The server learns of the close a moment after the client: try until it has.
   let ready = false;
   for (let i = 0; i < 50 && !ready; i++) {
-    const again = await tcpSession(tcpPort, ada.token!, 300);
-    ready = again.lines.some((l) => l['type'] === 'ready');
+    ready = (await tcpAuth(tcpPort, ada.token!)).first['type'] === 'ready';
     if (!ready) await new Promise((r) => setTimeout(r, 50));
   }
   assert.ok(ready, 'a closed connection frees its place');

@@ -1,83 +1,13 @@
 // The TCP door as `nc` sees it: one JSON frame per line, the WebSocket door's frames and rules,
 // messages shared with every other door in seq order.
 import assert from 'node:assert/strict';
-import { type Socket, connect } from 'node:net';
 import { test } from 'node:test';
 import { type TestServer, startServer, userApi } from '../../support/server.js';
 import { connectWs } from '../../support/ws.js';
+import { connectTcp as connectTcpTo } from '../../support/tcp.js';
 
-interface LineClient {
-  readonly socket: Socket;
-  readonly frames: any[];
-  send(line: string | object): void;
-  next(match: (f: any) => boolean, timeoutMs?: number): Promise<any>;
-  ended(): Promise<void>;
-}
-
-function tcpAddress(server: TestServer) {
-  const a = server.addresses().find((x) => x.door === 'tcp')!;
-  return { host: a.host, port: a.port };
-}
-
-async function connectTcp(server: TestServer): Promise<LineClient> {
-  const { host, port } = tcpAddress(server);
-  const socket = connect(port, host);
-  await new Promise((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  const frames: any[] = [];
-  let buffer = '';
-  const waiters = new Set<() => void>();
-  let ended = false;
-  socket.setEncoding('utf8');
-  socket.on('data', (d: string) => {
-    buffer += d;
-    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-      frames.push(JSON.parse(buffer.slice(0, nl)));
-      buffer = buffer.slice(nl + 1);
-    }
-    for (const w of [...waiters]) w();
-  });
-  socket.on('error', () => {});
-  socket.on('close', () => {
-    ended = true;
-    for (const w of [...waiters]) w();
-  });
-  return {
-    socket,
-    frames,
-    send: (line) => socket.write(typeof line === 'string' ? line : `${JSON.stringify(line)}\n`),
-    next: (match, timeoutMs = 5000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const f = frames.find(match);
-          if (f) {
-            done();
-            resolve(f);
-          } else if (ended) {
-            done();
-            reject(new Error(`closed; frames: ${JSON.stringify(frames.slice(-5))}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`no matching frame; last: ${JSON.stringify(frames.slice(-5))}`));
-        }, timeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      }),
-    ended: () =>
-      new Promise((resolve) => {
-        if (ended) resolve();
-        else socket.once('close', () => resolve());
-      }),
-  };
-}
+const connectTcp = (server: TestServer) =>
+  connectTcpTo(server.addresses().find((a) => a.door === 'tcp')!.port);
 
 test('auth, sub, pub over lines: acked, delivered to WebSocket subscribers and the history, in order', async (t) => {
   const server = await startServer(t);
