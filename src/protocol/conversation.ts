@@ -116,11 +116,9 @@ export class Conversation implements Subscriber {
   /** The door authenticated the connection itself (a token on the WebSocket upgrade). */
   authenticate(actor: Actor, ref?: FrameRef): void {
     this.#actor = actor;
-    const refused = this.#closed ? undefined : this.hub.attach(this);
-    if (refused) {
-      this.options.onError?.(refused);
-      return;
-    }
+    // Refused (over the per-user cap, or deleted): the hub has ended the connection, and the
+    // door's close counted the error it carried.
+    if (this.#closed || this.hub.attach(this)) return;
     this.send(
       frame(
         ref === undefined

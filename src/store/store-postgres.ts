@@ -282,8 +282,9 @@ export class PostgresStore implements Store {
     return this.#write(async (run) => {
       await this.#roomAt(run, room, ifVersion);
       const r = await run(
-        `UPDATE rooms SET title = $1, topic = $2, private = $3, updated_at = $4, version = version + 1
-         WHERE id = $5 RETURNING *`,
+        // updated_at only moves forward (see the SQLite store).
+        `UPDATE rooms SET title = $1, topic = $2, private = $3, updated_at = GREATEST($4, updated_at + 1),
+         version = version + 1 WHERE id = $5 RETURNING *`,
         [fields.title, fields.topic, fields.private, Date.now(), room.id],
       );
       return toRoom(r.rows[0] as RoomRow);
@@ -450,8 +451,8 @@ export class PostgresStore implements Store {
         throw new PorthouseError('message_deleted');
       const row = (
         await run(
-          `UPDATE messages SET text = $1, edited_at = $2, version = version + 1
-           WHERE room_id = $3 AND seq = $4 RETURNING *`,
+          `UPDATE messages SET text = $1, edited_at = GREATEST($2, COALESCE(edited_at, created_at) + 1),
+           version = version + 1 WHERE room_id = $3 AND seq = $4 RETURNING *`,
           [text, Date.now(), room.id, seq],
         )
       ).rows[0] as MessageRow;

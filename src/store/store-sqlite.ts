@@ -106,8 +106,10 @@ export class SqliteStore implements Store {
          ORDER BY r.name`,
       ),
       updateRoom: db.prepare<unknown[], RoomRow>(
-        `UPDATE rooms SET title = ?, topic = ?, private = ?, updated_at = ?, version = version + 1
-         WHERE id = ? RETURNING *`,
+        // updated_at only moves forward (a clock stepping back, or another node's), so clients can
+        // order a room read over REST against a room_updated frame by it.
+        `UPDATE rooms SET title = ?, topic = ?, private = ?, updated_at = MAX(?, updated_at + 1),
+         version = version + 1 WHERE id = ? RETURNING *`,
       ),
       deleteRoom: db.prepare('DELETE FROM rooms WHERE id = ?'),
       getRole: db.prepare<[number, string], { role: string }>(
@@ -146,8 +148,9 @@ export class SqliteStore implements Store {
         'SELECT * FROM messages WHERE room_id = ? AND seq = ?',
       ),
       editMessage: db.prepare<unknown[], MessageRow>(
-        `UPDATE messages SET text = ?, edited_at = ?, version = version + 1
-         WHERE room_id = ? AND seq = ? RETURNING *`,
+        // edited_at only moves forward, like a room's updated_at: clients keep the later edit by it.
+        `UPDATE messages SET text = ?, edited_at = MAX(?, COALESCE(edited_at, created_at) + 1),
+         version = version + 1 WHERE room_id = ? AND seq = ? RETURNING *`,
       ),
       tombstone: db.prepare<unknown[], MessageRow>(
         `UPDATE messages SET text = NULL, deleted = 1, version = version + 1

@@ -267,7 +267,7 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
 
   test('what someone is typing in an edit box survives live updates redrawing the page', async (t) => {
     const server = await startServer(t);
-    await userApi(server, 'ada');
+    const adaElsewhere = await userApi(server, 'ada');
     const bob = await userApi(server, 'bob');
     const a = await openPage(browser, server.url);
     await signIn(a, 'ada');
@@ -302,6 +302,17 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
     await eventually(async () =>
       assert.equal((await bob.get('/v1/rooms/drafts')).body.topic, 'plans', 'the topic ada typed is saved'),
     );
+
+    // Saving sends only what was changed in the form: ada changes the title while her other
+    // session changes the topic, and her Save does not put the old topic back.
+    await a.getByLabel('Title').fill('Drafts, renamed');
+    assert.equal((await adaElsewhere.patch('/v1/rooms/drafts', { topic: 'set from her phone' })).status, 200);
+    await a.locator('.topic', { hasText: 'set from her phone' }).waitFor();
+    await a.getByRole('button', { name: 'Save' }).click();
+    await eventually(async () => {
+      const room = (await bob.get('/v1/rooms/drafts')).body;
+      assert.deepEqual([room.title, room.topic], ['Drafts, renamed', 'set from her phone']);
+    });
   });
 
   test('nothing done while a subscription is on its way is lost: a topic set before it lands, an edit made while reconnecting', async (t) => {

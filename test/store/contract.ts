@@ -223,6 +223,38 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    test('updatedAt and editedAt only move forward, even with the clock behind (clients order by them)', async () => {
+      await withStore(factory, async (store) => {
+        const room = await store.createRoom({
+          name: roomName(),
+          title: 'T',
+          topic: '',
+          private: false,
+          owner: 'o',
+        });
+        await store.appendMessage(room, { author: 'u', text: 'a', via: 'http' });
+        const realNow = Date.now;
+        try {
+          // A clock stepped back an hour (or another node's, behind this one's).
+          Date.now = () => realNow() - 3_600_000;
+          const times: string[] = [room.updatedAt];
+          let current = room;
+          for (const topic of ['one', 'two', 'three']) {
+            current = await store.updateRoom(current, { title: current.title, topic, private: false });
+            times.push(current.updatedAt);
+          }
+          const edits: string[] = [];
+          for (const text of ['b', 'c', 'd']) edits.push((await store.editMessage(room, 1, text)).editedAt!);
+          const increasing = (list: string[]) =>
+            list.every((t, i) => i === 0 || Date.parse(t) > Date.parse(list[i - 1]!));
+          assert.ok(increasing(times), `room updatedAt ${times.join(' ')}`);
+          assert.ok(increasing(edits), `editedAt ${edits.join(' ')}`);
+        } finally {
+          Date.now = realNow;
+        }
+      });
+    });
+
     test('every message change bumps the room’s message version (what history ETags hang on)', async () => {
       await withStore(factory, async (store) => {
         const room = await makeRoom(store);

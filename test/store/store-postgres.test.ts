@@ -121,8 +121,17 @@ describe('PostgreSQL store', { skip }, () => {
       await locker.query(`LOCK TABLE "${schema}".rooms IN ACCESS EXCLUSIVE MODE`);
       // The only pooled connection waits on the lock; the next request waits for the pool.
       const blocked = store.appendMessage(room, { author: 'o', text: 'waits for the lock', via: 'http' });
-      for (let waiting = 0; waiting === 0; await new Promise((r) => setTimeout(r, 20)))
-        waiting = (await locker.query('SELECT 1 FROM pg_locks WHERE NOT granted')).rowCount ?? 0;
+      const waiting = async () =>
+        (
+          await locker.query(
+            `SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE NOT l.granted AND c.relname = 'rooms' AND n.nspname = $1`,
+            [schema],
+          )
+        ).rowCount;
+      for (let i = 0; i < 250 && !(await waiting()); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(await waiting(), 'the write waits on the lock, holding the only connection');
       await assert.rejects(store.getMessage(room, 1), (err: unknown) => {
         assert.ok(err instanceof PorthouseError, String(err));
         assert.equal(err.code, 'unavailable');

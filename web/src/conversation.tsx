@@ -49,7 +49,8 @@ export function Conversation({ session }: { session: Session }) {
           </button>
         </div>
       </header>
-      {panel && <RoomPanel session={session} room={room} onClose={() => setPanel(false)} />}
+      {/* Keyed by room: a draft typed in one room's settings never carries over to another. */}
+      {panel && <RoomPanel key={room.name} session={session} room={room} onClose={() => setPanel(false)} />}
       <MessageList session={session} room={name} key={name} />
       <p class="typing" aria-live="polite">
         {typing.length > 0 ? `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…` : ''}

@@ -17,11 +17,17 @@ export function RoomPanel({
 
   const saveFields = async (ev: Event) => {
     ev.preventDefault();
-    const form = new FormData(ev.currentTarget as HTMLFormElement);
-    await session.updateRoom(room.name, {
-      title: String(form.get('title') ?? ''),
-      topic: String(form.get('topic') ?? ''),
-    });
+    const form = ev.currentTarget as HTMLFormElement;
+    const input = (field: string) => form.elements.namedItem(field) as HTMLInputElement;
+    // Only what was changed here: a field left alone must not put back an older value over
+    // someone else's live change.
+    const changed: { title?: string; topic?: string } = {};
+    for (const field of ['title', 'topic'] as const)
+      if (input(field).value !== input(field).defaultValue) changed[field] = input(field).value;
+    if (Object.keys(changed).length === 0 || !(await session.updateRoom(room.name, changed))) return;
+    // Saved: the form is clean again, so its fields follow the room's live changes from here.
+    for (const [field, value] of Object.entries(changed)) input(field).defaultValue = value;
+    form.reset();
   };
   const invite = async (ev: Event) => {
     ev.preventDefault();

@@ -62,7 +62,8 @@ export class Session {
   /** Room-list reads started and the latest one applied: an answer older than it is stale. */
   #roomsAsked = 0;
   #roomsShown = 0;
-  #resyncQueued = false;
+  #resyncTimer: ReturnType<typeof setTimeout> | undefined;
+  #signedOut = false;
 
   private constructor(rest: RestClient, me: Me) {
     this.rest = rest;
@@ -113,6 +114,8 @@ export class Session {
     sessionStorage.removeItem(TOKEN_KEY);
     clearInterval(this.#typingTimer);
     clearInterval(this.#roomsTimer);
+    clearTimeout(this.#resyncTimer);
+    this.#signedOut = true;
     this.#rt.close();
   }
 
@@ -302,7 +305,7 @@ export class Session {
     });
   }
 
-  updateRoom(room: string, fields: { title: string; topic: string }): Promise<boolean> {
+  updateRoom(room: string, fields: { title?: string; topic?: string }): Promise<boolean> {
     return this.attempt(async () => {
       await this.rest.request('PATCH', this.#roomPath(room), fields, {
         'content-type': 'application/merge-patch+json',
@@ -381,19 +384,22 @@ export class Session {
         if (frame['user'] === this.me.name) void this.refreshRooms().catch(() => {});
         if (room === this.current) void this.loadMembers();
         break;
-      case 'room_updated':
+      case 'room_updated': {
+        // Older than what is shown (a room read over REST after this change): keep what is shown.
+        const updatedAt = frame['updatedAt'] as string | undefined;
         this.rooms = this.rooms.map((r) =>
-          r.name === room && (frame['updatedAt'] as string) >= r.updatedAt
+          r.name === room && (updatedAt === undefined || updatedAt >= r.updatedAt)
             ? {
                 ...r,
                 title: frame['title'] as string,
                 topic: frame['topic'] as string,
                 private: frame['private'] as boolean,
-                updatedAt: frame['updatedAt'] as string,
+                updatedAt: updatedAt ?? r.updatedAt,
               }
             : r,
         );
         break;
+      }
       case 'subbed':
         if (room !== undefined) this.#resync(room);
         break;
@@ -423,6 +429,7 @@ export class Session {
    * not. Read the room list and the room's latest page again; the merges keep whatever is newer.
    */
   #resync(room: string): void {
+    if (this.#signedOut) return;
     const timeline = this.timelines.get(room);
     if (timeline?.loaded)
       void this.rest.history(room, { limit: PAGE }).then(
@@ -432,10 +439,8 @@ export class Session {
         },
         () => {},
       );
-    if (this.#resyncQueued) return;
-    this.#resyncQueued = true;
-    setTimeout(() => {
-      this.#resyncQueued = false;
+    this.#resyncTimer ??= setTimeout(() => {
+      this.#resyncTimer = undefined;
       void this.refreshRooms().catch(() => {});
     }, RESYNC_DELAY_MS);
   }

@@ -85,6 +85,9 @@ class WsConnection implements Transport {
   close(code: ErrorCode | 'normal', message?: string): void {
     if (this.#closing) return;
     this.#closing = true;
+    // A close that carries an error is how this door tells it, as TCP's last `error` line is.
+    if (code !== 'normal' && code !== 'slow_consumer')
+      this.door.deps.metrics.errors.inc({ door: 'ws', code });
     this.#outbox?.flush();
     const closeCode = code === 'normal' ? 1000 : ((ERRORS[code] as { close?: number }).close ?? 4400);
     // Close reasons are limited to 123 bytes.
@@ -204,10 +207,11 @@ export class WsDoor {
       else
         this.deps.services.tokens.verify(token).then(
           (actor) => this.#accept(req, socket, head, actor),
-          (err: unknown) =>
-            err instanceof PorthouseError
-              ? refuse(socket, err.code, err.message)
-              : refuse(socket, 'internal'),
+          (err: unknown) => {
+            if (err instanceof PorthouseError) return refuse(socket, err.code, err.message);
+            this.deps.logger?.error({ err, door: 'ws', frame: 'upgrade' }, 'frame failed');
+            return refuse(socket, 'internal');
+          },
         );
     }
   }
