@@ -22,6 +22,7 @@ import {
   toRoom,
   toUser,
 } from './rows.js';
+import { ReadCoalescer } from './read-coalescer.js';
 import type { HistoryQuery, NewMessage, RoomFields, RoomRef, Store } from './store.js';
 
 export interface PostgresStoreOptions {
@@ -79,6 +80,7 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres';
   readonly #pool: pg.Pool;
   readonly #writes: AsyncGroupCommit;
+  readonly #shared = new ReadCoalescer();
 
   private constructor(pool: pg.Pool, options: PostgresStoreOptions) {
     this.#pool = pool;
@@ -251,7 +253,10 @@ export class PostgresStore implements Store {
   }
 
   async getRoom(name: string): Promise<RoomRecord | undefined> {
-    const [row] = await this.#read<RoomRow>('SELECT * FROM rooms WHERE name = $1', [name]);
+    // Every request into a room reads it first: concurrent ones share reads (see ReadCoalescer).
+    const [row] = await this.#shared.run(`room:${name}`, () =>
+      this.#read<RoomRow>('SELECT * FROM rooms WHERE name = $1', [name]),
+    );
     return row && toRoom(row);
   }
 
@@ -299,9 +304,11 @@ export class PostgresStore implements Store {
   }
 
   async getRole(room: RoomRef, user: string): Promise<Role | undefined> {
-    const [row] = await this.#read<{ role: Role }>(
-      'SELECT role FROM members WHERE room_id = $1 AND "user" = $2',
-      [room.id, user],
+    const [row] = await this.#shared.run(`role:${room.id}:${user}`, () =>
+      this.#read<{ role: Role }>('SELECT role FROM members WHERE room_id = $1 AND "user" = $2', [
+        room.id,
+        user,
+      ]),
     );
     return row?.role;
   }
