@@ -38,6 +38,15 @@ export interface ConversationOptions {
 }
 
 /**
+ * Log a failure that is not the client's doing (a bug, an outage): the client is told only
+ * `internal`; the operator gets the whole error, the door and the frame type. Every frame door
+ * logs it this one way.
+ */
+export function logInternal(logger: Logger | undefined, err: unknown, door: string, frame: string): void {
+  logger?.error({ err, door, frame }, 'frame failed');
+}
+
+/**
  * A frame door's options from the node's config (the limits every frame door shares), its
  * errors counted in `metrics` by door and code, and internal failures logged to `logger`.
  */
@@ -53,7 +62,7 @@ export function conversationOptions(
     pubBurst: config.framePubBurst,
     typingPerSecond: config.typingPerSecond,
     onError: (code) => report.metrics.errors.inc({ door, code }),
-    onInternal: (err, frame) => report.logger?.error({ err, door, frame }, 'frame failed'),
+    onInternal: (err, frame) => logInternal(report.logger, err, door, frame),
   };
 }
 

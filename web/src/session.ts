@@ -385,17 +385,18 @@ export class Session {
         if (room === this.current) void this.loadMembers();
         break;
       case 'room_updated': {
-        // Older than what is shown (a room read over REST after this change): keep what is shown.
+        // Merged as a REST read is: older than what is shown (a room read after this change),
+        // what is shown stays.
         const updatedAt = frame['updatedAt'] as string | undefined;
         this.rooms = this.rooms.map((r) =>
-          r.name === room && (updatedAt === undefined || updatedAt >= r.updatedAt)
-            ? {
+          r.name === room
+            ? newer(r, {
                 ...r,
                 title: frame['title'] as string,
                 topic: frame['topic'] as string,
                 private: frame['private'] as boolean,
                 updatedAt: updatedAt ?? r.updatedAt,
-              }
+              })
             : r,
         );
         break;

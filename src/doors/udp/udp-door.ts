@@ -14,6 +14,7 @@ import type { Hub } from '../../hub/hub.js';
 import { Outgoing } from '../../hub/outgoing.js';
 import type { Subscriber } from '../../hub/subscription.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import { logInternal } from '../../protocol/conversation.js';
 import { validateFrame } from '../../protocol/decode.js';
 import type { ClientFrame, FrameRef, ServerFrame } from '../../protocol/frames.js';
 import type { Services } from '../../service/services.js';
@@ -226,7 +227,7 @@ export class UdpDoor {
       (actor) => this.#handle(frame, actor, cookie, msg.length, from),
       (err: unknown) => {
         const code = err instanceof PorthouseError ? err.code : 'internal';
-        if (code === 'internal') this.deps.logger?.error({ err, door: 'udp', frame: 'auth' }, 'frame failed');
+        if (code === 'internal') logInternal(this.deps.logger, err, 'udp', 'auth');
         this.#error(code, ERRORS[code].title, msg.length, from, ref);
       },
     );
@@ -290,8 +291,7 @@ export class UdpDoor {
       }
     } catch (err) {
       const code = err instanceof PorthouseError ? err.code : 'internal';
-      if (code === 'internal')
-        this.deps.logger?.error({ err, door: 'udp', frame: frame.type }, 'frame failed');
+      if (code === 'internal') logInternal(this.deps.logger, err, 'udp', frame.type);
       const room = 'room' in frame ? frame.room : undefined;
       this.#error(
         code,

@@ -13,7 +13,12 @@ import type { Actor } from '../../core/types.js';
 import type { Hub } from '../../hub/hub.js';
 import type { Outgoing } from '../../hub/outgoing.js';
 import type { DoorMetrics, Metrics } from '../../metrics/metrics.js';
-import { Conversation, type Transport, conversationOptions } from '../../protocol/conversation.js';
+import {
+  Conversation,
+  type Transport,
+  conversationOptions,
+  logInternal,
+} from '../../protocol/conversation.js';
 import type { Services } from '../../service/services.js';
 import { type ConnectionInfo, describeConnection } from '../connection-info.js';
 import { Outbox } from '../outbox.js';
@@ -209,7 +214,7 @@ export class WsDoor {
           (actor) => this.#accept(req, socket, head, actor),
           (err: unknown) => {
             if (err instanceof PorthouseError) return refuse(socket, err.code, err.message);
-            this.deps.logger?.error({ err, door: 'ws', frame: 'upgrade' }, 'frame failed');
+            logInternal(this.deps.logger, err, 'ws', 'upgrade');
             return refuse(socket, 'internal');
           },
         );
