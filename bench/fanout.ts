@@ -3,13 +3,17 @@
 // each in its own process, measured the same way from the same plain WebSocket clients.
 //
 //   npm run bench:fanout -- [--subscribers 100,500,2000] [--burst 100] [--deliveries 1000000]
-//                           [--rate 20] [--latency-seconds 30] [--cpu-prof-dir DIR]
+//                           [--rate 20] [--latency-seconds 30] [--rounds 6] [--cpu-prof-dir DIR]
 //
 // Per N and server: (1) throughput: bursts of `burst` 100-byte messages, each burst sent once the
 // previous one reached every subscriber; delivered messages/s and server CPU µs per delivered
 // message (from /proc of the server process). (2) latency: `rate` messages/s for
-// `latency-seconds`; p50/p99 from publish to receipt (one clock: publisher and subscribers are
-// this process). 30 s by default: 600 messages, so a p99 is not decided by one or two stalls.
+// `latency-seconds` per server; p50/p99 from publish to receipt (one clock: publisher and
+// subscribers are this process). 30 s by default: 600 messages, so a p99 is not decided by one
+// or two stalls. The time is cut into `rounds` that alternate between the servers, with every
+// server's subscribers connected throughout, so a slow stretch of the VM falls on all alike.
+// Latency is also measured for a second porthouse with `--sqlite-synchronous normal` (no disk
+// sync per message; survives kill -9, not power loss), to show what the disk's sync costs.
 // Writes .bench/fanout-<timestamp>.json. Loopback only; stops by itself.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,9 +21,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { abort, makeDataDir, startChild, startPorthouse, stopChildren } from './lib/children.js';
 import {
+  LatencyRun,
   type LatencyResult,
   type ThroughputResult,
-  latency,
+  alternate,
   porthouseServer,
   setUpPorthouse,
   socketioServer,
@@ -34,6 +39,7 @@ const { values: flags } = parseArgs({
     deliveries: { type: 'string', default: '1000000' },
     rate: { type: 'string', default: '20' },
     'latency-seconds': { type: 'string', default: '30' },
+    rounds: { type: 'string', default: '6' },
     'cpu-prof-dir': { type: 'string' },
   },
   strict: true,
@@ -48,11 +54,14 @@ const BURST = int('burst', flags.burst);
 const DELIVERIES = int('deliveries', flags.deliveries);
 const RATE = int('rate', flags.rate);
 const LATENCY_SECONDS = int('latency-seconds', flags['latency-seconds']);
+const ROUNDS = int('rounds', flags.rounds);
 const TEXT_BYTES = 100;
 const TARGET_CPU_RATIO = 0.2;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const SOCKETIO_PEER = join(here, 'peers', 'socketio.js');
+/** The second porthouse, latency only: WAL written at every commit, synced at checkpoints. */
+const NO_SYNC = 'porthouse-normal';
 
 const fmt = (n: number, digits = 0) =>
   Number.isFinite(n)
@@ -60,47 +69,63 @@ const fmt = (n: number, digits = 0) =>
     : '–';
 
 async function main(): Promise<number> {
-  const budget = (SUBSCRIBERS.length * 2 * (LATENCY_SECONDS + 90) + 60) * 1000;
+  // Per N: two throughput runs, then three latency runs of LATENCY_SECONDS each, plus connecting.
+  const budget = (SUBSCRIBERS.length * (2 * 90 + 3 * (LATENCY_SECONDS + 30)) + 60) * 1000;
   setTimeout(() => void abort(`took longer than ${Math.round(budget / 1000)} s`, 3), budget).unref();
   const machine = machineInfo();
   process.stdout.write(
     `porthouse fan-out benchmark\ndate: ${machine.date}\nnode: ${machine.node}\ncpu: ${machine.cpu} (${machine.cores} cores)\ncode: ${machine.commit}\n` +
-      `subscribers ${SUBSCRIBERS.join(', ')}; bursts of ${BURST} × ${TEXT_BYTES}-byte messages, about ${fmt(DELIVERIES)} deliveries per run; latency at ${RATE} msg/s for ${LATENCY_SECONDS} s\n`,
+      `subscribers ${SUBSCRIBERS.join(', ')}; bursts of ${BURST} × ${TEXT_BYTES}-byte messages, about ${fmt(DELIVERIES)} deliveries per run; latency at ${RATE} msg/s for ${LATENCY_SECONDS} s per server, in ${ROUNDS} alternating rounds\n`,
   );
-  const dataDir = makeDataDir();
-  const [porthouseChild, socketioChild] = await Promise.all([
+  const extra = process.env['PH_EXTRA'] ? process.env['PH_EXTRA'].split(' ') : [];
+  const [porthouseChild, noSyncChild, socketioChild] = await Promise.all([
     startPorthouse(
       'porthouse',
-      dataDir,
-      process.env['PH_EXTRA'] ? process.env['PH_EXTRA'].split(' ') : [],
+      makeDataDir(),
+      extra,
       flags['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof-dir']}`] : [],
     ),
+    startPorthouse(NO_SYNC, makeDataDir(), [...extra, '--sqlite-synchronous', 'normal']),
     startChild('socketio', [SOCKETIO_PEER], /socketio listening on (http:\/\/\S+)/, { ipc: true }),
   ]);
-  const token = await setUpPorthouse(porthouseChild);
-  const servers = [porthouseServer(porthouseChild, token), socketioServer(socketioChild)];
+  const porthouse = porthouseServer(porthouseChild, await setUpPorthouse(porthouseChild));
+  const noSync = porthouseServer(noSyncChild, await setUpPorthouse(noSyncChild), NO_SYNC);
+  const socketio = socketioServer(socketioChild);
 
   const rows: {
     n: number;
-    results: Record<string, { throughput: ThroughputResult; latency: LatencyResult }>;
+    throughput: Record<string, ThroughputResult>;
+    latency: Record<string, LatencyResult>;
   }[] = [];
   for (const n of SUBSCRIBERS) {
-    const results: Record<string, { throughput: ThroughputResult; latency: LatencyResult }> = {};
-    for (const server of servers) {
+    const row: (typeof rows)[number] = { n, throughput: {}, latency: {} };
+    for (const server of [porthouse, socketio]) {
       process.stdout.write(`${n} subscribers, ${server.name}: throughput ... `);
       const t = await throughput(server, n, { burst: BURST, deliveries: DELIVERIES, textBytes: TEXT_BYTES });
       process.stdout.write(
-        `${fmt(t.deliveredPerSecond)}/s, ${fmt(t.cpuMicrosPerDelivery, 2)} µs CPU/delivery (${fmt((100 * t.serverSystemSeconds) / t.serverCpuSeconds)} % kernel${t.messagesPerCommit ? `, ${fmt(t.messagesPerCommit, 1)} messages/commit` : ''}); latency ... `,
+        `${fmt(t.deliveredPerSecond)}/s, ${fmt(t.cpuMicrosPerDelivery, 2)} µs CPU/delivery (${fmt((100 * t.serverSystemSeconds) / t.serverCpuSeconds)} % kernel${t.messagesPerCommit ? `, ${fmt(t.messagesPerCommit, 1)} messages/commit` : ''})\n`,
       );
-      await new Promise((r) => setTimeout(r, 500));
-      const l = await latency(server, n, { rate: RATE, seconds: LATENCY_SECONDS, textBytes: TEXT_BYTES });
-      process.stdout.write(
-        `p50 ${fmt(l.p50Ms, 2)} ms, p99 ${fmt(l.p99Ms, 2)} ms${l.meanCommitMs ? ` (commit ${fmt(l.meanCommitMs, 2)} ms)` : ''}\n`,
-      );
-      results[server.name] = { throughput: t, latency: l };
+      row.throughput[server.name] = t;
       await new Promise((r) => setTimeout(r, 500));
     }
-    rows.push({ n, results });
+    const options = { rate: RATE, seconds: LATENCY_SECONDS, textBytes: TEXT_BYTES };
+    const runs: LatencyRun[] = [];
+    try {
+      for (const server of [porthouse, noSync, socketio])
+        runs.push(await LatencyRun.open(server, n, options));
+      await alternate(runs, LATENCY_SECONDS, ROUNDS);
+    } finally {
+      for (const run of runs) run.close();
+    }
+    for (const run of runs) {
+      const l = run.result();
+      row.latency[run.server.name] = l;
+      process.stdout.write(
+        `${n} subscribers, ${run.server.name}: latency p50 ${fmt(l.p50Ms, 2)} ms, p99 ${fmt(l.p99Ms, 2)} ms${l.meanCommitMs ? ` (commit ${fmt(l.meanCommitMs, 2)} ms)` : ''}\n`,
+      );
+    }
+    rows.push(row);
+    await new Promise((r) => setTimeout(r, 500));
   }
   await stopChildren();
 
@@ -115,36 +140,44 @@ async function main(): Promise<number> {
     'porthouse p50/p99 ms',
     'socket.io p50/p99 ms',
     'p99 met',
+    'porthouse `normal` p50/p99 ms',
   ];
-  const lines = rows.map(({ n, results }) => {
-    const p = results['porthouse']!;
-    const s = results['socketio']!;
-    const ratio = p.throughput.cpuMicrosPerDelivery / s.throughput.cpuMicrosPerDelivery;
+  const lines = rows.map(({ n, throughput: t, latency: l }) => {
+    const p = t['porthouse']!;
+    const s = t['socketio']!;
+    const ratio = p.cpuMicrosPerDelivery / s.cpuMicrosPerDelivery;
+    const pl = l['porthouse']!;
+    const sl = l['socketio']!;
+    const nl = l[NO_SYNC]!;
     return [
       fmt(n),
-      fmt(p.throughput.deliveredPerSecond),
-      fmt(s.throughput.deliveredPerSecond),
-      fmt(p.throughput.cpuMicrosPerDelivery, 2),
-      fmt(s.throughput.cpuMicrosPerDelivery, 2),
+      fmt(p.deliveredPerSecond),
+      fmt(s.deliveredPerSecond),
+      fmt(p.cpuMicrosPerDelivery, 2),
+      fmt(s.cpuMicrosPerDelivery, 2),
       fmt(ratio, 2),
       ratio <= TARGET_CPU_RATIO ? 'yes' : 'NO',
-      `${fmt(p.latency.p50Ms, 2)} / ${fmt(p.latency.p99Ms, 2)}`,
-      `${fmt(s.latency.p50Ms, 2)} / ${fmt(s.latency.p99Ms, 2)}`,
-      p.latency.p99Ms <= s.latency.p99Ms ? 'yes' : 'NO',
+      `${fmt(pl.p50Ms, 2)} / ${fmt(pl.p99Ms, 2)}`,
+      `${fmt(sl.p50Ms, 2)} / ${fmt(sl.p99Ms, 2)}`,
+      pl.p99Ms <= sl.p99Ms ? 'yes' : 'NO',
+      `${fmt(nl.p50Ms, 2)} / ${fmt(nl.p99Ms, 2)}`,
     ];
   });
   const table = [header, header.map(() => '---'), ...lines].map((r) => `| ${r.join(' | ')} |`).join('\n');
   process.stdout.write(`\n${table}\n`);
-  for (const { n, results } of rows)
-    for (const [name, r] of Object.entries(results))
-      if (r.latency.lost > 0)
-        process.stdout.write(`${name} at ${n}: ${r.latency.lost} latency deliveries missing\n`);
+  for (const { n, latency: l } of rows)
+    for (const [name, r] of Object.entries(l))
+      if (r.lost > 0) process.stdout.write(`${name} at ${n}: ${r.lost} latency deliveries missing\n`);
   mkdirSync('.bench', { recursive: true });
   const file = join('.bench', `fanout-${machine.date.replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
     JSON.stringify(
-      { machine, settings: { SUBSCRIBERS, BURST, DELIVERIES, RATE, LATENCY_SECONDS, TEXT_BYTES }, rows },
+      {
+        machine,
+        settings: { SUBSCRIBERS, BURST, DELIVERIES, RATE, LATENCY_SECONDS, ROUNDS, TEXT_BYTES },
+        rows,
+      },
       null,
       2,
     ),

@@ -18,12 +18,18 @@ export interface Child {
 }
 
 const children = new Set<ChildProcess>();
-let dataDir: string | undefined;
+const dataDirs = new Set<string>();
 
 /** A fresh data directory for a child server, removed with the children. */
 export function makeDataDir(): string {
-  dataDir = mkdtempSync(join(tmpdir(), 'porthouse-bench-'));
-  return dataDir;
+  const dir = mkdtempSync(join(tmpdir(), 'porthouse-bench-'));
+  dataDirs.add(dir);
+  return dir;
+}
+
+function removeDataDirs(): void {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  dataDirs.clear();
 }
 
 export function startChild(
@@ -108,14 +114,13 @@ export async function stopChildren(): Promise<void> {
       }),
   );
   await Promise.all(waits);
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  dataDir = undefined;
+  removeDataDirs();
 }
 
 // Last resort: whatever way the process leaves, no server outlives it.
 process.on('exit', () => {
   for (const proc of children) proc.kill('SIGKILL');
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  removeDataDirs();
 });
 
 let stopping = false;

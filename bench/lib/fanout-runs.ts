@@ -72,11 +72,11 @@ function until(ws: WebSocket, match: (text: string) => boolean, what: string): P
 
 const MSG_PREFIX = Buffer.from('{"type":"msg"');
 
-export function porthouseServer(child: Child, token: string): Server {
+export function porthouseServer(child: Child, token: string, name = 'porthouse'): Server {
   const url = `${child.url.replace(/^http/, 'ws')}/v1/ws`;
   const headers = { authorization: `Bearer ${token}` };
   return {
-    name: 'porthouse',
+    name,
     child,
     async subscriber(delivered) {
       const ws = await open(url, headers);
@@ -253,52 +253,97 @@ export async function throughput(server: Server, n: number, o: ThroughputOptions
   }
 }
 
-export async function latency(server: Server, n: number, o: LatencyOptions): Promise<LatencyResult> {
-  const tally = new Tally();
-  const subs = await connectAll(server, n, tally);
-  const pub = await server.publisher();
-  const messages = o.rate * o.seconds;
-  const samples = new Float64Array(n * messages);
-  let taken = 0;
-  for (const s of subs)
-    s.onMessage = (data) => {
-      const sent = stampOf(data);
-      if (taken < samples.length) samples[taken++] = performance.now() - sent;
-    };
-  const commits0 = server.name.startsWith('porthouse') ? await commitStats(server.child.url) : undefined;
-  try {
-    const gap = 1000 / o.rate;
+/**
+ * Latency at a fixed rate, in rounds. Every server's subscribers stay connected while the rounds
+ * of the servers alternate (A B A B …), so a slow stretch of this shared VM falls on each of them
+ * alike instead of deciding whichever one happened to be running; the result pools all rounds.
+ */
+export class LatencyRun {
+  readonly #samples: Float64Array;
+  #taken = 0;
+  #messages = 0;
+  #commitSeconds = 0;
+  #commits = 0;
+
+  private constructor(
+    readonly server: Server,
+    private readonly n: number,
+    private readonly options: LatencyOptions,
+    private readonly subs: Subscriber[],
+    private readonly pub: Publisher,
+    private readonly tally: Tally,
+  ) {
+    this.#samples = new Float64Array(n * options.rate * options.seconds);
+    for (const s of subs)
+      s.onMessage = (data) => {
+        const sent = stampOf(data);
+        if (this.#taken < this.#samples.length) this.#samples[this.#taken++] = performance.now() - sent;
+      };
+  }
+
+  /** Connects `n` subscribers and a publisher; `options.seconds` is the total over all rounds. */
+  static async open(server: Server, n: number, options: LatencyOptions): Promise<LatencyRun> {
+    const tally = new Tally();
+    const subs = await connectAll(server, n, tally);
+    const pub = await server.publisher();
+    return new LatencyRun(server, n, options, subs, pub, tally);
+  }
+
+  /** Publishes `options.rate` messages a second for `seconds`, then waits for every delivery. */
+  async round(seconds: number): Promise<void> {
+    const { rate, textBytes } = this.options;
+    const messages = Math.round(rate * seconds);
+    const porthouse = this.server.name.startsWith('porthouse');
+    const commits0 = porthouse ? await commitStats(this.server.child.url) : undefined;
+    const gap = 1000 / rate;
     const start = performance.now();
     for (let i = 0; i < messages; i++) {
       // A fixed schedule, not "sleep after send", so a slow server cannot lower the rate.
       const due = start + i * gap;
       const wait = due - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      pub.publish(`${performance.now().toFixed(3)}|`.padEnd(o.textBytes, 'x'));
+      this.pub.publish(`${performance.now().toFixed(3)}|`.padEnd(textBytes, 'x'));
     }
-    await tally.reach(n * messages, 30_000, `${server.name} latency run`).catch(() => {});
-    const commits1 = commits0 ? await commitStats(server.child.url) : undefined;
-    const sorted = Array.from(samples.subarray(0, taken)).sort((a, b) => a - b);
+    this.#messages += messages;
+    await this.tally
+      .reach(this.n * this.#messages, 30_000, `${this.server.name} latency round`)
+      .catch(() => {});
+    if (commits0) {
+      const commits1 = await commitStats(this.server.child.url);
+      this.#commitSeconds += commits1.seconds - commits0.seconds;
+      this.#commits += commits1.commits - commits0.commits;
+    }
+  }
+
+  result(): LatencyResult {
+    const sorted = Array.from(this.#samples.subarray(0, this.#taken)).sort((a, b) => a - b);
     const at = (q: number) =>
       sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
     return {
-      messages,
-      samples: taken,
+      messages: this.#messages,
+      samples: this.#taken,
       p50Ms: at(0.5),
       p99Ms: at(0.99),
       maxMs: sorted.at(-1) ?? Number.NaN,
-      lost: n * messages - taken,
-      ...(commits0 && commits1
-        ? {
-            meanCommitMs:
-              ((commits1.seconds - commits0.seconds) * 1000) / (commits1.commits - commits0.commits),
-          }
-        : {}),
+      lost: this.n * this.#messages - this.#taken,
+      ...(this.#commits > 0 ? { meanCommitMs: (this.#commitSeconds * 1000) / this.#commits } : {}),
     };
-  } finally {
-    pub.close();
-    for (const s of subs) s.close();
   }
+
+  close(): void {
+    this.pub.close();
+    for (const s of this.subs) s.close();
+  }
+}
+
+/** Each run's rounds in turn, `rounds` times, each round `seconds / rounds` long. */
+export async function alternate(runs: readonly LatencyRun[], seconds: number, rounds: number): Promise<void> {
+  for (let r = 0; r < rounds; r++)
+    for (const run of runs) {
+      await run.round(seconds / rounds);
+      // A breath between rounds, so one server's last deliveries never overlap the next's first.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
