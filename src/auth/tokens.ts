@@ -162,6 +162,7 @@ export class Tokens {
       throw new PorthouseError('token_invalid', 'The token subject is not a valid user name.');
     // Users of an external identity server are not in the store; ours must still exist, and be
     // the user the token was issued to, not a later one who registered the same name.
+    let admin = payload['adm'] === true;
     if (ours) {
       const forgotten = this.#forgotten.get(payload.sub);
       const user = await this.#store.getUser(payload.sub);
@@ -177,8 +178,11 @@ export class Tokens {
           : typeof payload.iat === 'number' && payload.iat >= Math.floor(created / 1000);
       if (!same)
         throw new PorthouseError('token_invalid', 'The token was issued to an earlier user of this name.');
+      // A token speaks for at most what it was issued with and what the user still has: rights
+      // taken away (`porthouse user admin NAME --revoke`) end at the next recheck, not at expiry.
+      admin &&= user.admin;
     }
-    const actor: Actor = Object.freeze({ name: payload.sub, admin: payload['adm'] === true });
+    const actor: Actor = Object.freeze({ name: payload.sub, admin });
     if (this.#cache.size >= this.#cacheSize) {
       const oldest = this.#cache.keys().next();
       if (!oldest.done) this.#cache.delete(oldest.value);

@@ -17,9 +17,12 @@ export type RoomEvent =
   /** Ephemeral: who is online in the room changed on some node; `Bus.online` tells who now. */
   | { readonly type: 'presence'; readonly room: string }
   // Not of one room: every node ends the user's connections and forgets their tokens.
-  | { readonly type: 'user_deleted'; readonly user: string };
+  | { readonly type: 'user_deleted'; readonly user: string }
+  // Not of one room: the user's admin right was granted or taken away. Every node forgets their
+  // verified tokens; where it was taken away, their connections end (`rights_changed`).
+  | { readonly type: 'user_changed'; readonly user: string; readonly admin: boolean };
 
-/** The events that belong to one room (all but `user_deleted`). */
+/** The events that belong to one room (all but `user_deleted` and `user_changed`). */
 export type InRoomEvent = Extract<RoomEvent, { readonly room: string }>;
 
 export type BusHandler = (event: RoomEvent) => void;

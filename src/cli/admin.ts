@@ -58,6 +58,24 @@ export async function userAdd(name: string, admin: boolean, values: Record<strin
   });
 }
 
+/**
+ * Grant or take away the admin right in the data directory. A running node reads it again within
+ * USER_RECHECK_MS for requests; only the API (PATCH /v1/users/NAME) also ends live connections.
+ */
+export async function userAdmin(
+  name: string,
+  admin: boolean,
+  values: Record<string, unknown>,
+): Promise<void> {
+  await withServices(values, async (s, store) => {
+    const user = await s.accounts.get(name);
+    if (user.admin !== admin) await store.setAdmin(name, admin);
+    process.stdout.write(
+      `user ${name} ${user.admin === admin ? 'already' : 'now'} ${admin ? 'an admin' : 'not an admin'}\n`,
+    );
+  });
+}
+
 export async function token(name: string, values: Record<string, unknown>): Promise<void> {
   await withServices(values, async (s) => {
     const user = await s.accounts.get(name);

@@ -6,7 +6,7 @@ import { RealtimeError } from '../client/realtime.js';
 import { ApiError } from '../client/rest.js';
 import { PorthouseError } from '../core/errors.js';
 import { renderFramesDoc } from '../protocol/frames-doc.js';
-import { token, userAdd } from './admin.js';
+import { token, userAdd, userAdmin } from './admin.js';
 import { UsageError, clientFlags, configFlags } from './args.js';
 import { listen, ping, sendFrame } from './realtime.js';
 import { send } from './send.js';
@@ -17,6 +17,7 @@ const USAGE = `usage:
   porthouse serve [--host H] [--port N] [--data DIR] [--jwks-url URL] [--no-registration]
                   [--rate-limits on|off] [--config FILE] [...every option in docs/config.md]
   porthouse user add NAME [--admin] [--data DIR]      (password on standard input)
+  porthouse user admin NAME [--revoke] [--data DIR]   (grant or take away the admin right)
   porthouse token NAME [--data DIR]                    (prints a bearer token)
   porthouse send ROOM TEXT [--via http|ws|tcp|udp] [--server URL] [--token T] [--json]
   porthouse listen ROOM [--via ws|tcp|udp|sse] [--since SEQ] [--count N] [--json]
@@ -40,12 +41,15 @@ async function main(argv: string[]): Promise<void> {
     case 'user': {
       const { values, positionals } = parseArgs({
         args: rest,
-        options: { ...configFlags, admin: { type: 'boolean' } },
+        options: { ...configFlags, admin: { type: 'boolean' }, revoke: { type: 'boolean' } },
         allowPositionals: true,
       });
-      if (positionals[0] !== 'add' || !positionals[1] || positionals.length > 2)
-        throw new UsageError('expected: user add NAME');
-      return userAdd(positionals[1], values['admin'] === true, values);
+      const [verb, name] = positionals;
+      if (!name || positionals.length > 2 || (verb !== 'add' && verb !== 'admin'))
+        throw new UsageError('expected: user add NAME, or user admin NAME [--revoke]');
+      if (verb === 'admin') return userAdmin(name, values['revoke'] !== true, values);
+      if (values['revoke'] !== undefined) throw new UsageError('--revoke goes with user admin');
+      return userAdd(name, values['admin'] === true, values);
     }
     case 'token': {
       const { values, positionals } = parseArgs({ args: rest, options: configFlags, allowPositionals: true });

@@ -32,6 +32,11 @@ export const ERRORS = {
   unauthorized: { status: 401, title: 'A bearer token is required.', close: 4401 },
   token_invalid: { status: 401, title: 'The token is invalid.', close: 4401 },
   token_expired: { status: 401, title: 'The token has expired.', close: 4401 },
+  rights_changed: {
+    status: 401,
+    title: "The user's rights changed; reconnect to go on with the rights they have now.",
+    close: 4001,
+  },
   bad_credentials: { status: 401, title: 'Wrong user name or password.' },
   forbidden: { status: 403, title: 'You may not do this.', close: 4403 },
   not_a_member: { status: 403, title: 'Only members of the room may do this.' },

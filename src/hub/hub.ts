@@ -3,7 +3,7 @@
 // It knows frames and subscribers, never sockets.
 import type { Bus, InRoomEvent, RoomEvent } from '../bus/bus.js';
 import { USER_RECHECK_MS, canPost } from '../core/authorize.js';
-import { type ErrorCode, PorthouseError, fail } from '../core/errors.js';
+import { ERRORS, type ErrorCode, PorthouseError, fail } from '../core/errors.js';
 import type { Actor, Message, MessageRecord, RoomRecord } from '../core/types.js';
 import { enforce, visibleRoom } from '../service/access.js';
 import type { Store } from '../store/store.js';
@@ -335,6 +335,16 @@ export class Hub {
       this.#endUser(event.user);
       return;
     }
+    if (event.type === 'user_changed') {
+      // Their connections were opened with the right now gone (admins see private rooms): they
+      // reconnect, and their token is read again.
+      if (!event.admin)
+        for (const subscriber of this.#connectionsOf(event.user)) {
+          this.drop(subscriber);
+          subscriber.end?.('rights_changed', ERRORS.rights_changed.title);
+        }
+      return;
+    }
     if (event.type === 'member_joined') this.#tellNewMember(event.room, event.member.user, event.member.role);
     if (!this.#rooms.has(event.room)) return;
     // Ephemeral notices need no order; stored events are put back in seq order first.
@@ -358,15 +368,20 @@ export class Hub {
     return false;
   }
 
+  /** The user's connections on this node: attached, or holding subscriptions. */
+  #connectionsOf(user: string): Set<Subscriber> {
+    const theirs = new Set(this.#byUser.get(user));
+    for (const subscriber of this.#bySubscriber.keys())
+      if (subscriber.actor.name === user) theirs.add(subscriber);
+    return theirs;
+  }
+
   /** A deleted user's connections on this node end (their token no longer opens anything). */
   #endUser(user: string): void {
     const now = Date.now();
     for (const [name, until] of this.#deleted) if (until <= now) this.#deleted.delete(name);
     this.#deleted.set(user, now + 2 * USER_RECHECK_MS);
-    const theirs = new Set(this.#byUser.get(user));
-    for (const subscriber of this.#bySubscriber.keys())
-      if (subscriber.actor.name === user) theirs.add(subscriber);
-    for (const subscriber of theirs) {
+    for (const subscriber of this.#connectionsOf(user)) {
       this.drop(subscriber);
       subscriber.end?.('token_invalid', 'The user of this token was deleted.');
     }

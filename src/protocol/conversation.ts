@@ -18,8 +18,11 @@ import type { ClientFrame, FrameRef, ServerFrame } from './frames.js';
 export interface Transport {
   /** Queue a frame; the door coalesces writes and enforces the send buffer limit. */
   send(out: Outgoing): void;
-  /** End the connection with the error's close code (`normal`: 1000). */
-  close(code: ErrorCode | 'normal', message?: string): void;
+  /**
+   * End the connection with the error's close code (`normal`: 1000). `told`: an `error` frame
+   * with this code was just sent (and counted), so the close must not tell or count it again.
+   */
+  close(code: ErrorCode | 'normal', message?: string, told?: boolean): void;
   /** See Subscriber.drained. */
   drained?(): Promise<void> | undefined;
 }
@@ -271,7 +274,8 @@ export class Conversation implements Subscriber {
     }
     this.#error(err.code, err.message, ref, room);
     // A refused token ends the connection: nothing else can be done on it until it changes.
-    if (f.type === 'auth' && ERRORS[err.code].status === 401) this.transport.close(err.code, err.message);
+    if (f.type === 'auth' && ERRORS[err.code].status === 401)
+      this.transport.close(err.code, err.message, true);
   }
 
   #error(code: ErrorCode, message: string, ref?: FrameRef, room?: string): void {

@@ -63,6 +63,32 @@ export class Accounts {
     this.publish({ type: 'user_deleted', user: name });
   }
 
+  /**
+   * Grant or take away a user's admin right (admins only, never their own: an admin cannot lock
+   * the server out of its last admin by mistake). Tokens carry the right they were issued with,
+   * but no more than the user still has: taken away, it ends on every node at once (their
+   * connections close with `rights_changed` and reconnect without it); granted, it comes with
+   * their next token.
+   */
+  async setAdmin(
+    actor: Actor,
+    name: string,
+    admin: boolean,
+    check?: (current: User | undefined) => void,
+  ): Promise<User> {
+    if (!actor.admin) fail('forbidden', "Only an admin may change a user's rights.");
+    if (actor.name === name) fail('forbidden', 'An admin cannot change their own rights.');
+    const current = await this.store.getUser(name);
+    check?.(current && publicUser(current));
+    if (!current) fail('user_not_found');
+    if (current.admin !== admin) {
+      await this.store.setAdmin(name, admin);
+      this.tokens.forget(name);
+      this.publish({ type: 'user_changed', user: name, admin });
+    }
+    return publicUser({ ...current, admin });
+  }
+
   async get(name: string): Promise<User> {
     const user = await this.store.getUser(name);
     if (!user) fail('user_not_found');

@@ -45,6 +45,7 @@ export const Credentials = Type.Object(
 );
 export const User = Type.Object({ name: Type.String(), admin: Type.Boolean(), createdAt: Timestamp });
 export const Me = Type.Object({ name: Type.String(), admin: Type.Boolean() });
+export const UserPatch = Type.Object({ admin: Type.Boolean() }, closed);
 export const Token = Type.Object({ token: Type.String(), expiresAt: Timestamp });
 
 const roomFields = {

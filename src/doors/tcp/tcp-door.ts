@@ -87,10 +87,10 @@ class TcpConnection implements Transport {
     return this.#outbox.drained();
   }
 
-  /** A last `error` line when there is a reason, then the end of the stream. */
-  close(code: ErrorCode | 'normal', message?: string): void {
+  /** A last `error` line when there is a reason not yet told, then the end of the stream. */
+  close(code: ErrorCode | 'normal', message?: string, told = false): void {
     if (this.#closing) return;
-    if (code !== 'normal' && code !== 'slow_consumer') {
+    if (code !== 'normal' && code !== 'slow_consumer' && !told) {
       this.door.deps.metrics.errors.inc({ door: 'tcp', code });
       this.#outbox.push(
         encodeLine(new Outgoing({ type: 'error', code, message: message ?? ERRORS[code].title })),

@@ -87,11 +87,12 @@ class WsConnection implements Transport {
     return this.#outbox?.drained();
   }
 
-  close(code: ErrorCode | 'normal', message?: string): void {
+  close(code: ErrorCode | 'normal', message?: string, told = false): void {
     if (this.#closing) return;
     this.#closing = true;
-    // A close that carries an error is how this door tells it, as TCP's last `error` line is.
-    if (code !== 'normal' && code !== 'slow_consumer')
+    // A close that carries an error is how this door tells it, as TCP's last `error` line is;
+    // one that follows an `error` frame of the same code was counted with that frame.
+    if (code !== 'normal' && code !== 'slow_consumer' && !told)
       this.door.deps.metrics.errors.inc({ door: 'ws', code });
     this.#outbox?.flush();
     const closeCode = code === 'normal' ? 1000 : ((ERRORS[code] as { close?: number }).close ?? 4400);

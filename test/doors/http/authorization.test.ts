@@ -94,6 +94,7 @@ function bodyOf(method: Method, path: string, kind: Kind): unknown {
   if (method === 'PATCH' && path === ROOM) return { topic: 'patched' };
   if (method === 'POST' && path === MESSAGES) return { text: 'hello' };
   if (method === 'PATCH' && path === MESSAGE) return { text: 'edited' };
+  if (method === 'PATCH' && path.startsWith('/v1/users/')) return { admin: false };
   return undefined;
 }
 
@@ -150,6 +151,7 @@ const GUARDED: readonly (readonly [Method, string])[] = [
   ['GET', '/v1/me'],
   ['GET', '/v1/users/member'],
   ['DELETE', '/v1/users/member'],
+  ['PATCH', '/v1/users/member'],
   ['GET', ROOMS],
   ['POST', ROOMS],
   ['GET', ROOM],
@@ -190,6 +192,16 @@ describe('only admins list the node’s sockets', () => {
     ['member', 'GET', '/v1/sockets', 'public', 403, 'forbidden'],
     ['owner', 'GET', '/v1/sockets', 'public', 403, 'forbidden'],
     ['admin', 'GET', '/v1/sockets', 'public', 200],
+  ]);
+});
+
+describe("only admins change a user's rights, and never their own", () => {
+  table([
+    ['member', 'PATCH', '/v1/users/newcomer', 'public', 403, 'forbidden'],
+    ['owner', 'PATCH', '/v1/users/newcomer', 'public', 403, 'forbidden'],
+    ['member', 'PATCH', '/v1/users/member', 'public', 403, 'forbidden', 'their own'],
+    ['admin', 'PATCH', '/v1/users/admin', 'public', 403, 'forbidden', 'their own'],
+    ['admin', 'PATCH', '/v1/users/newcomer', 'public', 200],
   ]);
 });
 

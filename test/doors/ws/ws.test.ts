@@ -42,13 +42,15 @@ test('without a token, only auth and ping are accepted until auth succeeds', asy
   });
 });
 
-test('a bad token in the auth frame closes with 4401; a bad token on the upgrade is refused with 401', async (t) => {
+test('a bad token in the auth frame gets one error frame, then close 4401, counted once; a bad token on the upgrade is refused with 401', async (t) => {
   const server = await startServer(t);
   const c = await connectWs(server.url);
   c.send({ type: 'auth', token: 'not-a-token' });
   const error = await c.next((f) => f.type === 'error');
   assert.equal(error.code, 'token_invalid');
   assert.equal((await c.closed()).code, 4401);
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  assert.match(metrics, /porthouse_errors_total\{door="ws",code="token_invalid"\} 1\n/);
   await assert.rejects(connectWs(server.url, { token: 'garbage' }), (err: any) => err.status === 401);
 });
 

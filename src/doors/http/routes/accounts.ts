@@ -5,7 +5,16 @@ import type { Services } from '../../../service/services.js';
 import { actorOf } from '../app.js';
 import { hashTag, ifMatch, sendCached } from '../caching.js';
 import { Type } from '@sinclair/typebox';
-import { Credentials, ErrorResponse, Me, Registration, Token, User, UserParams } from '../schemas.js';
+import {
+  Credentials,
+  ErrorResponse,
+  Me,
+  Registration,
+  Token,
+  User,
+  UserParams,
+  UserPatch,
+} from '../schemas.js';
 
 export const accountRoutes = (s: Services) => async (fastify: FastifyInstance) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -73,6 +82,30 @@ export const accountRoutes = (s: Services) => async (fastify: FastifyInstance) =
     async (req, reply) => {
       await s.accounts.delete(actorOf(req), req.params.user, ifMatch(req, hashTag));
       return reply.code(204).send(null);
+    },
+  );
+
+  app.patch(
+    '/v1/users/:user',
+    {
+      schema: {
+        tags,
+        summary:
+          "Grant or take away a user's admin right (admins only, not their own). Taken away, it ends at once on every node: their tokens no longer carry it and their WebSocket, TCP and SSE connections close with rights_changed; granted, it comes with their next token",
+        params: UserParams,
+        body: UserPatch,
+        response: { 200: User, ...ErrorResponse },
+      },
+    },
+    async (req, reply) => {
+      const user = await s.accounts.setAdmin(
+        actorOf(req),
+        req.params.user,
+        req.body.admin,
+        ifMatch(req, hashTag),
+      );
+      reply.header('etag', hashTag(user));
+      return user;
     },
   );
 
