@@ -1,6 +1,7 @@
 // What a connection has yet to send, shared by the stream doors (WebSocket, SSE, TCP): frames
-// queued in one event-loop turn go out in one write, and a client whose unsent bytes
-// pass the limit is reported as a slow consumer instead of growing the server's memory.
+// queued in one event-loop turn go out in one write (a connection that was idle gets its first
+// one at once), and a client whose unsent bytes pass the limit is reported as a slow consumer
+// instead of growing the server's memory.
 
 /** The part of a net.Socket an Outbox needs. */
 export interface OutboxStream {
@@ -20,8 +21,18 @@ export interface OutboxOptions {
   readonly onWrite?: (bytes: number, frames: number) => void;
 }
 
+/**
+ * A connection written to less recently than this is idle: its first frame of a turn goes out at
+ * once, so a lone message reaches its first recipients while the fan-out to the others is still
+ * running. Under a steady stream every connection is written each turn or so, and everything
+ * waits for the turn's one write (one syscall a connection a turn, not two).
+ */
+export const IDLE_MS = 5;
+
 const dirty = new Set<Outbox>();
 let scheduled = false;
+/** When the current turn's first frame was queued (one clock read a turn). */
+let turnStartedAt = 0;
 
 function flushAll(): void {
   scheduled = false;
@@ -29,10 +40,22 @@ function flushAll(): void {
   dirty.clear();
 }
 
+function schedule(box: Outbox): void {
+  dirty.add(box);
+  if (!scheduled) {
+    scheduled = true;
+    turnStartedAt = performance.now();
+    // setImmediate: everything published in this turn (a whole group commit) shares the write.
+    setImmediate(flushAll);
+  }
+}
+
 export class Outbox {
   #chunks: Buffer[] = [];
   #bytes = 0;
   #overflowed = false;
+  /** When this connection was last written to (a turn's start). */
+  #lastWriteAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly stream: OutboxStream,
@@ -50,20 +73,24 @@ export class Outbox {
 
   push(chunk: Buffer): void {
     if (this.#overflowed || this.stream.destroyed) return;
-    this.#chunks.push(chunk);
-    this.#bytes += chunk.length;
+    schedule(this);
+    if (
+      this.#chunks.length === 0 &&
+      turnStartedAt - this.#lastWriteAt > IDLE_MS &&
+      this.stream.writableLength === 0
+    ) {
+      this.#lastWriteAt = turnStartedAt;
+      this.stream.write(chunk);
+      this.options.onWrite?.(chunk.length, 1);
+    } else {
+      this.#chunks.push(chunk);
+      this.#bytes += chunk.length;
+    }
     if (this.unsent > this.options.limit) {
       this.#overflowed = true;
       this.#chunks = [];
       this.#bytes = 0;
       this.options.onOverflow();
-      return;
-    }
-    dirty.add(this);
-    if (!scheduled) {
-      scheduled = true;
-      // setImmediate: everything published in this turn (a whole group commit) shares the write.
-      setImmediate(flushAll);
     }
   }
 
@@ -75,6 +102,7 @@ export class Outbox {
     const bytes = this.#bytes;
     this.#bytes = 0;
     if (this.stream.destroyed) return;
+    this.#lastWriteAt = turnStartedAt;
     // One buffer, one write: copying a few KB is cheaper than a stream write call per frame.
     this.stream.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes));
     this.options.onWrite?.(bytes, chunks.length);

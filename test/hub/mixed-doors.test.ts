@@ -144,7 +144,11 @@ test('20 mixed clients under load: no gap, duplicate or reordering on the reliab
   const total = perPublisher * 5;
   const deadline = Date.now() + 20_000;
   const reliable = () => Object.entries(seen).filter(([k]) => k !== 'udp');
-  while (Date.now() < deadline && reliable().some(([, s]) => s.length < total))
+  const sseSeen = () => sseClients.map((s) => s.events.filter((e) => e.event === 'msg').length);
+  while (
+    Date.now() < deadline &&
+    (reliable().some(([, s]) => s.length < total) || sseSeen().some((n) => n < total))
+  )
     await new Promise((r) => setTimeout(r, 50));
   const expected = Array.from({ length: total }, (_, i) => i + 1);
   for (const [who, seqs] of reliable()) assert.deepEqual(seqs, expected, who);
