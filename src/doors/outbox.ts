@@ -17,6 +17,8 @@ export interface OutboxOptions {
   readonly limit: number;
   /** Called once when the limit is passed; the door closes the connection. */
   readonly onOverflow: () => void;
+  /** How long unwritten makes the connection idle (default IDLE_MS). */
+  readonly idleMs?: number;
   /** Bytes and frames handed to the socket, for metrics. */
   readonly onWrite?: (bytes: number, frames: number) => void;
 }
@@ -76,7 +78,7 @@ export class Outbox {
     schedule(this);
     if (
       this.#chunks.length === 0 &&
-      turnStartedAt - this.#lastWriteAt > IDLE_MS &&
+      turnStartedAt - this.#lastWriteAt > (this.options.idleMs ?? IDLE_MS) &&
       this.stream.writableLength === 0
     ) {
       this.#lastWriteAt = turnStartedAt;
