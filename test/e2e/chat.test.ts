@@ -373,9 +373,10 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
     assert.deepEqual(pageErrors(b), []);
   });
 
-  test("admins see every door's live sockets as five-tuples in the Network panel, refreshing", async (t) => {
+  test("admins see every door's live sockets as five-tuples in the Network panel, refreshing; the panel goes when the right is taken away", async (t) => {
     const server = await startServer(t);
     const root = await userApi(server, 'root', { admin: true });
+    const boss = await userApi(server, 'boss', { admin: true });
     const page = await openPage(browser, server.url);
     await signIn(page, 'root');
     await page.getByRole('button', { name: 'Network' }).click();
@@ -386,6 +387,11 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
     t.after(() => sock.destroy());
     sock.write(`${JSON.stringify({ type: 'auth', token: root.token })}\n`);
     await page.locator('.network tr[data-door="tcp"]', { hasText: 'root' }).waitFor({ timeout: 6000 });
+
+    assert.equal((await boss.patch('/v1/users/root', { admin: false })).status, 200);
+    // The page's WebSocket closes with rights_changed, reconnects, and its `ready` says no admin.
+    await page.getByRole('button', { name: 'Network' }).waitFor({ state: 'detached' });
+    assert.equal(await page.locator('.network').count(), 0, 'the panel is gone too');
   });
 
   test('errors are said plainly: wrong password, a taken room name, a server that is gone', async (t) => {

@@ -40,7 +40,8 @@ export const savedToken = (): string | null => sessionStorage.getItem(TOKEN_KEY)
 
 export class Session {
   readonly rest: RestClient;
-  readonly me: Me;
+  /** Who is signed in; `admin` follows each `ready` (an admin's right can be taken away). */
+  me: Me;
   rooms: RoomSummary[] = [];
   current: string | undefined;
   status: ConnectionStatus = 'connecting';
@@ -367,6 +368,12 @@ export class Session {
         break;
       case 'presence':
         if (room !== undefined) this.presence.set(room, frame['online'] as string[]);
+        break;
+      case 'ready':
+        // After a `rights_changed` close the client reconnects with the same token, which no
+        // longer carries the admin right: the page stops offering what needs it.
+        if (typeof frame['admin'] === 'boolean' && frame['admin'] !== this.me.admin)
+          this.me = { ...this.me, admin: frame['admin'] };
         break;
       case 'typing': {
         const user = frame['user'] as string;
