@@ -55,6 +55,7 @@ const DELIVERIES = int('deliveries', flags.deliveries);
 const RATE = int('rate', flags.rate);
 const LATENCY_SECONDS = int('latency-seconds', flags['latency-seconds']);
 const ROUNDS = int('rounds', flags.rounds);
+if (ROUNDS > RATE * LATENCY_SECONDS) throw new Error('--rounds may be at most rate × latency-seconds');
 const TEXT_BYTES = 100;
 const TARGET_CPU_RATIO = 0.2;
 
@@ -108,12 +109,12 @@ async function main(): Promise<number> {
       row.throughput[server.name] = t;
       await new Promise((r) => setTimeout(r, 500));
     }
-    const options = { rate: RATE, seconds: LATENCY_SECONDS, textBytes: TEXT_BYTES };
+    const options = { rate: RATE, seconds: LATENCY_SECONDS, rounds: ROUNDS, textBytes: TEXT_BYTES };
     const runs: LatencyRun[] = [];
     try {
       for (const server of [porthouse, noSync, socketio])
         runs.push(await LatencyRun.open(server, n, options));
-      await alternate(runs, LATENCY_SECONDS, ROUNDS);
+      await alternate(runs, ROUNDS);
     } finally {
       for (const run of runs) run.close();
     }

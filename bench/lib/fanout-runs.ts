@@ -13,7 +13,10 @@ export interface ThroughputOptions {
 }
 export interface LatencyOptions {
   readonly rate: number;
+  /** In all, over every round. */
   readonly seconds: number;
+  /** How many rounds the seconds are cut into (1 ≤ rounds ≤ rate × seconds). */
+  readonly rounds: number;
   readonly textBytes: number;
 }
 
@@ -196,21 +199,35 @@ export class Tally {
   }
 }
 
-async function connectAll(server: Server, n: number, tally: Tally): Promise<Subscriber[]> {
-  const subs: Subscriber[] = [];
+/** Connects `n` subscribers, 100 at a time, into `subs` (so a caller can close them on failure). */
+async function connectAll(
+  server: Server,
+  n: number,
+  tally: Tally,
+  subs: Subscriber[] = [],
+): Promise<Subscriber[]> {
   for (let i = 0; i < n; i += 100) {
-    const batch = await Promise.all(
+    const batch = await Promise.allSettled(
       Array.from({ length: Math.min(100, n - i) }, () => server.subscriber(tally.hit)),
     );
-    subs.push(...batch);
+    for (const r of batch) if (r.status === 'fulfilled') subs.push(r.value);
+    const failed = batch.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
   return subs;
 }
 
 export async function throughput(server: Server, n: number, o: ThroughputOptions): Promise<ThroughputResult> {
   const tally = new Tally();
-  const subs = await connectAll(server, n, tally);
-  const pub = await server.publisher();
+  const subs: Subscriber[] = [];
+  let pub: Publisher;
+  try {
+    await connectAll(server, n, tally, subs);
+    pub = await server.publisher();
+  } catch (err) {
+    for (const s of subs) s.close();
+    throw err;
+  }
   const text = 'x'.repeat(o.textBytes);
   try {
     // Warm-up (a tenth of the run, at least one burst): the JIT settles, and every subscriber is
@@ -260,6 +277,8 @@ export async function throughput(server: Server, n: number, o: ThroughputOptions
  */
 export class LatencyRun {
   readonly #samples: Float64Array;
+  /** Messages a round: rate × seconds / rounds, rounded, the same in every round. */
+  readonly #perRound: number;
   #taken = 0;
   #messages = 0;
   #commitSeconds = 0;
@@ -273,7 +292,8 @@ export class LatencyRun {
     private readonly pub: Publisher,
     private readonly tally: Tally,
   ) {
-    this.#samples = new Float64Array(n * options.rate * options.seconds);
+    this.#perRound = Math.max(1, Math.round((options.rate * options.seconds) / options.rounds));
+    this.#samples = new Float64Array(n * options.rounds * this.#perRound);
     for (const s of subs)
       s.onMessage = (data) => {
         const sent = stampOf(data);
@@ -281,18 +301,24 @@ export class LatencyRun {
       };
   }
 
-  /** Connects `n` subscribers and a publisher; `options.seconds` is the total over all rounds. */
+  /** Connects `n` subscribers and a publisher (and closes them again if that fails). */
   static async open(server: Server, n: number, options: LatencyOptions): Promise<LatencyRun> {
     const tally = new Tally();
-    const subs = await connectAll(server, n, tally);
-    const pub = await server.publisher();
-    return new LatencyRun(server, n, options, subs, pub, tally);
+    const subs: Subscriber[] = [];
+    try {
+      await connectAll(server, n, tally, subs);
+      const pub = await server.publisher();
+      return new LatencyRun(server, n, options, subs, pub, tally);
+    } catch (err) {
+      for (const s of subs) s.close();
+      throw err;
+    }
   }
 
-  /** Publishes `options.rate` messages a second for `seconds`, then waits for every delivery. */
-  async round(seconds: number): Promise<void> {
+  /** One round: `options.rate` messages a second, then a wait for every delivery. */
+  async round(): Promise<void> {
     const { rate, textBytes } = this.options;
-    const messages = Math.round(rate * seconds);
+    const messages = this.#perRound;
     const porthouse = this.server.name.startsWith('porthouse');
     const commits0 = porthouse ? await commitStats(this.server.child.url) : undefined;
     const gap = 1000 / rate;
@@ -336,11 +362,11 @@ export class LatencyRun {
   }
 }
 
-/** Each run's rounds in turn, `rounds` times, each round `seconds / rounds` long. */
-export async function alternate(runs: readonly LatencyRun[], seconds: number, rounds: number): Promise<void> {
+/** Each run's rounds in turn, `rounds` times. */
+export async function alternate(runs: readonly LatencyRun[], rounds: number): Promise<void> {
   for (let r = 0; r < rounds; r++)
     for (const run of runs) {
-      await run.round(seconds / rounds);
+      await run.round();
       // A breath between rounds, so one server's last deliveries never overlap the next's first.
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

@@ -54,6 +54,8 @@ export class Tokens {
    * finishes after it sees the count move, and refuses instead of caching a dead user's token.
    */
   readonly #forgotten = new Map<string, number>();
+  /** Users whose rights changed (counted), so a check under way reads them again. */
+  readonly #changed = new Map<string, number>();
 
   private constructor(store: Store, options: TokenOptions, kid: string, privateKey: KeyObject) {
     this.#store = store;
@@ -128,9 +130,13 @@ export class Tokens {
     return hit.recheckMs > now ? hit.actor : undefined;
   }
 
-  /** Forget every verified token of `user` (deleted): their next use looks the user up. */
-  forget(user: string): void {
-    this.#forgotten.set(user, (this.#forgotten.get(user) ?? 0) + 1);
+  /**
+   * Forget every verified token of `user`: their next use looks the user up. `deleted`: a check
+   * under way when this lands refuses the token; `changed` (their rights): it reads them again.
+   */
+  forget(user: string, why: 'deleted' | 'changed' = 'deleted'): void {
+    const counts = why === 'deleted' ? this.#forgotten : this.#changed;
+    counts.set(user, (counts.get(user) ?? 0) + 1);
     for (const [token, hit] of this.#cache) if (hit.actor.name === user) this.#cache.delete(token);
   }
 
@@ -165,7 +171,10 @@ export class Tokens {
     let admin = payload['adm'] === true;
     if (ours) {
       const forgotten = this.#forgotten.get(payload.sub);
-      const user = await this.#store.getUser(payload.sub);
+      const changed = this.#changed.get(payload.sub);
+      let user = await this.#store.getUser(payload.sub);
+      // Their rights changed while they were read: what was read may be the old ones.
+      if (this.#changed.get(payload.sub) !== changed) user = await this.#store.getUser(payload.sub);
       if (this.#forgotten.get(payload.sub) !== forgotten)
         throw new PorthouseError('token_invalid', 'The user of this token was deleted.');
       if (!user) throw new PorthouseError('token_invalid', 'The user of this token no longer exists.');

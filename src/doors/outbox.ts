@@ -79,7 +79,8 @@ export class Outbox {
     if (
       this.#chunks.length === 0 &&
       turnStartedAt - this.#lastWriteAt > (this.options.idleMs ?? IDLE_MS) &&
-      this.stream.writableLength === 0
+      this.stream.writableLength === 0 &&
+      chunk.length <= this.options.limit
     ) {
       this.#lastWriteAt = turnStartedAt;
       this.stream.write(chunk);

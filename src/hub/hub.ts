@@ -115,7 +115,12 @@ export class Hub {
   ): Promise<void> {
     const actor = subscriber.actor;
     if (this.#wasDeleted(actor.name)) fail('token_invalid', 'The user of this token was deleted.');
+    const revocations = this.#revocations;
     await visibleRoom(this.#store, actor, roomName);
+    // An admin right taken away while the room was looked up may be what let them see it, and
+    // their connections were ended before this one was registered: end this one too.
+    if (actor.admin && this.#revocations !== revocations) fail('rights_changed');
+    if (this.#wasDeleted(actor.name)) fail('token_invalid', 'The user of this token was deleted.');
     // The connection may have gone while the room was looked up: registering it now would
     // leave a subscription (and presence) that nothing ever removes.
     if (this.#dropped.has(subscriber)) return;
@@ -338,11 +343,12 @@ export class Hub {
     if (event.type === 'user_changed') {
       // Their connections were opened with the right now gone (admins see private rooms): they
       // reconnect, and their token is read again.
-      if (!event.admin)
-        for (const subscriber of this.#connectionsOf(event.user)) {
-          this.drop(subscriber);
-          subscriber.end?.('rights_changed', ERRORS.rights_changed.title);
-        }
+      if (event.admin) return;
+      this.#revocations++;
+      for (const subscriber of this.#connectionsOf(event.user)) {
+        this.drop(subscriber);
+        subscriber.end?.('rights_changed', ERRORS.rights_changed.title);
+      }
       return;
     }
     if (event.type === 'member_joined') this.#tellNewMember(event.room, event.member.user, event.member.role);
@@ -359,6 +365,8 @@ export class Hub {
    * within USER_RECHECK_MS) and turned away there.
    */
   readonly #deleted = new Map<string, number>();
+  /** Admin rights taken away so far (any user's): a subscribe that spans one checks again. */
+  #revocations = 0;
 
   #wasDeleted(user: string): boolean {
     const until = this.#deleted.get(user);

@@ -64,11 +64,11 @@ export class Accounts {
   }
 
   /**
-   * Grant or take away a user's admin right (admins only, never their own: an admin cannot lock
-   * the server out of its last admin by mistake). Tokens carry the right they were issued with,
-   * but no more than the user still has: taken away, it ends on every node at once (their
-   * connections close with `rights_changed` and reconnect without it); granted, it comes with
-   * their next token.
+   * Grant or take away a user's admin right (admins only, never their own, so an admin does not
+   * take their own right away by mistake; two admins may still take each other's). Tokens carry
+   * the right they were issued with, but no more than the user still has: taken away, it ends on
+   * every node at once (their connections close with `rights_changed` and reconnect without it);
+   * granted, it comes with their next token.
    */
   async setAdmin(
     actor: Actor,
@@ -83,7 +83,7 @@ export class Accounts {
     if (!current) fail('user_not_found');
     if (current.admin !== admin) {
       await this.store.setAdmin(name, admin);
-      this.tokens.forget(name);
+      this.tokens.forget(name, 'changed');
       this.publish({ type: 'user_changed', user: name, admin });
     }
     return publicUser({ ...current, admin });

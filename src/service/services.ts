@@ -37,7 +37,8 @@ export function createServices(deps: ServiceDeps): Services {
   // A user deleted or changed on any node: this node's verified tokens of theirs are forgotten at
   // once, so the next request reads what they are now.
   bus.subscribe((event) => {
-    if (event.type === 'user_deleted' || event.type === 'user_changed') tokens.forget(event.user);
+    if (event.type === 'user_deleted') tokens.forget(event.user);
+    if (event.type === 'user_changed') tokens.forget(event.user, 'changed');
   });
   return {
     tokens,

@@ -148,3 +148,34 @@ test('a verification under way when its user is deleted refuses the token instea
   await assert.rejects(tokens.verify(token), { code: 'token_invalid' }, 'and nothing was cached');
   await store.close();
 });
+
+test('a verification under way when its user loses the admin right reads them again: the token works, without the right', async () => {
+  const { SqliteStore } = await import('../../src/store/store-sqlite.js');
+  const { Tokens } = await import('../../src/auth/tokens.js');
+  const store = new SqliteStore({ dir: ':memory:', synchronous: 'full', maxBatch: 1 });
+  const ada = await store.createUser({ name: 'ada', passwordHash: null, admin: true });
+  // The first look-up is held until the right is gone; later ones answer at once.
+  let release!: () => void;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  let lookups = 0;
+  const slow = {
+    settingOrInit: (key: string, init: () => string) => store.settingOrInit(key, init),
+    getUser: async (name: string) => {
+      const user = await store.getUser(name);
+      if (lookups++ === 0) await gate;
+      return user;
+    },
+  } as unknown as typeof store;
+  const tokens = await Tokens.open(slow, { issuer: 'porthouse', audience: 'porthouse', ttl: 600 });
+  const { token } = await tokens.issue({ name: 'ada', admin: true }, ada.createdAt);
+  const verifying = tokens.verify(token);
+  await new Promise((r) => setTimeout(r, 20));
+  await store.setAdmin('ada', false);
+  tokens.forget('ada', 'changed');
+  release();
+  assert.deepEqual({ ...(await verifying) }, { name: 'ada', admin: false });
+  assert.deepEqual({ ...(await tokens.verify(token)) }, { name: 'ada', admin: false }, 'and that was cached');
+  await store.close();
+});

@@ -99,7 +99,7 @@ test('unsent bytes past the limit report a slow consumer once, drop what is queu
   assert.deepEqual(stream.writes, [], 'nothing queued was written');
 });
 
-test('a frame that the kernel cannot take at once counts against the limit too', () => {
+test('a frame that the kernel could not take at once counts against the limit', () => {
   const stream = new RecordingStream();
   let overflows = 0;
   const box = new Outbox(stream, { limit: 100, onOverflow: () => overflows++ });
@@ -109,6 +109,16 @@ test('a frame that the kernel cannot take at once counts against the limit too',
     stream.backlog += chunk.length;
     return false;
   };
-  box.push(frame('x'.repeat(150)));
+  box.push(frame('x'.repeat(80)));
+  assert.deepEqual([stream.writes.length, overflows], [1, 0]);
+  box.push(frame('y'.repeat(30)));
   assert.equal(overflows, 1);
+});
+
+test('a frame larger than the limit is never written, even to an idle connection', () => {
+  const stream = new RecordingStream();
+  let overflows = 0;
+  const box = new Outbox(stream, { limit: 100, onOverflow: () => overflows++ });
+  box.push(frame('x'.repeat(150)));
+  assert.deepEqual([stream.writes.length, overflows], [0, 1]);
 });

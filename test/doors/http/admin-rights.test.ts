@@ -3,7 +3,8 @@
 // connections close with rights_changed (4001 on WebSocket) and reconnect without it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Api, PASSWORD, startServer, userApi } from '../../support/server.js';
+import { SqliteStore } from '../../../src/store/store-sqlite.js';
+import { type Api, PASSWORD, startServer, tempDir, userApi } from '../../support/server.js';
 import { openSse } from '../../support/sse.js';
 import { connectTcp } from '../../support/tcp.js';
 import { connectWs } from '../../support/ws.js';
@@ -41,7 +42,11 @@ test('an admin takes the right away: the old token stops carrying it at once and
   );
   await tcp.ended();
   assert.equal(tcp.frames.at(-1)?.code, 'rights_changed');
-  await sse.ended();
+  const ended = await Promise.race([
+    sse.ended().then(() => true),
+    new Promise<false>((r) => setTimeout(() => r(false), 5000)),
+  ]);
+  assert.ok(ended, 'the stream was ended');
   assert.deepEqual((await eve.get('/v1/me')).body, { name: 'eve', admin: false }, 'the same token, at once');
   assert.equal((await eve.get('/v1/rooms/secret/messages')).status, 404);
   assert.equal((await eve.get('/v1/sockets')).status, 403);
@@ -107,3 +112,46 @@ async function login(api: Api, name: string): Promise<Api> {
   const t = await api.post('/v1/tokens', { name, password: PASSWORD });
   return api.as(t.body.token);
 }
+
+test('an SSE stream still being opened when its admin loses the right is ended too, not left streaming a room it may no longer see', async (t) => {
+  const store = new SqliteStore({ dir: tempDir(), synchronous: 'full', maxBatch: 16 });
+  const server = await startServer(t, {}, { store });
+  const root = await userApi(server, 'root', { admin: true });
+  const eve = await userApi(server, 'eve', { admin: true });
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'secret', private: true });
+  // The route checks access (the first look-up of the room), then the hub subscribes (the
+  // second): that one is held until the right is gone.
+  const getRoom = store.getRoom.bind(store);
+  let lookups = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  let reached!: () => void;
+  const atGate = new Promise<void>((r) => {
+    reached = r;
+  });
+  store.getRoom = async (name) => {
+    if (name === 'secret' && ++lookups === 2) {
+      reached();
+      await gate;
+    }
+    return getRoom(name);
+  };
+  const opening = openSse(`${server.url}/v1/rooms/secret/events`, { authorization: `Bearer ${eve.token}` });
+  await atGate;
+  assert.equal((await root.patch('/v1/users/eve', { admin: false })).status, 200);
+  release();
+  const sse = await opening;
+  t.after(() => sse.close());
+  const ended = await Promise.race([
+    sse.ended().then(() => true),
+    new Promise<false>((r) => setTimeout(() => r(false), 5000)),
+  ]);
+  assert.ok(ended, 'the stream was ended');
+  assert.deepEqual(
+    sse.events.map((e) => [e.event, e.data.code]),
+    [['error', 'rights_changed']],
+  );
+});
