@@ -122,7 +122,11 @@ async function main(): Promise<number> {
       const l = run.result();
       row.latency[run.server.name] = l;
       process.stdout.write(
-        `${n} subscribers, ${run.server.name}: latency p50 ${fmt(l.p50Ms, 2)} ms, p99 ${fmt(l.p99Ms, 2)} ms${l.meanCommitMs ? ` (commit ${fmt(l.meanCommitMs, 2)} ms)` : ''}\n`,
+        `${n} subscribers, ${run.server.name}: latency p50 ${fmt(l.p50Ms, 2)} ms, p99 ${fmt(l.p99Ms, 2)} ms; ` +
+          `first delivery p50/p99 ${fmt(l.firstP50Ms, 2)}/${fmt(l.firstP99Ms, 2)} ms, first to last p50/p99 ${fmt(l.spreadP50Ms, 2)}/${fmt(l.spreadP99Ms, 2)} ms` +
+          (l.meanCommitMs ? `; commit ${fmt(l.meanCommitMs, 2)} ms` : '') +
+          (l.meanSyncMs ? `, disk sync ${fmt(l.meanSyncMs, 2)} ms mean, ${l.slowSyncs} over 5 ms` : '') +
+          '\n',
       );
     }
     rows.push(row);

@@ -88,6 +88,7 @@ export async function start(
           // In memory only while this process makes every write (never with a shared database).
           cache: { maxRooms: config.cacheRooms, maxRoles: config.cacheRoles },
           onBatch,
+          onSync: (seconds) => metrics.syncWait.observe(seconds),
         }));
   let bus: Bus;
   if (options.bus) bus = options.bus;

@@ -168,8 +168,20 @@ export interface LatencyResult {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly lost: number;
-  /** porthouse only: mean time of a group commit (with its fsync) during the run. */
+  /**
+   * Where the p99 comes from, per message: its first delivery (the server's path to its first
+   * write, and the client waking up) and its spread (first to last delivery: the server's
+   * writes and the one client process reading every socket).
+   */
+  readonly firstP50Ms: number;
+  readonly firstP99Ms: number;
+  readonly spreadP50Ms: number;
+  readonly spreadP99Ms: number;
+  /** porthouse only: mean time of a group commit's transaction during the run. */
   readonly meanCommitMs?: number;
+  /** porthouse `fdatasync` only: mean wait for the disk after a commit, and waits over 5 ms. */
+  readonly meanSyncMs?: number;
+  readonly slowSyncs?: number;
 }
 
 /** A counter that resolves a promise when it reaches a target. */
@@ -279,10 +291,15 @@ export class LatencyRun {
   readonly #samples: Float64Array;
   /** Messages a round: rate × seconds / rounds, rounded, the same in every round. */
   readonly #perRound: number;
+  /** First and last receipt of each message, keyed by its send stamp. */
+  readonly #firstLast = new Map<number, [number, number]>();
   #taken = 0;
   #messages = 0;
   #commitSeconds = 0;
   #commits = 0;
+  #syncSeconds = 0;
+  #syncs = 0;
+  #slowSyncs = 0;
 
   private constructor(
     readonly server: Server,
@@ -297,7 +314,11 @@ export class LatencyRun {
     for (const s of subs)
       s.onMessage = (data) => {
         const sent = stampOf(data);
-        if (this.#taken < this.#samples.length) this.#samples[this.#taken++] = performance.now() - sent;
+        const latency = performance.now() - sent;
+        if (this.#taken < this.#samples.length) this.#samples[this.#taken++] = latency;
+        const seen = this.#firstLast.get(sent);
+        if (seen) seen[1] = latency;
+        else this.#firstLast.set(sent, [latency, latency]);
       };
   }
 
@@ -338,21 +359,31 @@ export class LatencyRun {
       const commits1 = await commitStats(this.server.child.url);
       this.#commitSeconds += commits1.seconds - commits0.seconds;
       this.#commits += commits1.commits - commits0.commits;
+      this.#syncSeconds += commits1.syncSeconds - commits0.syncSeconds;
+      this.#syncs += commits1.syncs - commits0.syncs;
+      this.#slowSyncs += commits1.slowSyncs - commits0.slowSyncs;
     }
   }
 
   result(): LatencyResult {
-    const sorted = Array.from(this.#samples.subarray(0, this.#taken)).sort((a, b) => a - b);
-    const at = (q: number) =>
-      sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+    const all = percentiles(this.#samples.subarray(0, this.#taken));
+    const firsts = percentiles(Float64Array.from(this.#firstLast.values(), ([first]) => first));
+    const spreads = percentiles(Float64Array.from(this.#firstLast.values(), ([first, last]) => last - first));
     return {
       messages: this.#messages,
       samples: this.#taken,
-      p50Ms: at(0.5),
-      p99Ms: at(0.99),
-      maxMs: sorted.at(-1) ?? Number.NaN,
+      p50Ms: all(0.5),
+      p99Ms: all(0.99),
+      maxMs: all(1),
       lost: this.n * this.#messages - this.#taken,
+      firstP50Ms: firsts(0.5),
+      firstP99Ms: firsts(0.99),
+      spreadP50Ms: spreads(0.5),
+      spreadP99Ms: spreads(0.99),
       ...(this.#commits > 0 ? { meanCommitMs: (this.#commitSeconds * 1000) / this.#commits } : {}),
+      ...(this.#syncs > 0
+        ? { meanSyncMs: (this.#syncSeconds * 1000) / this.#syncs, slowSyncs: this.#slowSyncs }
+        : {}),
     };
   }
 
@@ -360,6 +391,12 @@ export class LatencyRun {
     this.pub.close();
     for (const s of this.subs) s.close();
   }
+}
+
+/** The q-quantile (0 ≤ q ≤ 1; 1 is the largest) of `values`, sorted once. */
+function percentiles(values: Float64Array): (q: number) => number {
+  const sorted = Float64Array.from(values).sort();
+  return (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
 /** Each run's rounds in turn, `rounds` times. */

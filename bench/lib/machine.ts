@@ -40,9 +40,15 @@ export function machineInfo() {
 }
 
 /** porthouse's group-commit counters from its /metrics: commits, writes in them, seconds spent. */
-export async function commitStats(
-  url: string,
-): Promise<{ commits: number; writes: number; seconds: number }> {
+export async function commitStats(url: string): Promise<{
+  commits: number;
+  writes: number;
+  seconds: number;
+  syncs: number;
+  syncSeconds: number;
+  /** Syncs that kept their writes waiting more than 5 ms. */
+  slowSyncs: number;
+}> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name: string) => {
     const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text);
@@ -52,5 +58,10 @@ export async function commitStats(
     commits: value('porthouse_store_commit_batch_size_count'),
     writes: value('porthouse_store_commit_batch_size_sum'),
     seconds: value('porthouse_store_commit_duration_seconds_sum'),
+    syncs: value('porthouse_store_sync_wait_seconds_count'),
+    syncSeconds: value('porthouse_store_sync_wait_seconds_sum'),
+    slowSyncs:
+      value('porthouse_store_sync_wait_seconds_count') -
+      value('porthouse_store_sync_wait_seconds_bucket\\{le="0.005"\\}'),
   };
 }

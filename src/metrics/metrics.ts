@@ -112,6 +112,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly syncWait = new Histogram({
+    name: 'porthouse_store_sync_wait_seconds',
+    help: 'Time from a group commit to its write-ahead log being on disk (SQLite fdatasync mode): the disk flush every acknowledgement waits for.',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [this.registry],
+  });
+
   // Keyed by method, route pattern and status: a bounded set, since unmatched URLs share one route.
   readonly #http = new Map<string, HttpSeries>();
 

@@ -37,6 +37,7 @@ export class GroupCommit {
 
   readonly #sync: (() => Promise<void>) | undefined;
   readonly #onFailure: (() => void) | undefined;
+  readonly #onSync: ((seconds: number) => void) | undefined;
 
   constructor(
     db: Database.Database,
@@ -45,6 +46,8 @@ export class GroupCommit {
       onBatch?: (stats: BatchStats) => void;
       /** Makes a committed batch durable (when SQLite does not sync on commit itself). */
       sync?: () => Promise<void>;
+      /** Seconds a committed batch waited for its sync (the disk's share of a write's latency). */
+      onSync?: (seconds: number) => void;
       /** A batch's commit failed and was rolled back (for caches its writes touched). */
       onFailure?: () => void;
     },
@@ -53,6 +56,7 @@ export class GroupCommit {
     this.#onBatch = options.onBatch;
     this.#sync = options.sync;
     this.#onFailure = options.onFailure;
+    this.#onSync = options.onSync;
     // Fast path: the whole batch in one transaction, no savepoints. Ops rarely fail, so it is
     // almost always the only path; the first failure rolls everything back and leaves the
     // batch to the careful path below. Ops only compute from what they read, so a replay is safe.
@@ -144,8 +148,12 @@ export class GroupCommit {
       return;
     }
     // Nothing is acknowledged before it is on disk; a failed sync fails the whole batch.
+    const committed = process.hrtime.bigint();
     this.#sync().then(
-      () => settle(batch, outcome),
+      () => {
+        this.#onSync?.(Number(process.hrtime.bigint() - committed) / 1e9);
+        settle(batch, outcome);
+      },
       (err) => {
         for (const p of batch) p.reject(err);
       },

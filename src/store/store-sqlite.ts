@@ -32,6 +32,8 @@ export interface SqliteStoreOptions {
   readonly synchronous: 'full' | 'fdatasync' | 'normal';
   readonly maxBatch: number;
   readonly onBatch?: (stats: BatchStats) => void;
+  /** `fdatasync` only: seconds each committed batch waited for the log to reach the disk. */
+  readonly onSync?: (seconds: number) => void;
   /**
    * Rooms and roles kept in memory (default: off). Only safe while this store makes every write
    * to rooms and members, i.e. one serving process per data directory.
@@ -81,6 +83,7 @@ export class SqliteStore implements Store {
       onFailure: () => this.#cache.clear(),
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
       ...(walSync ? { sync: () => walSync.sync() } : {}),
+      ...(options.onSync ? { onSync: options.onSync } : {}),
     });
     this.#q = {
       ping: db.prepare('SELECT 1'),

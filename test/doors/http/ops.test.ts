@@ -59,6 +59,9 @@ test('/metrics counts requests, errors and stored messages in Prometheus format'
   // Unknown paths share one label, so a scanner cannot blow up the number of series.
   assert.match(text, /porthouse_http_requests_total\{method="GET",route="unmatched",status="404"\} 1/);
   assert.match(text, /porthouse_store_commit_batch_size_count \d+/);
+  // Every write above waited for a WAL fdatasync (the default), and each wait was measured.
+  const syncs = Number(/porthouse_store_sync_wait_seconds_count (\d+)/.exec(text)?.[1]);
+  assert.ok(syncs >= 3, `user, room and message each waited for a sync (${syncs})`);
   assert.match(text, /porthouse_http_request_duration_seconds_bucket/);
   // The frame doors count per door; a frame client shows up in them.
   const ws = await connectWs(server.url, { token: ada.token! });
