@@ -118,12 +118,15 @@ test('accepts tokens from an external identity server published as a JWKS', asyn
   assert.equal((await server.api.as(wrong).get('/v1/me')).body.code, 'token_invalid');
 });
 
-test('a verification under way when its user is deleted refuses the token instead of caching it', async () => {
+/**
+ * Tokens over a real store whose user look-ups are held until `release()`, and a token of `ada`
+ * (admin or not): a verification started now is still reading the user when the test changes them.
+ */
+async function verificationHeldAtLookup(admin: boolean) {
   const { SqliteStore } = await import('../../src/store/store-sqlite.js');
   const { Tokens } = await import('../../src/auth/tokens.js');
   const store = new SqliteStore({ dir: ':memory:', synchronous: 'full', maxBatch: 1 });
-  const ada = await store.createUser({ name: 'ada', passwordHash: null, admin: false });
-  // The store answers the look-up only when the test says so, after the deletion.
+  const ada = await store.createUser({ name: 'ada', passwordHash: null, admin });
   let release!: () => void;
   const gate = new Promise<void>((r) => {
     release = r;
@@ -138,9 +141,14 @@ test('a verification under way when its user is deleted refuses the token instea
     },
   } as unknown as typeof store;
   const tokens = await Tokens.open(slow, { issuer: 'porthouse', audience: 'porthouse', ttl: 600 });
-  const { token } = await tokens.issue({ name: 'ada', admin: false }, ada.createdAt);
+  const { token } = await tokens.issue({ name: 'ada', admin }, ada.createdAt);
   const verifying = tokens.verify(token);
   await new Promise((r) => setTimeout(r, 20));
+  return { store, tokens, token, verifying, release };
+}
+
+test('a verification under way when its user is deleted refuses the token instead of caching it', async () => {
+  const { store, tokens, token, verifying, release } = await verificationHeldAtLookup(false);
   await store.deleteUser('ada');
   tokens.forget('ada');
   release();
@@ -150,28 +158,7 @@ test('a verification under way when its user is deleted refuses the token instea
 });
 
 test('a verification under way when its user loses the admin right reads them again: the token works, without the right', async () => {
-  const { SqliteStore } = await import('../../src/store/store-sqlite.js');
-  const { Tokens } = await import('../../src/auth/tokens.js');
-  const store = new SqliteStore({ dir: ':memory:', synchronous: 'full', maxBatch: 1 });
-  const ada = await store.createUser({ name: 'ada', passwordHash: null, admin: true });
-  // The first look-up is held until the right is gone; later ones answer at once.
-  let release!: () => void;
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
-  let lookups = 0;
-  const slow = {
-    settingOrInit: (key: string, init: () => string) => store.settingOrInit(key, init),
-    getUser: async (name: string) => {
-      const user = await store.getUser(name);
-      if (lookups++ === 0) await gate;
-      return user;
-    },
-  } as unknown as typeof store;
-  const tokens = await Tokens.open(slow, { issuer: 'porthouse', audience: 'porthouse', ttl: 600 });
-  const { token } = await tokens.issue({ name: 'ada', admin: true }, ada.createdAt);
-  const verifying = tokens.verify(token);
-  await new Promise((r) => setTimeout(r, 20));
+  const { store, tokens, token, verifying, release } = await verificationHeldAtLookup(true);
   await store.setAdmin('ada', false);
   tokens.forget('ada', 'changed');
   release();
