@@ -39,7 +39,7 @@ export function machineInfo() {
   };
 }
 
-/** porthouse's group-commit counters from its /metrics: commits, writes in them, seconds spent. */
+/** porthouse's group-commit counters from its /metrics: commits, writes in them, seconds spent, and the waits for the disk. */
 export async function commitStats(url: string): Promise<{
   commits: number;
   writes: number;
