@@ -15,8 +15,8 @@ export interface SseClient {
   /** Comment lines (heartbeats) received so far. */
   readonly comments: number;
   next(match: (e: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>;
-  /** Resolves when the server ends the stream. */
-  ended(): Promise<void>;
+  /** Resolves when the server ends the stream; rejects if it has not within `timeoutMs`. */
+  ended(timeoutMs?: number): Promise<void>;
   close(): void;
 }
 
@@ -79,7 +79,20 @@ export async function openSse(url: string, headers: Record<string, string> = {})
         waiters.add(check);
         check();
       }),
-    ended: () => finished,
+    ended: (timeoutMs = 5000) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`stream not ended within ${timeoutMs} ms; last: ${JSON.stringify(events.slice(-5))}`),
+            ),
+          timeoutMs,
+        );
+        void finished.then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
     close: () => abort.abort(),
   };
 }

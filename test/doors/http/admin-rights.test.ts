@@ -42,11 +42,7 @@ test('an admin takes the right away: the old token stops carrying it at once and
   );
   await tcp.ended();
   assert.equal(tcp.frames.at(-1)?.code, 'rights_changed');
-  const ended = await Promise.race([
-    sse.ended().then(() => true),
-    new Promise<false>((r) => setTimeout(() => r(false), 5000)),
-  ]);
-  assert.ok(ended, 'the stream was ended');
+  await sse.ended();
   assert.deepEqual((await eve.get('/v1/me')).body, { name: 'eve', admin: false }, 'the same token, at once');
   assert.equal((await eve.get('/v1/rooms/secret/messages')).status, 404);
   assert.equal((await eve.get('/v1/sockets')).status, 403);
@@ -145,11 +141,7 @@ test('an SSE stream still being opened when its admin loses the right is ended t
   release();
   const sse = await opening;
   t.after(() => sse.close());
-  const ended = await Promise.race([
-    sse.ended().then(() => true),
-    new Promise<false>((r) => setTimeout(() => r(false), 5000)),
-  ]);
-  assert.ok(ended, 'the stream was ended');
+  await sse.ended();
   assert.deepEqual(
     sse.events.map((e) => [e.event, e.data.code]),
     [['error', 'rights_changed']],
