@@ -211,35 +211,35 @@ export class Tally {
   }
 }
 
-/** Connects `n` subscribers, 100 at a time, into `subs` (so a caller can close them on failure). */
+/**
+ * Connects `n` subscribers (100 at a time) and a publisher; if any fails, closes every one
+ * already open before rethrowing, so a failed run leaves no sockets behind.
+ */
 async function connectAll(
   server: Server,
   n: number,
   tally: Tally,
-  subs: Subscriber[] = [],
-): Promise<Subscriber[]> {
-  for (let i = 0; i < n; i += 100) {
-    const batch = await Promise.allSettled(
-      Array.from({ length: Math.min(100, n - i) }, () => server.subscriber(tally.hit)),
-    );
-    for (const r of batch) if (r.status === 'fulfilled') subs.push(r.value);
-    const failed = batch.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
-  }
-  return subs;
-}
-
-export async function throughput(server: Server, n: number, o: ThroughputOptions): Promise<ThroughputResult> {
-  const tally = new Tally();
+): Promise<{ subs: Subscriber[]; pub: Publisher }> {
   const subs: Subscriber[] = [];
-  let pub: Publisher;
   try {
-    await connectAll(server, n, tally, subs);
-    pub = await server.publisher();
+    for (let i = 0; i < n; i += 100) {
+      const batch = await Promise.allSettled(
+        Array.from({ length: Math.min(100, n - i) }, () => server.subscriber(tally.hit)),
+      );
+      for (const r of batch) if (r.status === 'fulfilled') subs.push(r.value);
+      const failed = batch.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
+    return { subs, pub: await server.publisher() };
   } catch (err) {
     for (const s of subs) s.close();
     throw err;
   }
+}
+
+export async function throughput(server: Server, n: number, o: ThroughputOptions): Promise<ThroughputResult> {
+  const tally = new Tally();
+  const { subs, pub } = await connectAll(server, n, tally);
   const text = 'x'.repeat(o.textBytes);
   try {
     // Warm-up (a tenth of the run, at least one burst): the JIT settles, and every subscriber is
@@ -325,15 +325,8 @@ export class LatencyRun {
   /** Connects `n` subscribers and a publisher (and closes them again if that fails). */
   static async open(server: Server, n: number, options: LatencyOptions): Promise<LatencyRun> {
     const tally = new Tally();
-    const subs: Subscriber[] = [];
-    try {
-      await connectAll(server, n, tally, subs);
-      const pub = await server.publisher();
-      return new LatencyRun(server, n, options, subs, pub, tally);
-    } catch (err) {
-      for (const s of subs) s.close();
-      throw err;
-    }
+    const { subs, pub } = await connectAll(server, n, tally);
+    return new LatencyRun(server, n, options, subs, pub, tally);
   }
 
   /** One round: `options.rate` messages a second, then a wait for every delivery. */
