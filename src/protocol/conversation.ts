@@ -86,6 +86,11 @@ export class Conversation implements Subscriber {
   /** Keeps this connection's pubs stored in the order they arrived. */
   readonly #turns = new Turns();
   readonly #typing: RateLimiter;
+  /**
+   * Per room, the last sub/unsub still running: the next waits for it, so `sub` then `unsub`
+   * leaves the connection unsubscribed and each gets its answer, in the order they were sent.
+   */
+  readonly #roomOps = new Map<string, Promise<void>>();
 
   constructor(
     private readonly transport: Transport,
@@ -215,36 +220,32 @@ export class Conversation implements Subscriber {
     const actor = this.actor;
     switch (f.type) {
       case 'sub':
-        await this.hub.subscribe(this, f.room, f.since, f.ref);
-        return;
+        return this.#inOrder(f.room, () => this.hub.subscribe(this, f.room, f.since, f.ref));
       case 'unsub':
-        this.hub.unsubscribe(this, f.room);
-        this.send(
-          frame(
-            f.ref === undefined
-              ? { type: 'unsubbed', room: f.room }
-              : { type: 'unsubbed', room: f.room, ref: f.ref },
-          ),
-        );
-        return;
+        return this.#inOrder(f.room, async () => {
+          this.hub.unsubscribe(this, f.room);
+          this.send(
+            frame(
+              f.ref === undefined
+                ? { type: 'unsubbed', room: f.room }
+                : { type: 'unsubbed', room: f.room, ref: f.ref },
+            ),
+          );
+        });
       case 'pub': {
         this.#take(this.#pubs);
-        const key = f.ref === undefined ? undefined : String(f.ref);
-        const { message } = await this.services.messages.post(
-          actor,
-          f.room,
-          f.text,
-          this.options.via,
-          key,
-          this.#turns.take(),
-        );
-        this.send(
-          frame(
-            f.ref === undefined
-              ? { type: 'ack', room: f.room, seq: message.seq }
-              : { type: 'ack', room: f.room, seq: message.seq, ref: f.ref },
-          ),
-        );
+        await this.services.messages.post(actor, f.room, f.text, this.options.via, {
+          idempotencyKey: f.ref === undefined ? undefined : String(f.ref),
+          turn: this.#turns.take(),
+          acknowledge: (message) =>
+            this.send(
+              frame(
+                f.ref === undefined
+                  ? { type: 'ack', room: f.room, seq: message.seq }
+                  : { type: 'ack', room: f.room, seq: message.seq, ref: f.ref },
+              ),
+            ),
+        });
         return;
       }
       case 'typing':
@@ -252,6 +253,20 @@ export class Conversation implements Subscriber {
         await this.hub.typing(actor, f.room);
         return;
     }
+  }
+
+  /** Run `op` after the room's earlier sub/unsub has settled; its failure is the caller's alone. */
+  #inOrder(room: string, op: () => Promise<void>): Promise<void> {
+    const run = (this.#roomOps.get(room) ?? Promise.resolve()).then(op);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#roomOps.set(room, settled);
+    void settled.then(() => {
+      if (this.#roomOps.get(room) === settled) this.#roomOps.delete(room);
+    });
+    return run;
   }
 
   #take(limiter: RateLimiter): void {

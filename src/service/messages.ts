@@ -20,6 +20,15 @@ export interface MessagesOptions {
   readonly maxTextLength: number;
 }
 
+export interface PostOptions {
+  /** A retry with the same key (same author and room, within the store's window) is not stored twice. */
+  readonly idempotencyKey?: string | undefined;
+  /** The connection's place in line: its messages are stored in the order they arrived. */
+  readonly turn?: Turn | undefined;
+  /** Runs once the message is durable, before it is published (a frame door's `ack`). */
+  readonly acknowledge?: (message: MessageRecord) => void;
+}
+
 export class Messages {
   constructor(
     private readonly store: Store,
@@ -39,15 +48,17 @@ export class Messages {
    * Store `text` in `room` as the next seq and publish it. Resolves only once durable; a retry
    * with the same idempotency key resolves to the original message with `created: false`. With
    * a `turn` (one per connection, taken in arrival order), messages are stored in that order.
+   * `acknowledge` runs once the message is durable and before it is published, so a frame
+   * door's `ack` reaches its sender ahead of the message's own fan-out, on every bus alike.
    */
   async post(
     actor: Actor,
     roomName: string,
     text: string,
     via: Via,
-    idempotencyKey?: string,
-    turn?: Turn,
+    options: PostOptions = {},
   ): Promise<{ message: MessageRecord; created: boolean }> {
+    const { idempotencyKey, turn } = options;
     let appended: Promise<{ message: MessageRecord; created: boolean }>;
     try {
       this.checkText(text);
@@ -64,6 +75,7 @@ export class Messages {
       turn?.leave();
     }
     const result = await appended;
+    options.acknowledge?.(result.message);
     if (result.created) {
       this.onStored(via);
       this.publish({ type: 'msg', room: roomName, message: publicMessage(result.message) });

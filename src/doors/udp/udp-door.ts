@@ -254,15 +254,11 @@ export class UdpDoor {
           this.#reply(withRef({ type: 'pong' }), size, from);
           return;
         case 'pub': {
-          const key = ref === undefined ? undefined : String(ref);
-          const { message } = await this.deps.services.messages.post(
-            actor,
-            frame.room,
-            frame.text,
-            'udp',
-            key,
-          );
-          this.#reply(withRef({ type: 'ack', room: frame.room, seq: message.seq }), size, from);
+          await this.deps.services.messages.post(actor, frame.room, frame.text, 'udp', {
+            idempotencyKey: ref === undefined ? undefined : String(ref),
+            acknowledge: (message) =>
+              this.#reply(withRef({ type: 'ack', room: frame.room, seq: message.seq }), size, from),
+          });
           return;
         }
         case 'typing':

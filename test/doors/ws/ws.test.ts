@@ -135,3 +135,46 @@ test('edits, deletes, joins, room updates and deletion reach subscribers as fram
   await ada.delete('/v1/rooms/lobby');
   assert.deepEqual(await c.next((f) => f.type === 'room_deleted'), { type: 'room_deleted', room: 'lobby' });
 });
+
+test('sub then unsub of one room, sent back to back, are answered in order and leave the connection unsubscribed', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'lobby' });
+  const c = await connectWs(server.url, { token: ada.token! });
+  t.after(() => c.close());
+  await c.next((f) => f.type === 'ready');
+  // Twice in a row: each frame gets its own answer, in the order sent.
+  c.send({ type: 'sub', room: 'lobby', ref: 's1' });
+  c.send({ type: 'sub', room: 'lobby', ref: 's2' });
+  c.send({ type: 'unsub', room: 'lobby', ref: 'u' });
+  await c.next((f) => f.ref === 'u');
+  const answers = c.frames.filter((f) => f.ref !== undefined).map((f) => `${f.type} ${f.ref}`);
+  assert.deepEqual(answers, ['subbed s1', 'subbed s2', 'unsubbed u']);
+  await ada.post('/v1/rooms/lobby/messages', { text: 'nobody here should get this' });
+  c.send({ type: 'ping', ref: 'p' });
+  await c.next((f) => f.type === 'pong');
+  assert.equal(
+    c.frames.filter((f) => f.type === 'msg').length,
+    0,
+    'an unsubscribed connection got a message',
+  );
+});
+
+test('a subscribed publisher gets its ack before its own message comes round', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'lobby' });
+  const c = await connectWs(server.url, { token: ada.token! });
+  t.after(() => c.close());
+  c.send({ type: 'sub', room: 'lobby' });
+  await c.next((f) => f.type === 'subbed');
+  for (let i = 1; i <= 5; i++) c.send({ type: 'pub', room: 'lobby', text: `m${i}`, ref: `r${i}` });
+  await c.next((f) => f.type === 'msg' && f.text === 'm5');
+  const order = c.frames
+    .filter((f) => f.type === 'ack' || f.type === 'msg')
+    .map((f) => (f.type === 'ack' ? `ack ${f.seq}` : `msg ${f.seq}`));
+  assert.deepEqual(
+    order,
+    [1, 2, 3, 4, 5].flatMap((seq) => [`ack ${seq}`, `msg ${seq}`]),
+  );
+});

@@ -90,7 +90,9 @@ export const messageRoutes = (s: Services, config: Config) => async (fastify: Fa
     async (req, reply) => {
       const { room } = req.params;
       const key = req.headers['idempotency-key'];
-      const { message, created } = await s.messages.post(actorOf(req), room, req.body.text, 'http', key);
+      const { message, created } = await s.messages.post(actorOf(req), room, req.body.text, 'http', {
+        idempotencyKey: key,
+      });
       reply.code(created ? 201 : 200).header('location', `/v1/rooms/${room}/messages/${message.seq}`);
       return publicMessage(message);
     },
