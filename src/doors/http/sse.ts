@@ -1,6 +1,7 @@
 // Server-Sent Events: a room's frames as an HTTP response stream, for clients that only speak
 // HTTP (EventSource). `event:` is the frame type, `data:` the frame's JSON, `id:` the seq on
-// messages, so a reconnecting EventSource resumes with Last-Event-ID exactly like `sub since`.
+// messages and the resume point on `subbed`, so a reconnecting EventSource resumes with
+// Last-Event-ID exactly like `sub since`.
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../../config.js';
@@ -34,6 +35,8 @@ class SseStream implements Subscriber {
     readonly room: string,
     readonly res: ServerResponse,
     private readonly streams: SseStreams,
+    /** The `since` asked for (Last-Event-ID or `?since=`), if any. */
+    private readonly resumeFrom: number | undefined,
   ) {
     const { config, metrics } = streams.deps;
     const door = metrics.door('sse');
@@ -56,6 +59,14 @@ class SseStream implements Subscriber {
 
   send(out: Outgoing): void {
     if (this.#ended) return;
+    const f = out.frame;
+    if (f.type === 'subbed') {
+      // The resume point goes out as the first id: a stream dropped before its first message
+      // (or during the replay) reconnects from here, not from the head at that later moment.
+      const from = this.resumeFrom === undefined ? f.seq : Math.min(this.resumeFrom, f.seq);
+      this.#outbox.push(Buffer.from(`event: subbed\nid: ${from}\ndata: ${out.json}\n\n`));
+      return;
+    }
     this.#outbox.push(out.encoded('sse', encodeForSse));
     // The subscription is over (the room was deleted, or the user may no longer see it).
     const type = out.frame.type;
@@ -132,7 +143,7 @@ export class SseStreams {
     res.socket?.setNoDelay(true);
     // How long EventSource waits before reconnecting (ms).
     res.write('retry: 2000\n\n');
-    const stream = new SseStream(actor, room, res, this);
+    const stream = new SseStream(actor, room, res, this, since);
     this.#streams.add(stream);
     metrics.door('sse').connections.inc();
     res.once('close', () => {

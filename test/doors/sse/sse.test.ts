@@ -75,6 +75,32 @@ test('Last-Event-ID resumes after a drop with no gap and no duplicate (and wins 
   assert.deepEqual(ids, [6, 7, 8, 9, 10]);
 });
 
+test('subbed carries the resume point as its id, so a stream dropped before its first message loses nothing', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'r' });
+  for (let i = 1; i <= 3; i++) await ada.post('/v1/rooms/r/messages', { text: `m${i}` });
+  const auth = { authorization: `Bearer ${ada.token}` };
+  // No since: from the head (3). With since below the head: from since, so a drop during the
+  // replay replays it again rather than skipping it.
+  const live = await openSse(`${server.url}/v1/rooms/r/events`, auth);
+  const subbed = await live.next((e) => e.event === 'subbed');
+  assert.equal(subbed.id, '3');
+  live.close();
+  const replaying = await openSse(`${server.url}/v1/rooms/r/events?since=1`, auth);
+  assert.equal((await replaying.next((e) => e.event === 'subbed')).id, '1');
+  replaying.close();
+  // What EventSource does next: reconnect with the last id it saw.
+  for (let i = 4; i <= 5; i++) await ada.post('/v1/rooms/r/messages', { text: `m${i}` });
+  const again = await openSse(`${server.url}/v1/rooms/r/events`, { ...auth, 'last-event-id': subbed.id! });
+  t.after(() => again.close());
+  await again.next((e) => e.id === '5');
+  assert.deepEqual(
+    again.events.filter((e) => e.event === 'msg').map((e) => e.data.text),
+    ['m4', 'm5'],
+  );
+});
+
 test('heartbeat comments keep an idle stream alive', async (t) => {
   const server = await startServer(t, { sseHeartbeat: 100 });
   const ada = await userApi(server, 'ada');
