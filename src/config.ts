@@ -319,7 +319,7 @@ export const OPTIONS = {
     min: 256,
     max: 16_777_216,
     group: 'Real-time',
-    doc: 'Largest WebSocket message a client may send (bytes); larger ones close the connection with 1009.',
+    doc: 'Largest WebSocket message a client may send (bytes); a larger one gets `error frame_too_large` and a 1009 close (over four times this, the 1009 close alone, the message unread).',
   }),
   wsAuthTimeout: opt({
     kind: 'int',
@@ -350,6 +350,14 @@ export const OPTIONS = {
     max: 1_073_741_824,
     group: 'Real-time',
     doc: 'Bytes waiting to be sent to one connection (WebSocket, SSE, TCP) before it is cut off as a slow consumer (close 4008); it may resume with since.',
+  }),
+  slowConsumerGrace: opt({
+    kind: 'int',
+    default: 30_000,
+    min: 0,
+    max: 600_000,
+    group: 'Real-time',
+    doc: 'Milliseconds a connection cut off as a slow consumer has to read what it was already sent and its close (4008, a last `error` line on TCP, the end of an SSE stream) before it is dropped; its memory is already bounded by sendBufferLimit.',
   }),
   maxSubscriptions: opt({
     kind: 'int',

@@ -54,3 +54,60 @@ export function rawWs(httpUrl: string, token?: string): Promise<Socket> {
     );
   });
 }
+
+export interface ServerFrame {
+  readonly opcode: number;
+  readonly payload: Buffer;
+}
+
+/**
+ * Read the server's frames off a raw socket (server frames are never masked) as they complete.
+ * `closeCode` resolves with the close frame's code as soon as it arrives (undefined if the
+ * socket ended without one); `afterClose` counts the frames that came after it.
+ */
+export function readServerFrames(socket: Socket): {
+  readonly frames: ServerFrame[];
+  readonly texts: () => any[];
+  readonly closeCode: Promise<number | undefined>;
+  readonly afterClose: () => number;
+} {
+  const frames: ServerFrame[] = [];
+  let buffer = Buffer.alloc(0);
+  let closeAt = -1;
+  let done: (code: number | undefined) => void = () => {};
+  const closeCode = new Promise<number | undefined>((r) => {
+    done = r;
+  });
+  socket.on('data', (d: Buffer) => {
+    buffer = Buffer.concat([buffer, d]);
+    for (;;) {
+      if (buffer.length < 2) return;
+      let len = buffer[1]! & 0x7f;
+      let at = 2;
+      if (len === 126) {
+        if (buffer.length < 4) return;
+        len = buffer.readUInt16BE(2);
+        at = 4;
+      } else if (len === 127) {
+        if (buffer.length < 10) return;
+        len = Number(buffer.readBigUInt64BE(2));
+        at = 10;
+      }
+      if (buffer.length < at + len) return;
+      const frame = { opcode: buffer[0]! & 0x0f, payload: buffer.subarray(at, at + len) };
+      frames.push(frame);
+      buffer = buffer.subarray(at + len);
+      if (frame.opcode === 0x8 && closeAt < 0) {
+        closeAt = frames.length - 1;
+        done(frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : undefined);
+      }
+    }
+  });
+  socket.on('close', () => done(undefined));
+  return {
+    frames,
+    texts: () => frames.filter((f) => f.opcode === 0x1).map((f) => JSON.parse(String(f.payload))),
+    closeCode,
+    afterClose: () => (closeAt < 0 ? 0 : frames.length - closeAt - 1),
+  };
+}

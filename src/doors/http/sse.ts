@@ -46,7 +46,7 @@ class SseStream implements Subscriber {
       onOverflow: () => {
         door.slowConsumers.inc();
         // No close code in SSE: the stream ends, and EventSource reconnects with Last-Event-ID.
-        this.end();
+        this.end(undefined, undefined, config.slowConsumerGrace);
       },
       onWrite: (bytes, frames) => {
         door.bytesOut.inc(bytes);
@@ -55,6 +55,10 @@ class SseStream implements Subscriber {
     });
     this.#heartbeat = setInterval(() => this.#outbox.push(HEARTBEAT), config.sseHeartbeat);
     this.#heartbeat.unref();
+  }
+
+  get ended(): boolean {
+    return this.#ended;
   }
 
   send(out: Outgoing): void {
@@ -81,7 +85,7 @@ class SseStream implements Subscriber {
    * Finish the response (after what is queued, and a last `error` event when there is a reason)
    * and forget the subscription.
    */
-  end(code?: ErrorCode, message?: string): void {
+  end(code?: ErrorCode, message?: string, graceMs = 2000): void {
     if (this.#ended) return;
     if (code)
       this.send(
@@ -93,7 +97,7 @@ class SseStream implements Subscriber {
     this.#outbox.flush();
     this.res.end();
     // A reader that has stopped reading never takes the end; let go of it after a grace period.
-    setTimeout(() => this.res.destroy(), 2000).unref();
+    setTimeout(() => this.res.destroy(), graceMs).unref();
   }
 
   closed(): void {
@@ -168,6 +172,10 @@ export class SseStreams {
    * does; EventSource clients reconnect and resume elsewhere with Last-Event-ID.
    */
   close(): void {
-    for (const s of this.#streams) s.end('unavailable', 'The server is shutting down.');
+    for (const s of this.#streams) {
+      // One already ended (a slow consumer in its grace) does not hold up the shutdown.
+      if (s.ended) s.res.destroy();
+      else s.end('unavailable', 'The server is shutting down.');
+    }
   }
 }

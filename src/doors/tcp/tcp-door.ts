@@ -79,6 +79,10 @@ class TcpConnection implements Transport {
     }
   }
 
+  get closing(): boolean {
+    return this.#closing;
+  }
+
   send(out: Outgoing): void {
     if (!this.#closing) this.#outbox.push(out.encoded('tcp', encodeLine));
   }
@@ -98,9 +102,17 @@ class TcpConnection implements Transport {
     }
     this.#closing = true;
     this.#outbox.flush();
+    const slow = code === 'slow_consumer';
+    // The outbox refuses more once overflowed; the reason goes after what the reader has not
+    // taken yet, so it is the last line it reads.
+    if (slow)
+      this.socket.write(
+        encodeLine(new Outgoing({ type: 'error', code, message: message ?? ERRORS[code].title })),
+      );
     this.socket.end();
-    // A peer that does not read its last bytes is not waited on for long.
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    // A peer that does not read its last bytes is not waited on for long; a slow consumer gets
+    // longer, to read what it was sent and then why it was cut off.
+    setTimeout(() => this.socket.destroy(), slow ? this.door.deps.config.slowConsumerGrace : 2000).unref();
   }
 
   info(): ConnectionInfo {
@@ -175,7 +187,11 @@ export class TcpDoor {
   /** Stop listening and end every connection with `unavailable` (reconnect elsewhere, resume). */
   close(): Promise<void> {
     this.#closed = true;
-    for (const c of this.#connections) c.close('unavailable', 'The server is shutting down.');
+    for (const c of this.#connections) {
+      // One already cut off (a slow consumer in its grace) does not hold up the shutdown.
+      if (c.closing) c.socket.destroy();
+      else c.close('unavailable', 'The server is shutting down.');
+    }
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 

@@ -38,6 +38,16 @@ export interface WsDoorDeps {
 
 const encodeForWs = (out: Outgoing) => textFrame(out.json);
 
+/**
+ * How much larger than `wsMaxPayload` a message may be and still be read, so its sender gets an
+ * `error frame_too_large` before the 1009 close; a larger one is refused from its header alone
+ * (ws closes with 1009 without reading it), so one connection never buffers more than this.
+ */
+export const OVERSIZE_READ_FACTOR = 4;
+
+/** How long a closed connection's peer has to answer the close handshake. */
+const CLOSE_WAIT_MS = 2000;
+
 class WsConnection implements Transport {
   readonly conversation: Conversation;
   readonly since = new Date().toISOString();
@@ -70,6 +80,10 @@ class WsConnection implements Transport {
       hub,
       conversationOptions(config, 'ws', { metrics, logger: door.deps.logger }),
     );
+  }
+
+  get closing(): boolean {
+    return this.#closing;
   }
 
   send(out: Outgoing): void {
@@ -105,8 +119,10 @@ class WsConnection implements Transport {
     } catch {
       this.ws.terminate();
     }
-    // A peer that does not answer the close handshake is not waited on for long.
-    setTimeout(() => this.ws.terminate(), 2000).unref();
+    // A peer that does not answer the close handshake is not waited on for long; a slow
+    // consumer gets longer, to read what it was sent and then the close code.
+    const grace = code === 'slow_consumer' ? this.door.deps.config.slowConsumerGrace : CLOSE_WAIT_MS;
+    setTimeout(() => this.ws.terminate(), grace).unref();
   }
 
   #slow(): void {
@@ -145,7 +161,7 @@ export class WsDoor {
     this.#origins = new Set(origins);
     this.#wss = new WebSocketServer({
       noServer: true,
-      maxPayload: config.wsMaxPayload,
+      maxPayload: config.wsMaxPayload * OVERSIZE_READ_FACTOR,
       perMessageDeflate: config.wsCompression,
       clientTracking: false,
     });
@@ -168,7 +184,11 @@ export class WsDoor {
   close(): void {
     this.#closed = true;
     clearInterval(this.#heartbeat);
-    for (const c of this.#connections) c.close('unavailable', 'The server is shutting down.');
+    for (const c of this.#connections) {
+      // One already cut off (a slow consumer in its grace) does not hold up the shutdown.
+      if (c.closing) c.ws.terminate();
+      else c.close('unavailable', 'The server is shutting down.');
+    }
     this.#wss.close();
   }
 
@@ -247,15 +267,23 @@ export class WsDoor {
     ws.on('message', (data, isBinary) => {
       c.alive = true;
       this.metrics.framesReceived.inc();
+      // binaryType is nodebuffer: one Buffer, or its fragments.
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : (data as Buffer);
+      if (bytes.length > config.wsMaxPayload) {
+        const message = `A message may be at most ${config.wsMaxPayload} bytes (wsMaxPayload).`;
+        c.conversation.refuse('frame_too_large', message);
+        c.close('frame_too_large', message, true);
+        return;
+      }
       if (isBinary) {
         c.conversation.refuse('bad_request', 'Binary frames are not accepted; send JSON as text.');
         return;
       }
-      c.conversation.receive(Array.isArray(data) ? Buffer.concat(data).toString() : data.toString());
+      c.conversation.receive(bytes.toString());
     });
     ws.on('error', () => {
-      // A protocol error (a frame over maxPayload: 1009, invalid UTF-8: 1007): ws closes the
-      // connection with the matching code; nothing else to do.
+      // A protocol error (a message over wsMaxPayload × OVERSIZE_READ_FACTOR: 1009, invalid
+      // UTF-8: 1007): ws closes the connection with the matching code; nothing else to do.
     });
     ws.on('close', () => {
       clearTimeout(authTimer);

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { type TestServer, startServer, userApi } from '../../support/server.js';
 import { connectWs } from '../../support/ws.js';
 import { connectTcp as connectTcpTo } from '../../support/tcp.js';
+import { floodUntilCut } from '../../support/flood.js';
 
 const connectTcp = (server: TestServer) =>
   connectTcpTo(server.addresses().find((a) => a.door === 'tcp')!.port);
@@ -142,4 +143,42 @@ test('a refused token is told and counted once, closes the connection and drops 
   assert.equal((await ada.get('/v1/rooms/lobby/messages')).body.length, 0);
   const metrics = await (await fetch(`${server.url}/metrics`)).text();
   assert.match(metrics, /porthouse_errors_total\{door="tcp",code="token_invalid"\} 1\n/);
+});
+
+test('a slow reader is cut off: it reads what it was sent, then a last slow_consumer line, and resumes with since', {
+  timeout: 120_000,
+}, async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'burst' });
+  const c = await connectTcp(server);
+  t.after(() => c.socket.destroy());
+  c.send({ type: 'auth', token: ada.token });
+  c.send({ type: 'sub', room: 'burst' });
+  await c.next((f) => f.type === 'subbed');
+  c.socket.pause();
+  const sent = await floodUntilCut(server, 'tcp', 'burst');
+  // Longer than a plain close waits (2 s): a slow reader is not a dead one.
+  await new Promise((r) => setTimeout(r, 2500));
+  c.socket.resume();
+  await c.ended();
+  const last = c.frames.at(-1);
+  assert.equal(last.type, 'error');
+  assert.equal(last.code, 'slow_consumer');
+  const got = c.frames.filter((f) => f.type === 'msg').map((f) => f.seq as number);
+  assert.ok(got.length > 0 && got.length < sent, `it read ${got.length} of ${sent} before the cut`);
+  assert.deepEqual(
+    got,
+    Array.from({ length: got.length }, (_, i) => i + 1),
+  );
+  const again = await connectTcp(server);
+  t.after(() => again.socket.destroy());
+  again.send({ type: 'auth', token: ada.token });
+  again.send({ type: 'sub', room: 'burst', since: got.at(-1) });
+  await again.next((f) => f.type === 'msg' && f.seq === sent, 20_000);
+  const rest = again.frames.filter((f) => f.type === 'msg').map((f) => f.seq as number);
+  assert.deepEqual(
+    [...got, ...rest],
+    Array.from({ length: sent }, (_, i) => i + 1),
+  );
 });

@@ -3,13 +3,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startServer, userApi } from '../../support/server.js';
-import { clientFrame, rawWs } from '../../support/raw-ws.js';
+import { clientFrame, rawWs, readServerFrames } from '../../support/raw-ws.js';
 import { connectWs } from '../../support/ws.js';
+import { floodUntilCut } from '../../support/flood.js';
 
 test('one subscriber never reads during 1,000 messages of 4 KB: it is cut off, memory stays bounded, the others get everything', {
   timeout: 120_000,
 }, async (t) => {
-  const server = await startServer(t);
+  const server = await startServer(t, { slowConsumerGrace: 500 });
   const ada = await userApi(server, 'ada');
   await ada.post('/v1/rooms', { name: 'burst' });
 
@@ -28,25 +29,13 @@ test('one subscriber never reads during 1,000 messages of 4 KB: it is cut off, m
     await r.next((f) => f.type === 'subbed');
   }
 
-  const text = 'x'.repeat(4000);
-  const actor = { name: 'ada', admin: false };
   const heapBefore = process.memoryUsage().heapUsed;
   let peakUnsent = 0;
   const watch = setInterval(() => {
     for (const c of server.ws.connections()) peakUnsent = Math.max(peakUnsent, c.unsent);
   }, 5);
-  // 1,000 messages of 4 KB, then more until the stalled connection is cut off: first the
-  // kernel's socket buffers fill (several MB on loopback), only then ours.
-  const slowCut = async () =>
-    (await server.metrics.slowConsumers.get()).values.find((v) => v.labels.door === 'ws')?.value ?? 0;
-  let sent = 0;
-  while (sent < 1000 || (await slowCut()) === 0) {
-    assert.ok(sent < 10_000, 'the stalled connection was never cut off');
-    await Promise.all(
-      Array.from({ length: 50 }, () => server.services.messages.post(actor, 'burst', text, 'http')),
-    );
-    sent += 50;
-  }
+  // 1,000 messages of 4 KB, then more until the stalled connection is cut off.
+  const sent = await floodUntilCut(server, 'ws', 'burst', 1000);
   for (const r of readers) await r.next((f) => f.type === 'msg' && f.seq === sent, 20_000);
   clearInterval(watch);
 
@@ -59,7 +48,7 @@ test('one subscriber never reads during 1,000 messages of 4 KB: it is cut off, m
   }
   const metrics = String((await server.api.get('/metrics')).body);
   assert.match(metrics, /porthouse_slow_consumers_total\{door="ws"\} 1/);
-  // It gets a close frame behind its unread bytes, and is let go of after a short grace.
+  // It gets a close frame behind its unread bytes, and is let go of after its grace.
   const cutAt = Date.now();
   while (server.ws.size > 3 && Date.now() - cutAt < 5000) await new Promise((r) => setTimeout(r, 20));
   assert.equal(server.ws.size, 3, 'only the stalled connection was cut off');
@@ -69,4 +58,42 @@ test('one subscriber never reads during 1,000 messages of 4 KB: it is cut off, m
   );
   const grown = process.memoryUsage().heapUsed - heapBefore;
   assert.ok(grown < 64 * 1024 * 1024, `heap grew by ${grown} bytes for ${sent * 4} KB of messages`);
+});
+
+test('a slow consumer that reads again within its grace gets what it was sent, then 4008, and resumes with since: no gap, no duplicate', {
+  timeout: 120_000,
+}, async (t) => {
+  const server = await startServer(t);
+  assert.ok(server.config.slowConsumerGrace > 3000);
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'burst' });
+  const stalled = await rawWs(server.url, ada.token!);
+  t.after(() => stalled.destroy());
+  const read = readServerFrames(stalled);
+  stalled.write(clientFrame(JSON.stringify({ type: 'sub', room: 'burst' })));
+  while (!read.texts().some((f) => f.type === 'subbed')) await new Promise((r) => setTimeout(r, 10));
+  stalled.pause();
+  const sent = await floodUntilCut(server, 'ws', 'burst');
+  // Longer than a close handshake is waited for (2 s): a slow reader is not a dead one.
+  await new Promise((r) => setTimeout(r, 2500));
+  stalled.resume();
+  assert.equal(await read.closeCode, 4008);
+  const got = read
+    .texts()
+    .filter((f) => f.type === 'msg')
+    .map((f) => f.seq as number);
+  assert.ok(got.length > 0 && got.length < sent, `it read ${got.length} of ${sent} before the cut`);
+  assert.deepEqual(
+    got,
+    Array.from({ length: got.length }, (_, i) => i + 1),
+  );
+  const again = await connectWs(server.url, { token: ada.token! });
+  t.after(() => again.close());
+  again.send({ type: 'sub', room: 'burst', since: got.at(-1) });
+  await again.next((f) => f.type === 'msg' && f.seq === sent, 20_000);
+  const rest = again.frames.filter((f) => f.type === 'msg').map((f) => f.seq as number);
+  assert.deepEqual(
+    [...got, ...rest],
+    Array.from({ length: sent }, (_, i) => i + 1),
+  );
 });
