@@ -51,17 +51,25 @@ const intFlag = (values: Record<string, unknown>, name: string): number | undefi
   return n;
 };
 
+/**
+ * A message's text on one line: line breaks and backslashes escaped as in JSON (`\n`, `\r`,
+ * `\\`), so every message is exactly one line for grep, wc -l and friends.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\\\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : '\\r'));
+}
+
 /** One line per message: `#seq author: text`, or the frame as JSON with --json. */
 function printer(json: boolean) {
   return (frame: Frame) => {
     if (json) process.stdout.write(`${JSON.stringify(frame)}\n`);
     else if (frame.type === 'msg')
-      process.stdout.write(
-        `#${frame['seq']} ${frame['author']}: ${String(frame['text']).replace(/\n/g, '\n    ')}\n`,
-      );
+      process.stdout.write(`#${frame['seq']} ${frame['author']}: ${oneLine(String(frame['text']))}\n`);
     else if (frame.type === 'del') process.stdout.write(`#${frame['seq']} (deleted)\n`);
     else if (frame.type === 'edit')
-      process.stdout.write(`#${frame['seq']} ${frame['author']} (edited): ${frame['text']}\n`);
+      process.stdout.write(
+        `#${frame['seq']} ${frame['author']} (edited): ${oneLine(String(frame['text']))}\n`,
+      );
   };
 }
 

@@ -192,7 +192,7 @@ export class Conversation implements Subscriber {
       return;
     }
     if (f.type === 'auth') {
-      if (this.#actor) throw new PorthouseError('bad_request', 'This connection is already authenticated.');
+      if (this.#actor) return this.#authAgain(this.#actor, f.token, f.ref);
       this.#held = [];
       let actor: Actor;
       try {
@@ -253,6 +253,19 @@ export class Conversation implements Subscriber {
         await this.hub.typing(actor, f.room);
         return;
     }
+  }
+
+  /**
+   * An `auth` on a connection already authenticated (often by a token on the upgrade as well):
+   * the same user is answered `ready` again, anything else is refused and the connection stays
+   * as it was.
+   */
+  async #authAgain(actor: Actor, token: string, ref: FrameRef | undefined): Promise<void> {
+    const again = await this.services.tokens.verify(token).catch(() => undefined);
+    if (again?.name !== actor.name)
+      throw new PorthouseError('bad_request', `This connection is already authenticated as ${actor.name}.`);
+    const ready: ServerFrame = { type: 'ready', user: actor.name, admin: actor.admin };
+    this.send(frame(ref === undefined ? ready : { ...ready, ref }));
   }
 
   /** Run `op` after the room's earlier sub/unsub has settled; its failure is the caller's alone. */

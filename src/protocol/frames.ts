@@ -53,8 +53,12 @@ export const PubFrame = Type.Object(
   },
 );
 export const TypingFrame = Type.Object(
-  { type: Type.Literal('typing'), room: RoomName },
-  { ...closed, description: 'Tell the room you are typing (members only; ephemeral, rate-limited).' },
+  { type: Type.Literal('typing'), room: RoomName, ref: Type.Optional(Ref) },
+  {
+    ...closed,
+    description:
+      'Tell the room you are typing (members only; ephemeral, rate-limited). No answer when it is sent on; a refusal (`rate_limited`, `not_a_member`, …) carries its `ref`.',
+  },
 );
 export const PingFrame = Type.Object(
   { type: Type.Literal('ping'), ref: Type.Optional(Ref) },

@@ -63,7 +63,7 @@ async function tcpUrlOf(lines: string[]): Promise<string> {
 }
 
 for (const via of ['ws', 'sse', 'tcp']) {
-  test(`listen --via ${via} prints each message once, in order, across a kill -9 and restart of the server`, {
+  test(`listen --via ${via} prints each message once, on one line, in order, across a kill -9 and restart of the server`, {
     timeout: 60_000,
   }, async () => {
     const { dir, node, ada, token } = await setUp();
@@ -76,7 +76,7 @@ for (const via of ['ws', 'sse', 'tcp']) {
     );
     try {
       await waitFor(() => listener.lines.length >= 1);
-      await ada.post('/v1/rooms/r/messages', { text: 'second' });
+      await ada.post('/v1/rooms/r/messages', { text: 'second,\non two lines \\o/' });
       await waitFor(() => listener.lines.length >= 2);
       node.proc.kill('SIGKILL');
       await node.exited;
@@ -88,7 +88,8 @@ for (const via of ['ws', 'sse', 'tcp']) {
         assert.equal(await listener.exited, 0);
         assert.deepEqual(listener.lines, [
           '#1 ada: before listening',
-          '#2 ada: second',
+          // One line per message, whatever the text holds.
+          '#2 ada: second,\\non two lines \\\\o/',
           '#3 ada: third',
           '#4 ada: fourth',
         ]);

@@ -141,8 +141,17 @@ export const EventsQuery = Type.Object(
           'The bearer token, for EventSource, which cannot set headers. URLs end up in logs and histories: prefer the header where possible.',
       }),
     ),
+    lastEventId: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'What EventSource polyfills send on reconnect where they cannot set Last-Event-ID; the same as since.',
+      }),
+    ),
   },
-  closed,
+  // Open: EventSource polyfills and caches add their own parameters (`_=` cache busters), and
+  // a 422 would end an EventSource for good; unknown parameters are ignored.
+  { additionalProperties: true },
 );
 export const EventsHeaders = Type.Object({
   'last-event-id': Type.Optional(

@@ -101,6 +101,33 @@ test('subbed carries the resume point as its id, so a stream dropped before its 
   );
 });
 
+test('HEAD answers the stream’s headers without opening one; unknown query parameters are ignored and ?lastEventId= resumes', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'r' });
+  for (let i = 1; i <= 3; i++) await ada.post('/v1/rooms/r/messages', { text: `m${i}` });
+  const head = await fetch(`${server.url}/v1/rooms/r/events`, {
+    method: 'HEAD',
+    headers: { authorization: `Bearer ${ada.token}` },
+  });
+  assert.equal(head.status, 200);
+  assert.match(head.headers.get('content-type') ?? '', /^text\/event-stream/);
+  assert.equal(server.sse.size, 0);
+  const nobody = await fetch(`${server.url}/v1/rooms/r/events`, { method: 'HEAD' });
+  assert.equal(nobody.status, 401);
+  // What EventSource polyfills send on reconnect, with a cache buster.
+  const s = await openSse(`${server.url}/v1/rooms/r/events?lastEventId=1&_=1764201600000`, {
+    authorization: `Bearer ${ada.token}`,
+  });
+  t.after(() => s.close());
+  assert.equal(s.status, 200);
+  await s.next((e) => e.id === '3');
+  assert.deepEqual(
+    s.events.filter((e) => e.event === 'msg').map((e) => e.data.text),
+    ['m2', 'm3'],
+  );
+});
+
 test('heartbeat comments keep an idle stream alive', async (t) => {
   const server = await startServer(t, { sseHeartbeat: 100 });
   const ada = await userApi(server, 'ada');

@@ -178,3 +178,51 @@ test('a subscribed publisher gets its ack before its own message comes round', a
     [1, 2, 3, 4, 5].flatMap((seq) => [`ack ${seq}`, `msg ${seq}`]),
   );
 });
+
+test('an auth frame on a connection the upgrade already authenticated: the same user gets ready again, anyone else is refused and nothing changes', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  const bob = await userApi(server, 'bob');
+  const c = await connectWs(server.url, { token: ada.token! });
+  t.after(() => c.close());
+  await c.next((f) => f.type === 'ready');
+  c.send({ type: 'auth', token: ada.token, ref: 'again' });
+  assert.deepEqual(await c.next((f) => f.ref === 'again'), {
+    type: 'ready',
+    user: 'ada',
+    admin: false,
+    ref: 'again',
+  });
+  for (const [token, ref] of [
+    [bob.token, 'bob'],
+    ['not-a-token', 'junk'],
+  ]) {
+    c.send({ type: 'auth', token, ref });
+    const refused = await c.next((f) => f.ref === ref);
+    assert.deepEqual([refused.type, refused.code], ['error', 'bad_request']);
+  }
+  c.send({ type: 'ping', ref: 'still' });
+  assert.equal((await c.next((f) => f.type === 'pong')).ref, 'still');
+  assert.equal(server.ws.connections()[0]?.user, 'ada');
+});
+
+test('a typing frame may carry a ref, and a refusal names it', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  const bob = await userApi(server, 'bob');
+  await ada.post('/v1/rooms', { name: 'lobby' });
+  const a = await connectWs(server.url, { token: ada.token! });
+  const b = await connectWs(server.url, { token: bob.token! });
+  t.after(() => {
+    a.close();
+    b.close();
+  });
+  a.send({ type: 'sub', room: 'lobby' });
+  await a.next((f) => f.type === 'subbed');
+  b.send({ type: 'typing', room: 'lobby', ref: 't1' });
+  const refused = await b.next((f) => f.type === 'error');
+  assert.deepEqual([refused.code, refused.ref], ['not_a_member', 't1']);
+  await bob.put('/v1/rooms/lobby/members/bob');
+  b.send({ type: 'typing', room: 'lobby', ref: 't2' });
+  assert.equal((await a.next((f) => f.type === 'typing')).user, 'bob');
+});

@@ -16,7 +16,7 @@ export const eventRoutes = (s: Services, sse: SseStreams) => async (fastify: Fas
         tags: ['events'],
         summary: 'Server-Sent Events: the room’s frames as they happen',
         description:
-          '`event:` is the frame type (`subbed`, `msg`, `edit`, `del`, `presence`, `typing`, …; see docs/frames.md), `data:` the frame as JSON, `id:` the seq on messages. `Last-Event-ID` (sent by a reconnecting EventSource) or `?since=` replays every message after that seq first, with no gap and no duplicate. Comment lines keep idle streams alive. Same visibility as the history: a private room is 404 to non-members.',
+          '`event:` is the frame type (`subbed`, `msg`, `edit`, `del`, `presence`, `typing`, …; see docs/frames.md), `data:` the frame as JSON, `id:` the seq on messages. `subbed` carries the resume point as its `id:`. `Last-Event-ID` (sent by a reconnecting EventSource), `?lastEventId=` (polyfills) or `?since=` replays every message after that seq first, with no gap and no duplicate. Comment lines keep idle streams alive. Same visibility as the history: a private room is 404 to non-members.',
         params: RoomParams,
         querystring: EventsQuery,
         headers: EventsHeaders,
@@ -35,7 +35,12 @@ export const eventRoutes = (s: Services, sse: SseStreams) => async (fastify: Fas
       // Authorize before taking the response over, so refusals are ordinary problem+json.
       await s.rooms.access(actor, room);
       const lastEventId = req.headers['last-event-id'];
-      const since = lastEventId !== undefined ? Number(lastEventId) : req.query.since;
+      const since =
+        lastEventId !== undefined ? Number(lastEventId) : (req.query.lastEventId ?? req.query.since);
+      // HEAD: the stream's headers, after the same checks, without opening one (or joining
+      // the room's presence).
+      if (req.method === 'HEAD')
+        return reply.type('text/event-stream; charset=utf-8').header('cache-control', 'no-store').send();
       reply.hijack();
       await sse.open(reply.raw, actor, room, since);
     },
