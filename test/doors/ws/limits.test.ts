@@ -77,6 +77,11 @@ test('binary frames and malformed frames get error frames; the connection stays 
     ['{"type":"sub","room":"Bad Name","ref":"n"}', 'validation_failed'],
     ['{"type":"pub","room":"x","text":"hi","extra":1,"ref":"e"}', 'validation_failed'],
     ['{"type":"sub","room":"nowhere","ref":"w"}', 'room_not_found'],
+    [
+      JSON.stringify({ type: 'pub', room: 'x', text: 'y'.repeat(server.config.maxTextLength + 1), ref: 'l' }),
+      'text_too_long',
+    ],
+    ['{"type":"pub","room":"x","text":"","ref":"z"}', 'validation_failed'],
   ];
   for (const [text, code] of cases) {
     const from = c.frames.length;
@@ -85,7 +90,11 @@ test('binary frames and malformed frames get error frames; the connection stays 
     assert.equal(error.code, code, text);
   }
   const withRef = c.frames.filter((f) => f.type === 'error' && f.ref !== undefined).map((f) => f.ref);
-  assert.deepEqual(withRef, ['d', 'n', 'e', 'w'], 'errors carry the offending ref when it could be read');
+  assert.deepEqual(
+    withRef,
+    ['d', 'n', 'e', 'w', 'l', 'z'],
+    'errors carry the offending ref when it could be read',
+  );
   c.send({ type: 'ping', ref: 'still-here' });
   assert.equal((await c.next((f) => f.type === 'pong')).ref, 'still-here');
 });

@@ -207,7 +207,7 @@ test('an auth frame on a connection the upgrade already authenticated: the same 
 });
 
 test('a typing frame may carry a ref, and a refusal names it', async (t) => {
-  const server = await startServer(t);
+  const server = await startServer(t, { rateLimits: true });
   const ada = await userApi(server, 'ada');
   const bob = await userApi(server, 'bob');
   await ada.post('/v1/rooms', { name: 'lobby' });
@@ -225,4 +225,8 @@ test('a typing frame may carry a ref, and a refusal names it', async (t) => {
   await bob.put('/v1/rooms/lobby/members/bob');
   b.send({ type: 'typing', room: 'lobby', ref: 't2' });
   assert.equal((await a.next((f) => f.type === 'typing')).user, 'bob');
+  // typingPerSecond (2) per connection: a burst past it is refused, each refusal with its ref.
+  for (let i = 3; i <= 6; i++) b.send({ type: 'typing', room: 'lobby', ref: `t${i}` });
+  const limited = await b.next((f) => f.type === 'error' && f.code === 'rate_limited');
+  assert.match(String(limited.ref), /^t[3-6]$/);
 });
