@@ -319,7 +319,7 @@ export const OPTIONS = {
     min: 256,
     max: 16_777_216,
     group: 'Real-time',
-    doc: 'Largest WebSocket message a client may send (bytes); a larger one gets `error frame_too_large` and a 1009 close (over four times this, the 1009 close alone, the message unread).',
+    doc: 'Largest WebSocket message a client may send (bytes); a larger one gets `error frame_too_large` and a 1009 close (more than 64 KiB past it, the 1009 close alone, the message unread).',
   }),
   wsAuthTimeout: opt({
     kind: 'int',
@@ -357,7 +357,7 @@ export const OPTIONS = {
     min: 0,
     max: 600_000,
     group: 'Real-time',
-    doc: 'Milliseconds a connection cut off as a slow consumer has to read what it was already sent and its close (4008, a last `error` line on TCP, the end of an SSE stream) before it is dropped; its memory is already bounded by sendBufferLimit.',
+    doc: 'Milliseconds a connection cut off as a slow consumer has to read what it was already sent and its close (4008, a last `error` line on TCP, the end of an SSE stream) before it is dropped. It leaves its rooms, presence and the per-user count at once; its socket counts against maxConnectionsPerAddress until dropped, and its memory is already bounded by sendBufferLimit.',
   }),
   maxSubscriptions: opt({
     kind: 'int',

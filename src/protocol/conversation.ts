@@ -261,7 +261,13 @@ export class Conversation implements Subscriber {
    * as it was.
    */
   async #authAgain(actor: Actor, token: string, ref: FrameRef | undefined): Promise<void> {
-    const again = await this.services.tokens.verify(token).catch(() => undefined);
+    let again: Actor | undefined;
+    try {
+      again = await this.services.tokens.verify(token);
+    } catch (err) {
+      // A bad token is refused below; an outage is reported as such.
+      if (!(err instanceof PorthouseError && ERRORS[err.code].status === 401)) throw err;
+    }
     if (again?.name !== actor.name)
       throw new PorthouseError('bad_request', `This connection is already authenticated as ${actor.name}.`);
     const ready: ServerFrame = { type: 'ready', user: actor.name, admin: actor.admin };
@@ -270,7 +276,7 @@ export class Conversation implements Subscriber {
 
   /** Run `op` after the room's earlier sub/unsub has settled; its failure is the caller's alone. */
   #inOrder(room: string, op: () => Promise<void>): Promise<void> {
-    const run = (this.#roomOps.get(room) ?? Promise.resolve()).then(op);
+    const run = (this.#roomOps.get(room) ?? Promise.resolve()).then(() => (this.#closed ? undefined : op()));
     const settled = run.then(
       () => undefined,
       () => undefined,

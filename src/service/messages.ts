@@ -75,10 +75,14 @@ export class Messages {
       turn?.leave();
     }
     const result = await appended;
-    options.acknowledge?.(result.message);
-    if (result.created) {
-      this.onStored(via);
-      this.publish({ type: 'msg', room: roomName, message: publicMessage(result.message) });
+    try {
+      options.acknowledge?.(result.message);
+    } finally {
+      // Stored is stored: whatever happened to the sender's ack, the room hears of it.
+      if (result.created) {
+        this.onStored(via);
+        this.publish({ type: 'msg', room: roomName, message: publicMessage(result.message) });
+      }
     }
     return result;
   }

@@ -101,6 +101,9 @@ class TcpConnection implements Transport {
       );
     }
     this.#closing = true;
+    // Out of the hub at once: a connection in its close grace is not online, follows nothing and
+    // does not count against the per-user cap while it reads its last bytes.
+    this.conversation.closed();
     this.#outbox.flush();
     const slow = code === 'slow_consumer';
     // The outbox refuses more once overflowed; the reason goes after what the reader has not

@@ -39,11 +39,11 @@ export interface WsDoorDeps {
 const encodeForWs = (out: Outgoing) => textFrame(out.json);
 
 /**
- * How much larger than `wsMaxPayload` a message may be and still be read, so its sender gets an
- * `error frame_too_large` before the 1009 close; a larger one is refused from its header alone
- * (ws closes with 1009 without reading it), so one connection never buffers more than this.
+ * How far past `wsMaxPayload` a message is still read, so its sender gets an `error
+ * frame_too_large` before the 1009 close; a larger one is refused from its header alone (ws
+ * closes with 1009 without reading it), so a connection never buffers more than this past it.
  */
-export const OVERSIZE_READ_FACTOR = 4;
+export const OVERSIZE_READ_MARGIN = 65_536;
 
 /** How long a closed connection's peer has to answer the close handshake. */
 const CLOSE_WAIT_MS = 2000;
@@ -87,12 +87,13 @@ class WsConnection implements Transport {
   }
 
   send(out: Outgoing): void {
-    if (this.#closing) return;
+    // Not OPEN: ws began a close itself (a protocol error, or the peer's close), and no data
+    // frame may follow a close frame.
+    if (this.#closing || this.ws.readyState !== WebSocket.OPEN) return;
     if (this.#outbox) {
       this.#outbox.push(out.encoded('ws', encodeForWs));
       return;
     }
-    if (this.ws.readyState !== WebSocket.OPEN) return;
     if (this.ws.bufferedAmount > this.door.deps.config.sendBufferLimit) this.#slow();
     else this.ws.send(out.json);
   }
@@ -104,6 +105,9 @@ class WsConnection implements Transport {
   close(code: ErrorCode | 'normal', message?: string, told = false): void {
     if (this.#closing) return;
     this.#closing = true;
+    // Out of the hub at once: a connection in its close grace is not online, follows nothing and
+    // does not count against the per-user cap while it reads its last bytes.
+    this.conversation.closed();
     // A close that carries an error is how this door tells it, as TCP's last `error` line is;
     // one that follows an `error` frame of the same code was counted with that frame.
     if (code !== 'normal' && code !== 'slow_consumer' && !told)
@@ -161,7 +165,7 @@ export class WsDoor {
     this.#origins = new Set(origins);
     this.#wss = new WebSocketServer({
       noServer: true,
-      maxPayload: config.wsMaxPayload * OVERSIZE_READ_FACTOR,
+      maxPayload: config.wsMaxPayload + OVERSIZE_READ_MARGIN,
       perMessageDeflate: config.wsCompression,
       clientTracking: false,
     });
@@ -266,6 +270,8 @@ export class WsDoor {
     });
     ws.on('message', (data, isBinary) => {
       c.alive = true;
+      // Closing: whatever it sends now could not be answered.
+      if (c.closing) return;
       this.metrics.framesReceived.inc();
       // binaryType is nodebuffer: one Buffer, or its fragments.
       const bytes = Array.isArray(data) ? Buffer.concat(data) : (data as Buffer);
@@ -282,7 +288,7 @@ export class WsDoor {
       c.conversation.receive(bytes.toString());
     });
     ws.on('error', () => {
-      // A protocol error (a message over wsMaxPayload × OVERSIZE_READ_FACTOR: 1009, invalid
+      // A protocol error (a message over wsMaxPayload + OVERSIZE_READ_MARGIN: 1009, invalid
       // UTF-8: 1007): ws closes the connection with the matching code; nothing else to do.
     });
     ws.on('close', () => {

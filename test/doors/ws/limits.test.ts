@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startServer, userApi } from '../../support/server.js';
-import { OVERSIZE_READ_FACTOR } from '../../../src/doors/ws/ws-door.js';
+import { OVERSIZE_READ_MARGIN } from '../../../src/doors/ws/ws-door.js';
 import { clientFrame, rawWs, readServerFrames } from '../../support/raw-ws.js';
 import { connectWs } from '../../support/ws.js';
 
@@ -37,9 +37,9 @@ test('a message over wsMaxPayload closes the connection with 1009; others are un
   const told = big.frames.find((f) => f.type === 'error');
   assert.equal(told?.code, 'frame_too_large');
   assert.match(told?.message, /1024 bytes/);
-  // Past wsMaxPayload × OVERSIZE_READ_FACTOR it is refused from its header, unread: 1009 alone.
+  // Past wsMaxPayload + OVERSIZE_READ_MARGIN it is refused from its header, unread: 1009 alone.
   const huge = await connectWs(server.url, { token: ada.token! });
-  huge.send({ type: 'ping', ref: 'x'.repeat(1024 * OVERSIZE_READ_FACTOR + 1) });
+  huge.send({ type: 'ping', ref: 'x'.repeat(1024 + OVERSIZE_READ_MARGIN + 1) });
   assert.equal((await huge.closed()).code, 1009);
   other.send({ type: 'ping', ref: 1 });
   assert.equal((await other.next((f) => f.type === 'pong')).ref, 1);
@@ -55,7 +55,7 @@ test('no data frame follows a close frame, even while the peer has not answered 
   raw.write(clientFrame(JSON.stringify({ type: 'sub', room: 'r' })));
   while (!read.texts().some((f) => f.type === 'subbed')) await new Promise((r) => setTimeout(r, 10));
   // ws itself closes on this one (1009, from the header), while messages keep being published.
-  raw.write(clientFrame('x'.repeat(1024 * OVERSIZE_READ_FACTOR + 1)));
+  raw.write(clientFrame('x'.repeat(1024 + OVERSIZE_READ_MARGIN + 1)));
   while (!read.frames.some((f) => f.opcode === 0x8)) await new Promise((r) => setTimeout(r, 10));
   for (let i = 1; i <= 3; i++) await ada.post('/v1/rooms/r/messages', { text: `after close ${i}` });
   assert.equal(await read.closeCode, 1009);

@@ -74,6 +74,8 @@ test('a slow consumer that reads again within its grace gets what it was sent, t
   while (!read.texts().some((f) => f.type === 'subbed')) await new Promise((r) => setTimeout(r, 10));
   stalled.pause();
   const sent = await floodUntilCut(server, 'ws', 'burst');
+  // Out of the hub at once (not online, following nothing), though its socket lingers.
+  assert.equal(server.hub.stats().subscriptions, 0);
   // Longer than a close handshake is waited for (2 s): a slow reader is not a dead one.
   await new Promise((r) => setTimeout(r, 2500));
   stalled.resume();
