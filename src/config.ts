@@ -446,6 +446,12 @@ export const OPTIONS = {
     group: 'Operations',
     doc: 'Log level (JSON lines on stderr).',
   }),
+  corsOrigins: opt({
+    kind: 'string',
+    default: '',
+    group: 'Network',
+    doc: 'Comma-separated origins (`https://chat.example`) whose pages may call the REST door and open SSE streams (CORS); `*` allows any. Empty: same-origin only. A front end served elsewhere needs its origin here and in wsOrigins.',
+  }),
   trustProxy: opt({
     kind: 'bool',
     default: false,

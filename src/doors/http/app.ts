@@ -34,6 +34,7 @@ import { roomRoutes } from './routes/rooms.js';
 import { socketRoutes } from './routes/sockets.js';
 import { Problem as ProblemSchema } from './schemas.js';
 import type { SseStreams } from './sse.js';
+import { Cors } from './cors.js';
 import { BUNDLED_WEB_DIR, loadWebClient, webClientRoutes } from './web-client.js';
 
 declare module 'fastify' {
@@ -230,6 +231,21 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
     route.onRequest = [hook, ...(route.onRequest ? [route.onRequest].flat() : [])];
   });
 
+  // CORS: an allowed origin's page may read every answer, errors included (onSend runs for
+  // them all); preflights are answered by the not-found handler below, as no route has OPTIONS.
+  const cors = new Cors(config.corsOrigins);
+  if (cors.enabled)
+    app.addHook('onSend', (req, reply, payload, done) => {
+      const headers = reply.hasHeader('access-control-allow-origin')
+        ? undefined
+        : cors.headersFor(req.headers.origin);
+      if (headers) {
+        const vary = reply.getHeader('vary');
+        reply.headers({ ...headers, vary: vary === undefined ? 'Origin' : `${vary}, Origin` });
+      }
+      done(null, payload);
+    });
+
   app.addHook('onResponse', (req, reply, done) => {
     metrics.httpRequest(req.method, req.routeUrl, reply.statusCode, reply.elapsedTime / 1000);
     done();
@@ -250,6 +266,11 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
     limit(req, false);
     const path = req.url.split('?')[0]!;
     const methods = allowed.for(path);
+    const origin = req.headers.origin;
+    if (req.method === 'OPTIONS' && origin !== undefined && req.headers['access-control-request-method']) {
+      const preflight = cors.preflight(origin, methods);
+      if (preflight) return reply.code(204).headers(preflight).send();
+    }
     if (methods.length === 0) return sendProblem(reply, problemOf('not_found', `Nothing at ${path}.`));
     reply.header('allow', methods.join(', '));
     return sendProblem(
@@ -285,7 +306,7 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
   await app.register(roomRoutes(services));
   await app.register(memberRoutes(services));
   await app.register(messageRoutes(services, config));
-  await app.register(eventRoutes(services, deps.sse));
+  await app.register(eventRoutes(services, deps.sse, cors));
   await app.register(socketRoutes(deps));
   if (web) await app.register(webClientRoutes(web, SERVICE_INDEX));
   return app;

@@ -132,12 +132,20 @@ export class SseStreams {
   }
 
   /**
-   * Take over `res` (already authorized for `room`) as an event stream: headers, then `subbed`,
+   * Take over `res` (already authorized for `room`) as an event stream: headers (`extraHeaders`
+   * too, such as CORS), then `subbed`,
    * the replay after `since`, and live events until either side ends it.
    */
-  async open(res: ServerResponse, actor: Actor, room: string, since: number | undefined): Promise<void> {
+  async open(
+    res: ServerResponse,
+    actor: Actor,
+    room: string,
+    since: number | undefined,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<void> {
     const { metrics, hub } = this.deps;
     res.writeHead(200, {
+      ...extraHeaders,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       // Ask proxies (nginx) not to buffer the stream.

@@ -5,8 +5,9 @@ import type { Services } from '../../../service/services.js';
 import { actorOf } from '../app.js';
 import { ErrorResponse, EventsHeaders, EventsQuery, RoomParams } from '../schemas.js';
 import type { SseStreams } from '../sse.js';
+import type { Cors } from '../cors.js';
 
-export const eventRoutes = (s: Services, sse: SseStreams) => async (fastify: FastifyInstance) => {
+export const eventRoutes = (s: Services, sse: SseStreams, cors: Cors) => async (fastify: FastifyInstance) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/v1/rooms/:room/events',
@@ -42,7 +43,8 @@ export const eventRoutes = (s: Services, sse: SseStreams) => async (fastify: Fas
       if (req.method === 'HEAD')
         return reply.type('text/event-stream; charset=utf-8').header('cache-control', 'no-store').send();
       reply.hijack();
-      await sse.open(reply.raw, actor, room, since);
+      // Hijacked: the onSend hook that adds CORS headers never runs for the stream.
+      await sse.open(reply.raw, actor, room, since, cors.headersFor(req.headers.origin));
     },
   );
 };
