@@ -24,3 +24,6 @@ export async function floodUntilCut(
   }
   return sent;
 }
+
+/** 1, 2, …, n: every seq of a room that was sent n messages, in order. */
+export const oneTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
