@@ -1,6 +1,7 @@
 // Cross-origin reads for a front end served from elsewhere (CORS): which origins may call the
 // REST door and open SSE streams from a browser, and the preflight answer. Tokens travel in the
 // Authorization header, never in cookies, so no credentials mode is needed and `*` is safe.
+import { OriginList } from '../origin-list.js';
 
 /** Request headers a browser may send cross-origin, beyond the CORS-safelisted ones. */
 const ALLOW_HEADERS = 'authorization, content-type, if-match, if-none-match, idempotency-key, last-event-id';
@@ -10,28 +11,22 @@ const EXPOSE_HEADERS = 'etag, link, location, retry-after';
 const PREFLIGHT_MAX_AGE = 600;
 
 export class Cors {
-  readonly #origins: Set<string>;
-  readonly #any: boolean;
+  readonly #origins: OriginList;
 
   /** `origins`: comma-separated (`https://chat.example`), `*` for any, empty for none. */
   constructor(origins: string) {
-    const list = origins
-      .split(',')
-      .map((o) => o.trim().replace(/\/$/, '').toLowerCase())
-      .filter((o) => o.length > 0);
-    this.#any = list.includes('*');
-    this.#origins = new Set(list);
+    this.#origins = new OriginList(origins);
   }
 
   get enabled(): boolean {
-    return this.#any || this.#origins.size > 0;
+    return !this.#origins.empty;
   }
 
   /** The headers an answer to a request from `origin` carries; none for an origin not allowed. */
   headersFor(origin: string | undefined): Record<string, string> | undefined {
-    if (origin === undefined || !this.allows(origin)) return undefined;
+    if (origin === undefined || !this.#origins.allows(origin)) return undefined;
     return {
-      'access-control-allow-origin': this.#any ? '*' : origin,
+      'access-control-allow-origin': this.#origins.any ? '*' : origin,
       'access-control-expose-headers': EXPOSE_HEADERS,
       vary: 'Origin',
     };
@@ -47,9 +42,5 @@ export class Cors {
       'access-control-allow-headers': ALLOW_HEADERS,
       'access-control-max-age': String(PREFLIGHT_MAX_AGE),
     };
-  }
-
-  allows(origin: string): boolean {
-    return this.#any || this.#origins.has(origin.toLowerCase());
   }
 }

@@ -21,6 +21,7 @@ import {
 } from '../../protocol/conversation.js';
 import type { Services } from '../../service/services.js';
 import { type ConnectionInfo, describeConnection } from '../connection-info.js';
+import { OriginList } from '../origin-list.js';
 import { Outbox } from '../outbox.js';
 import { textFrame } from './frame.js';
 
@@ -147,8 +148,7 @@ class WsConnection implements Transport {
 export class WsDoor {
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<WsConnection>();
-  readonly #origins: Set<string>;
-  readonly #anyOrigin: boolean;
+  readonly #origins: OriginList;
   readonly #heartbeat: NodeJS.Timeout;
   #closed = false;
 
@@ -157,12 +157,7 @@ export class WsDoor {
   constructor(readonly deps: WsDoorDeps) {
     const { config, server } = deps;
     this.metrics = deps.metrics.door('ws');
-    const origins = config.wsOrigins
-      .split(',')
-      .map((o) => o.trim().replace(/\/$/, '').toLowerCase())
-      .filter((o) => o.length > 0);
-    this.#anyOrigin = origins.includes('*');
-    this.#origins = new Set(origins);
+    this.#origins = new OriginList(config.wsOrigins);
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.wsMaxPayload + OVERSIZE_READ_MARGIN,
@@ -213,12 +208,10 @@ export class WsDoor {
 
   #originAllowed(req: IncomingMessage): boolean {
     const origin = req.headers.origin;
-    if (origin === undefined || this.#anyOrigin) return true;
-    const normalized = origin.toLowerCase();
-    if (this.#origins.has(normalized)) return true;
+    if (origin === undefined || this.#origins.allows(origin)) return true;
     // Same origin: the page was served by this very host.
     try {
-      return new URL(normalized).host === (req.headers.host ?? '').toLowerCase();
+      return new URL(origin.toLowerCase()).host === (req.headers.host ?? '').toLowerCase();
     } catch {
       return false;
     }
