@@ -16,12 +16,13 @@ import { Outbox } from '../outbox.js';
 
 const HEARTBEAT = Buffer.from(': keep-alive\n\n');
 
-const encodeForSse = (out: Outgoing): Buffer =>
+/** One event: its type, its id if it has one, the frame's JSON. */
+const sseEvent = (type: string, json: string, id?: number): Buffer =>
   Buffer.from(
-    out.seq === undefined
-      ? `event: ${out.frame.type}\ndata: ${out.json}\n\n`
-      : `event: ${out.frame.type}\nid: ${out.seq}\ndata: ${out.json}\n\n`,
+    id === undefined ? `event: ${type}\ndata: ${json}\n\n` : `event: ${type}\nid: ${id}\ndata: ${json}\n\n`,
   );
+
+const encodeForSse = (out: Outgoing): Buffer => sseEvent(out.frame.type, out.json, out.seq);
 
 class SseStream implements Subscriber {
   readonly since = new Date().toISOString();
@@ -68,13 +69,12 @@ class SseStream implements Subscriber {
       // The resume point goes out as the first id: a stream dropped before its first message
       // (or during the replay) reconnects from here, not from the head at that later moment.
       const from = this.resumeFrom === undefined ? f.seq : Math.min(this.resumeFrom, f.seq);
-      this.#outbox.push(Buffer.from(`event: subbed\nid: ${from}\ndata: ${out.json}\n\n`));
+      this.#outbox.push(sseEvent('subbed', out.json, from));
       return;
     }
     this.#outbox.push(out.encoded('sse', encodeForSse));
     // The subscription is over (the room was deleted, or the user may no longer see it).
-    const type = out.frame.type;
-    if (type === 'room_deleted' || type === 'unsubbed') this.end();
+    if (f.type === 'room_deleted' || f.type === 'unsubbed') this.end();
   }
 
   drained(): Promise<void> | undefined {
@@ -169,7 +169,10 @@ export class SseStreams {
       // Authorized a moment ago, gone now (deleted): end the stream with the reason.
       const code = (err as { code?: string }).code ?? 'internal';
       res.write(
-        `event: error\ndata: ${JSON.stringify({ type: 'error', code, message: String((err as Error).message), room })}\n\n`,
+        sseEvent(
+          'error',
+          JSON.stringify({ type: 'error', code, message: String((err as Error).message), room }),
+        ),
       );
       stream.end();
     }
