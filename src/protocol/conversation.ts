@@ -136,13 +136,12 @@ export class Conversation implements Subscriber {
     // Refused (over the per-user cap, or deleted): the hub has ended the connection, and the
     // door's close counted the error it carried.
     if (this.#closed || this.hub.attach(this)) return;
-    this.send(
-      frame(
-        ref === undefined
-          ? { type: 'ready', user: actor.name, admin: actor.admin }
-          : { type: 'ready', user: actor.name, admin: actor.admin, ref },
-      ),
-    );
+    this.#ready(actor, ref);
+  }
+
+  #ready(actor: Actor, ref: FrameRef | undefined): void {
+    const ready: ServerFrame = { type: 'ready', user: actor.name, admin: actor.admin };
+    this.send(frame(ref === undefined ? ready : { ...ready, ref }));
   }
 
   /** One frame's text. Never throws: every failure becomes an `error` frame or a close. */
@@ -270,8 +269,7 @@ export class Conversation implements Subscriber {
     }
     if (again?.name !== actor.name)
       throw new PorthouseError('bad_request', `This connection is already authenticated as ${actor.name}.`);
-    const ready: ServerFrame = { type: 'ready', user: actor.name, admin: actor.admin };
-    this.send(frame(ref === undefined ? ready : { ...ready, ref }));
+    this.#ready(actor, ref);
   }
 
   /** Run `op` after the room's earlier sub/unsub has settled; its failure is the caller's alone. */
