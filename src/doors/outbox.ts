@@ -31,6 +31,12 @@ export interface OutboxOptions {
  */
 export const IDLE_MS = 5;
 
+/**
+ * How long a connection being closed is kept for its peer to take the last bytes (and answer a
+ * WebSocket close) before it is dropped; a slow consumer gets `slowConsumerGrace` instead.
+ */
+export const CLOSE_WAIT_MS = 2000;
+
 const dirty = new Set<Outbox>();
 let scheduled = false;
 /** When the current turn's first frame was queued (one clock read a turn). */

@@ -12,7 +12,7 @@ import { Outgoing } from '../../hub/outgoing.js';
 import type { Subscriber } from '../../hub/subscription.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { type ConnectionInfo, describeConnection } from '../connection-info.js';
-import { Outbox } from '../outbox.js';
+import { CLOSE_WAIT_MS, Outbox } from '../outbox.js';
 
 const HEARTBEAT = Buffer.from(': keep-alive\n\n');
 
@@ -85,7 +85,7 @@ class SseStream implements Subscriber {
    * Finish the response (after what is queued, and a last `error` event when there is a reason)
    * and forget the subscription.
    */
-  end(code?: ErrorCode, message?: string, graceMs = 2000): void {
+  end(code?: ErrorCode, message?: string, graceMs = CLOSE_WAIT_MS): void {
     if (this.#ended) return;
     if (code)
       this.send(

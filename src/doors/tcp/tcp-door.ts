@@ -14,7 +14,7 @@ import { Conversation, type Transport, conversationOptions } from '../../protoco
 import type { Services } from '../../service/services.js';
 import { type AddressCap, refuseWith } from '../address-cap.js';
 import { type ConnectionInfo, describeConnection } from '../connection-info.js';
-import { Outbox } from '../outbox.js';
+import { CLOSE_WAIT_MS, Outbox } from '../outbox.js';
 import { LineSplitter } from './line-splitter.js';
 
 export interface TcpDoorDeps {
@@ -115,7 +115,10 @@ class TcpConnection implements Transport {
     this.socket.end();
     // A peer that does not read its last bytes is not waited on for long; a slow consumer gets
     // longer, to read what it was sent and then why it was cut off.
-    setTimeout(() => this.socket.destroy(), slow ? this.door.deps.config.slowConsumerGrace : 2000).unref();
+    setTimeout(
+      () => this.socket.destroy(),
+      slow ? this.door.deps.config.slowConsumerGrace : CLOSE_WAIT_MS,
+    ).unref();
   }
 
   info(): ConnectionInfo {

@@ -22,7 +22,7 @@ import {
 import type { Services } from '../../service/services.js';
 import { type ConnectionInfo, describeConnection } from '../connection-info.js';
 import { OriginList } from '../origin-list.js';
-import { Outbox } from '../outbox.js';
+import { CLOSE_WAIT_MS, Outbox } from '../outbox.js';
 import { textFrame } from './frame.js';
 
 export const WS_PATH = '/v1/ws';
@@ -45,9 +45,6 @@ const encodeForWs = (out: Outgoing) => textFrame(out.json);
  * closes with 1009 without reading it), so a connection never buffers more than this past it.
  */
 export const OVERSIZE_READ_MARGIN = 65_536;
-
-/** How long a closed connection's peer has to answer the close handshake. */
-const CLOSE_WAIT_MS = 2000;
 
 class WsConnection implements Transport {
   readonly conversation: Conversation;
