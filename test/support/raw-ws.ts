@@ -111,3 +111,13 @@ export function readServerFrames(socket: Socket): {
     afterClose: () => (closeAt < 0 ? 0 : frames.length - closeAt - 1),
   };
 }
+
+/** Send `sub {room}` on a raw socket read by `read`, and wait until its `subbed` has come. */
+export async function rawSubscribe(
+  socket: Socket,
+  read: ReturnType<typeof readServerFrames>,
+  room: string,
+): Promise<void> {
+  socket.write(clientFrame(JSON.stringify({ type: 'sub', room })));
+  while (!read.texts().some((f) => f.type === 'subbed')) await new Promise((r) => setTimeout(r, 10));
+}

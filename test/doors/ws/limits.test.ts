@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startServer, userApi } from '../../support/server.js';
 import { OVERSIZE_READ_MARGIN } from '../../../src/doors/ws/ws-door.js';
-import { clientFrame, rawWs, readServerFrames } from '../../support/raw-ws.js';
+import { clientFrame, rawSubscribe, rawWs, readServerFrames } from '../../support/raw-ws.js';
 import { connectWs } from '../../support/ws.js';
 
 test('browsers may connect from the server’s own origin or an allowed one, not from elsewhere (403)', async (t) => {
@@ -52,8 +52,7 @@ test('no data frame follows a close frame, even while the peer has not answered 
   const raw = await rawWs(server.url, ada.token!);
   t.after(() => raw.destroy());
   const read = readServerFrames(raw);
-  raw.write(clientFrame(JSON.stringify({ type: 'sub', room: 'r' })));
-  while (!read.texts().some((f) => f.type === 'subbed')) await new Promise((r) => setTimeout(r, 10));
+  await rawSubscribe(raw, read, 'r');
   // ws itself closes on this one (1009, from the header), while messages keep being published.
   raw.write(clientFrame('x'.repeat(1024 + OVERSIZE_READ_MARGIN + 1)));
   while (!read.frames.some((f) => f.opcode === 0x8)) await new Promise((r) => setTimeout(r, 10));

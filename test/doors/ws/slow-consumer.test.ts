@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startServer, userApi } from '../../support/server.js';
-import { clientFrame, rawWs, readServerFrames } from '../../support/raw-ws.js';
+import { clientFrame, rawSubscribe, rawWs, readServerFrames } from '../../support/raw-ws.js';
 import { connectWs } from '../../support/ws.js';
 import { floodUntilCut, oneTo } from '../../support/flood.js';
 
@@ -67,8 +67,7 @@ test('a slow consumer that reads again within its grace gets what it was sent, t
   const stalled = await rawWs(server.url, ada.token!);
   t.after(() => stalled.destroy());
   const read = readServerFrames(stalled);
-  stalled.write(clientFrame(JSON.stringify({ type: 'sub', room: 'burst' })));
-  while (!read.texts().some((f) => f.type === 'subbed')) await new Promise((r) => setTimeout(r, 10));
+  await rawSubscribe(stalled, read, 'burst');
   stalled.pause();
   const sent = await floodUntilCut(server, 'ws', 'burst');
   // Out of the hub at once (not online, following nothing), though its socket lingers.
