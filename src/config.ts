@@ -139,7 +139,7 @@ export const OPTIONS = {
     default: 'fdatasync',
     values: ['full', 'fdatasync', 'normal'],
     group: 'Storage',
-    doc: 'How SQLite commits reach the disk (WAL mode). `full`: SQLite fsyncs every commit on the event loop; acknowledged writes survive power loss. `fdatasync`: the same promise for acknowledged writes, with the log fdatasynced off the event loop and shared by every commit of that moment; a REST read or a `sub since` replay may see a message up to one sync before it is durable (live fan-out never does). `normal`: no sync per commit; survives a process crash (kill -9) only.',
+    doc: 'How SQLite commits reach the disk (WAL mode). `full`: SQLite fsyncs every commit on the event loop; acknowledged writes survive power loss. `fdatasync`: the same promise for acknowledged writes, with the log fdatasynced off the event loop and shared by every commit of that moment; a REST GET, a `sub` head or a replay that read a commit still being synced waits for that sync, so clients see only durable data. `normal`: no sync per commit; survives a process crash (kill -9) only.',
   }),
   groupCommitMaxBatch: opt({
     kind: 'int',

@@ -134,6 +134,14 @@ export class Hub {
     const sub = new Subscription(subscriber, roomName);
     this.#add(sub);
     const room = await this.#store.getRoom(roomName);
+    // The head, like every replayed page, is shown only once durable: a seq seen before its sync
+    // could be handed out again, to other text, after a power loss.
+    try {
+      await this.#store.untilDurable();
+    } catch {
+      this.#remove(sub);
+      fail('unavailable', 'The room could not be read durably; subscribe again with since.');
+    }
     if (!room || sub.closed) {
       this.#remove(sub);
       if (!room) fail('room_not_found');
@@ -323,10 +331,9 @@ export class Hub {
   async #readNow(room: string, after: number) {
     const record = await this.#store.getRoom(room);
     if (!record) return { room: undefined, page: [] };
-    return {
-      room: record,
-      page: await this.#store.listMessages(record, { after, limit: this.#options.replayPageSize }),
-    };
+    const page = await this.#store.listMessages(record, { after, limit: this.#options.replayPageSize });
+    await this.#store.untilDurable();
+    return { room: record, page };
   }
 
   #broadcast(room: string, out: Outgoing): void {

@@ -17,6 +17,8 @@ export interface Services {
   readonly tokens: Tokens;
   /** A named rate limit, shared by every node when the bus connects them. */
   readonly limiter: (name: string, limit: RateLimit) => Limiter;
+  /** Undefined when everything committed survives a power loss, else once it does (Store.untilDurable). */
+  readonly untilDurable: () => Promise<void> | undefined;
 }
 
 export interface ServiceDeps {
@@ -43,6 +45,7 @@ export function createServices(deps: ServiceDeps): Services {
   return {
     tokens,
     limiter: (name, limit) => bus.limiter(name, limit),
+    untilDurable: () => store.untilDurable(),
     accounts: new Accounts(store, tokens, publish, {
       registration: config.registration,
       scryptCost: config.scryptCost,

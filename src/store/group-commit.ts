@@ -38,6 +38,8 @@ export class GroupCommit {
   readonly #sync: (() => Promise<void>) | undefined;
   readonly #onFailure: (() => void) | undefined;
   readonly #onSync: ((seconds: number) => void) | undefined;
+  /** The sync that makes the latest commit durable, until it settles. */
+  #syncing: Promise<void> | undefined;
 
   constructor(
     db: Database.Database,
@@ -120,6 +122,14 @@ export class GroupCommit {
     this.#closed = true;
   }
 
+  /**
+   * Undefined when every commit so far is durable; otherwise resolves once it is (rejects if that
+   * sync fails). A later sync covers every commit before it, so the latest one is enough.
+   */
+  untilSynced(): Promise<void> | undefined {
+    return this.#syncing;
+  }
+
   get pending(): number {
     return this.#queue.length;
   }
@@ -149,12 +159,16 @@ export class GroupCommit {
     }
     // Nothing is acknowledged before it is on disk; a failed sync fails the whole batch.
     const committed = process.hrtime.bigint();
-    this.#sync().then(
+    const synced = this.#sync();
+    this.#syncing = synced;
+    synced.then(
       () => {
+        if (this.#syncing === synced) this.#syncing = undefined;
         this.#onSync?.(Number(process.hrtime.bigint() - committed) / 1e9);
         settle(batch, outcome);
       },
       (err) => {
+        if (this.#syncing === synced) this.#syncing = undefined;
         for (const p of batch) p.reject(err);
       },
     );

@@ -135,6 +135,11 @@ export class PostgresStore implements Store {
     await this.#pool.query('SELECT 1').catch(rethrow);
   }
 
+  /** A PostgreSQL commit is durable when it returns (synchronous_commit on). */
+  untilDurable(): undefined {
+    return undefined;
+  }
+
   async close(): Promise<void> {
     await this.#writes.close();
     await this.#pool.end();

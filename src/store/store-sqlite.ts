@@ -34,6 +34,8 @@ export interface SqliteStoreOptions {
   readonly onBatch?: (stats: BatchStats) => void;
   /** `fdatasync` only: seconds each committed batch waited for the log to reach the disk. */
   readonly onSync?: (seconds: number) => void;
+  /** `fdatasync` only, for tests: wraps each WAL sync, e.g. to hold it while a read is tried. */
+  readonly wrapSync?: (sync: () => Promise<void>) => Promise<void>;
   /**
    * Rooms and roles kept in memory (default: off). Only safe while this store makes every write
    * to rooms and members, i.e. one serving process per data directory.
@@ -44,6 +46,9 @@ export interface SqliteStoreOptions {
 interface ListedRoomRow extends RoomRow {
   my_role: string | null;
 }
+
+const syncWith = (sync: () => Promise<void>, wrap: SqliteStoreOptions['wrapSync']): (() => Promise<void>) =>
+  wrap ? () => wrap(sync) : sync;
 
 const isUniqueViolation = (err: unknown) =>
   typeof err === 'object' &&
@@ -82,7 +87,7 @@ export class SqliteStore implements Store {
       // A commit that failed took back what its writes had put in the cache.
       onFailure: () => this.#cache.clear(),
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
-      ...(walSync ? { sync: () => walSync.sync() } : {}),
+      ...(walSync ? { sync: syncWith(() => walSync.sync(), options.wrapSync) } : {}),
       ...(options.onSync ? { onSync: options.onSync } : {}),
     });
     this.#q = {
@@ -183,6 +188,10 @@ export class SqliteStore implements Store {
 
   async ping(): Promise<void> {
     this.#q.ping.get();
+  }
+
+  untilDurable(): Promise<void> | undefined {
+    return this.#writes.untilSynced();
   }
 
   async close(): Promise<void> {

@@ -49,6 +49,13 @@ export interface Store {
   ping(): Promise<void>;
   /** Finish every queued write, then release the database. */
   close(): Promise<void>;
+  /**
+   * Undefined when every write committed so far survives a power loss; otherwise a promise that
+   * resolves once it does (SQLite `fdatasync` mode, where a commit is readable a moment before
+   * its sync). Readers that show data to clients wait for it, so no client sees a seq or a
+   * version that a power loss could hand out again. Rejects if that sync fails.
+   */
+  untilDurable(): Promise<void> | undefined;
 
   /** A value set once and shared by every node (signing keys): returns the existing value if any. */
   settingOrInit(key: string, init: () => string): Promise<string>;

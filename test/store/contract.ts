@@ -375,6 +375,18 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    test('once every write has returned, everything committed is durable (untilDurable is undefined)', async () => {
+      await withStore(factory, async (store) => {
+        const room = await makeRoom(store);
+        await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            store.appendMessage(room, { author: 'ada', text: `m${i}`, via: 'http' }),
+          ),
+        );
+        assert.equal(store.untilDurable(), undefined);
+      });
+    });
+
     test('users: unique names, admin flag, and settings set once', async () => {
       await withStore(factory, async (store) => {
         const u = await store.createUser({ name: 'ada', passwordHash: 'h', admin: false });

@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/store-sqlite.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-migrations.js';
+import { heldSyncStore } from '../support/held-sync.js';
 import { tempDir } from '../support/server.js';
 import { runStoreContract } from './contract.js';
 
@@ -152,4 +153,52 @@ test('close commits writes still queued, and later writes are refused', async ()
   const reopened = new SqliteStore({ dir, synchronous: 'full', maxBatch: 100 });
   assert.equal((await reopened.getMessage(room, 1))?.text, 'queued');
   await reopened.close();
+});
+
+test('fdatasync mode: a commit is readable before its sync, and untilDurable waits for that sync', async () => {
+  const held = heldSyncStore(freshDir());
+  const { store } = held;
+  try {
+    const room = await store.createRoom({ name: 'r', title: 'R', topic: '', private: false, owner: 'ada' });
+    held.hold();
+    const appended = store.appendMessage(room, { author: 'ada', text: 'not yet durable', via: 'http' });
+    await held.waiting();
+    const page = await store.listMessages(room, { after: 0, limit: 10 });
+    assert.equal(page.length, 1, 'committed, so readable on this connection');
+    const pending = store.untilDurable();
+    assert.ok(pending, 'a commit whose sync is still running is not durable');
+    let durable = false;
+    void pending.then(() => {
+      durable = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(durable, false, 'untilDurable waits for the sync');
+    held.release();
+    await appended;
+    await pending;
+    assert.equal(durable, true);
+    assert.equal(store.untilDurable(), undefined, 'nothing left to sync');
+  } finally {
+    held.release();
+    await store.close();
+  }
+});
+
+test('fdatasync mode: a failed sync fails its writes and the reads waiting on it', async () => {
+  const held = heldSyncStore(freshDir());
+  const { store } = held;
+  try {
+    const room = await store.createRoom({ name: 'r', title: 'R', topic: '', private: false, owner: 'ada' });
+    held.hold();
+    const appended = store.appendMessage(room, { author: 'ada', text: 'lost', via: 'http' });
+    await held.waiting();
+    const pending = store.untilDurable();
+    assert.ok(pending);
+    held.fail(new Error('EIO: disk gone'));
+    await assert.rejects(appended, /EIO/);
+    await assert.rejects(pending, /EIO/);
+    assert.equal(store.untilDurable(), undefined, 'the failed sync is not waited on again');
+  } finally {
+    await store.close();
+  }
 });

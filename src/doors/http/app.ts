@@ -16,7 +16,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Config } from '../../config.js';
-import { fail } from '../../core/errors.js';
+import { PorthouseError, fail } from '../../core/errors.js';
 import type { RateDecision } from '../../core/rate-limiter.js';
 import type { Actor, SocketInfo } from '../../core/types.js';
 import type { Metrics } from '../../metrics/metrics.js';
@@ -245,6 +245,18 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
       }
       done(null, payload);
     });
+
+  // A read answers only with what survives a power loss: a message or version read between its
+  // commit and its sync could otherwise come back, after one, under the same seq or ETag with
+  // other content. Writes waited for their own sync already, and it covers everything before.
+  app.addHook('onSend', (req, _reply, payload, done) => {
+    const pending = req.method === 'GET' || req.method === 'HEAD' ? services.untilDurable() : undefined;
+    if (!pending) return done(null, payload);
+    pending.then(
+      () => done(null, payload),
+      () => done(new PorthouseError('unavailable', 'The store could not make this read durable.')),
+    );
+  });
 
   app.addHook('onResponse', (req, reply, done) => {
     metrics.httpRequest(req.method, req.routeUrl, reply.statusCode, reply.elapsedTime / 1000);
