@@ -133,13 +133,15 @@ export class Hub {
     // whatever was stored before the read is at or below the head.
     const sub = new Subscription(subscriber, roomName);
     this.#add(sub);
-    const room = await this.#store.getRoom(roomName);
-    // The head, like every replayed page, is shown only once durable: a seq seen before its sync
-    // could be handed out again, to other text, after a power loss.
+    let room: RoomRecord | undefined;
     try {
+      room = await this.#store.getRoom(roomName);
+      // The head, like every replayed page, is shown only once durable: a seq seen before its
+      // sync could be handed out again, to other text, after a power loss.
       await this.#store.untilDurable();
-    } catch {
+    } catch (err) {
       this.#remove(sub);
+      if (err instanceof PorthouseError) throw err;
       fail('unavailable', 'The room could not be read durably; subscribe again with since.');
     }
     if (!room || sub.closed) {

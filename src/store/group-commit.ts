@@ -2,6 +2,7 @@
 // transaction and share one fsync, yet each resolves or rejects on its own.
 // This is what lets hundreds of concurrent posts be durable without hundreds of fsyncs.
 import type Database from 'better-sqlite3';
+import { PorthouseError } from '../core/errors.js';
 
 interface Pending {
   readonly op: () => unknown;
@@ -40,6 +41,13 @@ export class GroupCommit {
   readonly #onSync: ((seconds: number) => void) | undefined;
   /** The sync that makes the latest commit durable, until it settles. */
   #syncing: Promise<void> | undefined;
+  /**
+   * Set by the first failed sync, for good. Its commits are in the database yet may not be on
+   * the disk, and a later sync that reports success proves nothing (the kernel may have dropped
+   * the pages it could not write), so from then on nothing is acknowledged or shown as durable.
+   * PostgreSQL stops on a failed fsync for the same reason; here the node stays up, not ready.
+   */
+  #broken: Error | undefined;
 
   constructor(
     db: Database.Database,
@@ -102,6 +110,7 @@ export class GroupCommit {
   /** Run `op` inside the next group transaction; resolves after that transaction commits. */
   run<T>(op: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('store is closed'));
+    if (this.#broken) return Promise.reject(this.#brokenError());
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#scheduled) {
@@ -127,7 +136,20 @@ export class GroupCommit {
    * sync fails). A later sync covers every commit before it, so the latest one is enough.
    */
   untilSynced(): Promise<void> | undefined {
+    if (this.#broken) return Promise.reject(this.#brokenError());
     return this.#syncing;
+  }
+
+  /** The failed sync that ended durability (see #broken), if one did. */
+  get broken(): Error | undefined {
+    return this.#broken;
+  }
+
+  #brokenError(): PorthouseError {
+    return new PorthouseError(
+      'unavailable',
+      `A disk sync failed (${this.#broken?.message}); restart the node once the disk is healthy.`,
+    );
   }
 
   get pending(): number {
@@ -164,11 +186,18 @@ export class GroupCommit {
     synced.then(
       () => {
         if (this.#syncing === synced) this.#syncing = undefined;
+        // An earlier batch's sync failed: its log frames may be missing, and recovery stops at
+        // them, so this batch is no safer for its own sync having succeeded.
+        if (this.#broken) {
+          for (const p of batch) p.reject(this.#brokenError());
+          return;
+        }
         this.#onSync?.(Number(process.hrtime.bigint() - committed) / 1e9);
         settle(batch, outcome);
       },
       (err) => {
         if (this.#syncing === synced) this.#syncing = undefined;
+        this.#broken ??= err instanceof Error ? err : new Error(String(err));
         for (const p of batch) p.reject(err);
       },
     );

@@ -187,6 +187,8 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<void> {
+    // After a failed WAL sync nothing can be promised durable: not ready until restarted.
+    if (this.#writes.broken) await this.#writes.untilSynced(); // rejects: unavailable
     this.#q.ping.get();
   }
 

@@ -162,7 +162,7 @@ test('fdatasync mode: a commit is readable before its sync, and untilDurable wai
     const room = await store.createRoom({ name: 'r', title: 'R', topic: '', private: false, owner: 'ada' });
     held.hold();
     const appended = store.appendMessage(room, { author: 'ada', text: 'not yet durable', via: 'http' });
-    await held.waiting();
+    await held.committed();
     const page = await store.listMessages(room, { after: 0, limit: 10 });
     assert.equal(page.length, 1, 'committed, so readable on this connection');
     const pending = store.untilDurable();
@@ -184,20 +184,22 @@ test('fdatasync mode: a commit is readable before its sync, and untilDurable wai
   }
 });
 
-test('fdatasync mode: a failed sync fails its writes and the reads waiting on it', async () => {
+test('fdatasync mode: a failed sync fails its writes, the reads waiting on it, and every durability wait and readiness check after it', async () => {
   const held = heldSyncStore(freshDir());
   const { store } = held;
   try {
     const room = await store.createRoom({ name: 'r', title: 'R', topic: '', private: false, owner: 'ada' });
     held.hold();
     const appended = store.appendMessage(room, { author: 'ada', text: 'lost', via: 'http' });
-    await held.waiting();
+    await held.committed();
     const pending = store.untilDurable();
     assert.ok(pending);
     held.fail(new Error('EIO: disk gone'));
     await assert.rejects(appended, /EIO/);
     await assert.rejects(pending, /EIO/);
-    assert.equal(store.untilDurable(), undefined, 'the failed sync is not waited on again');
+    const unavailable = (err: unknown) => (err as { code?: string }).code === 'unavailable';
+    await assert.rejects(store.untilDurable()!, unavailable, 'nothing is durable again');
+    await assert.rejects(store.ping(), unavailable, 'so the node is not ready');
   } finally {
     await store.close();
   }

@@ -69,3 +69,46 @@ test('a failed sync fails every write of its batch', async () => {
     ['rejected', 'rejected'],
   );
 });
+
+test('after a failed sync nothing is acknowledged again: later writes, a batch already waiting and durability waits all fail with unavailable', async () => {
+  const db = new Database(':memory:');
+  db.exec('CREATE TABLE t (v INTEGER)');
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  let calls = 0;
+  let failFirst!: (err: Error) => void;
+  let previous: Promise<void> = Promise.resolve();
+  const commits = new GroupCommit(db, {
+    maxBatch: 1,
+    // As WalSync does, each sync starts after the one before it; the first fails, and the one
+    // chained behind it reports success, as a kernel that dropped the failed pages would.
+    sync: () => {
+      const after = previous;
+      previous =
+        ++calls === 1
+          ? new Promise<void>((_, reject) => {
+              failFirst = reject;
+            })
+          : after.then(
+              () => {},
+              () => {},
+            );
+      return previous;
+    },
+  });
+  const first = commits.run(() => insert.run(1));
+  const second = commits.run(() => insert.run(2)); // a batch of its own (maxBatch 1)
+  await new Promise((r) => setImmediate(r));
+  assert.equal(calls, 2);
+  failFirst(new Error('EIO'));
+  await assert.rejects(first, /EIO/);
+  await assert.rejects(second, (err: unknown) => (err as { code?: string }).code === 'unavailable');
+  await assert.rejects(
+    commits.run(() => insert.run(3)),
+    (err: unknown) => (err as { code?: string }).code === 'unavailable',
+  );
+  await assert.rejects(
+    commits.untilSynced()!,
+    (err: unknown) => (err as { code?: string }).code === 'unavailable',
+  );
+  assert.match(String(commits.broken), /EIO/);
+});

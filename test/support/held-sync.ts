@@ -7,54 +7,70 @@ export interface HeldSync {
   /** From now on, each sync waits until `release` (or fails, with `fail`). */
   hold(): void;
   /** Resolves once a held sync is waiting, i.e. a write has committed and is not yet durable. */
-  waiting(): Promise<void>;
+  committed(): Promise<void>;
+  /** Resolves once a reader has asked the store to wait for durability and was told to. */
+  readerWaiting(): Promise<void>;
   release(): void;
   /** The held syncs fail instead, as a disk error would make them. */
   fail(err: Error): void;
 }
 
-export function heldSyncStore(dir: string): HeldSync {
-  let gate: Promise<void> | undefined;
-  let open: (() => void) | undefined;
-  let refuse: ((err: Error) => void) | undefined;
-  let entered: (() => void) | undefined;
-  let waiting = new Promise<void>((r) => {
-    entered = r;
+const signal = () => {
+  let fire!: () => void;
+  const fired = new Promise<void>((r) => {
+    fire = r;
   });
+  return { fire, fired };
+};
+
+export function heldSyncStore(dir: string): HeldSync {
+  let gate: { promise: Promise<void>; open: () => void; refuse: (err: Error) => void } | undefined;
+  let committed = signal();
+  let readerWaiting = signal();
   const store = new SqliteStore({
     dir,
     synchronous: 'fdatasync',
     maxBatch: 512,
     wrapSync: async (sync) => {
       if (gate) {
-        entered?.();
-        await gate;
+        committed.fire();
+        await gate.promise;
       }
       return sync();
     },
   });
+  const untilDurable = store.untilDurable.bind(store);
+  store.untilDurable = () => {
+    const pending = untilDurable();
+    if (pending) readerWaiting.fire();
+    return pending;
+  };
   const reset = () => {
     gate = undefined;
-    waiting = new Promise<void>((r) => {
-      entered = r;
-    });
+    committed = signal();
+    readerWaiting = signal();
   };
   return {
     store,
     hold() {
-      gate = new Promise<void>((resolve, reject) => {
+      if (gate) return;
+      let open!: () => void;
+      let refuse!: (err: Error) => void;
+      const promise = new Promise<void>((resolve, reject) => {
         open = resolve;
         refuse = reject;
       });
-      gate.catch(() => {});
+      promise.catch(() => {});
+      gate = { promise, open, refuse };
     },
-    waiting: () => waiting,
+    committed: () => committed.fired,
+    readerWaiting: () => readerWaiting.fired,
     release() {
-      open?.();
+      gate?.open();
       reset();
     },
     fail(err) {
-      refuse?.(err);
+      gate?.refuse(err);
       reset();
     },
   };

@@ -246,15 +246,29 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
       done(null, payload);
     });
 
-  // A read answers only with what survives a power loss: a message or version read between its
-  // commit and its sync could otherwise come back, after one, under the same seq or ETag with
-  // other content. Writes waited for their own sync already, and it covers everything before.
-  app.addHook('onSend', (req, _reply, payload, done) => {
-    const pending = req.method === 'GET' || req.method === 'HEAD' ? services.untilDurable() : undefined;
+  // An API read answers only with what survives a power loss: a message or version read between
+  // its commit and its sync could otherwise come back, after one, under the same seq or ETag
+  // with other content. Writes waited for their own sync already, which covers everything
+  // before it. Probes, metrics and docs show no stored data and never wait on the disk.
+  app.addHook('onSend', (req, reply, payload, done) => {
+    // Problems are not waited for: they show no stored data, and the refusal below is one.
+    const read =
+      (req.method === 'GET' || req.method === 'HEAD') &&
+      reply.statusCode < 400 &&
+      req.routeUrl.startsWith('/v1/');
+    const pending = read ? services.untilDurable() : undefined;
     if (!pending) return done(null, payload);
     pending.then(
       () => done(null, payload),
-      () => done(new PorthouseError('unavailable', 'The store could not make this read durable.')),
+      (err: unknown) => {
+        // The validators described data that may be lost: they must not reach a cache.
+        for (const name of ['etag', 'last-modified', 'cache-control', 'link']) reply.removeHeader(name);
+        done(
+          err instanceof PorthouseError
+            ? err
+            : new PorthouseError('unavailable', 'The store could not make this read durable.'),
+        );
+      },
     );
   });
 
