@@ -155,14 +155,25 @@ test('close commits writes still queued, and later writes are refused', async ()
   await reopened.close();
 });
 
-test('fdatasync mode: a commit is readable before its sync, and untilDurable waits for that sync', async () => {
+/** An fdatasync store with one room and one message committed whose sync is held. */
+async function appendHeld(text: string) {
   const held = heldSyncStore(freshDir());
-  const { store } = held;
+  const room = await held.store.createRoom({
+    name: 'r',
+    title: 'R',
+    topic: '',
+    private: false,
+    owner: 'ada',
+  });
+  held.hold();
+  const appended = held.store.appendMessage(room, { author: 'ada', text, via: 'http' });
+  await held.committed();
+  return { held, store: held.store, room, appended };
+}
+
+test('fdatasync mode: a commit is readable before its sync, and untilDurable waits for that sync', async () => {
+  const { held, store, room, appended } = await appendHeld('not yet durable');
   try {
-    const room = await store.createRoom({ name: 'r', title: 'R', topic: '', private: false, owner: 'ada' });
-    held.hold();
-    const appended = store.appendMessage(room, { author: 'ada', text: 'not yet durable', via: 'http' });
-    await held.committed();
     const page = await store.listMessages(room, { after: 0, limit: 10 });
     assert.equal(page.length, 1, 'committed, so readable on this connection');
     const pending = store.untilDurable();
@@ -185,13 +196,8 @@ test('fdatasync mode: a commit is readable before its sync, and untilDurable wai
 });
 
 test('fdatasync mode: a failed sync fails its writes, the reads waiting on it, and every durability wait and readiness check after it', async () => {
-  const held = heldSyncStore(freshDir());
-  const { store } = held;
+  const { held, store, appended } = await appendHeld('lost');
   try {
-    const room = await store.createRoom({ name: 'r', title: 'R', topic: '', private: false, owner: 'ada' });
-    held.hold();
-    const appended = store.appendMessage(room, { author: 'ada', text: 'lost', via: 'http' });
-    await held.committed();
     const pending = store.untilDurable();
     assert.ok(pending);
     held.fail(new Error('EIO: disk gone'));

@@ -70,6 +70,8 @@ test('a failed sync fails every write of its batch', async () => {
   );
 });
 
+const unavailable = (err: unknown) => (err as { code?: string }).code === 'unavailable';
+
 test('after a failed sync nothing is acknowledged again: later writes, a batch already waiting and durability waits all fail with unavailable', async () => {
   const db = new Database(':memory:');
   db.exec('CREATE TABLE t (v INTEGER)');
@@ -101,14 +103,11 @@ test('after a failed sync nothing is acknowledged again: later writes, a batch a
   assert.equal(calls, 2);
   failFirst(new Error('EIO'));
   await assert.rejects(first, /EIO/);
-  await assert.rejects(second, (err: unknown) => (err as { code?: string }).code === 'unavailable');
+  await assert.rejects(second, unavailable);
   await assert.rejects(
     commits.run(() => insert.run(3)),
-    (err: unknown) => (err as { code?: string }).code === 'unavailable',
+    unavailable,
   );
-  await assert.rejects(
-    commits.untilSynced()!,
-    (err: unknown) => (err as { code?: string }).code === 'unavailable',
-  );
+  await assert.rejects(commits.untilSynced()!, unavailable);
   assert.match(String(commits.broken), /EIO/);
 });
