@@ -89,6 +89,11 @@ export async function start(
           cache: { maxRooms: config.cacheRooms, maxRoles: config.cacheRoles },
           onBatch,
           onSync: (seconds) => metrics.syncWait.observe(seconds),
+          onSyncFailure: (err) =>
+            logger.error(
+              { err },
+              'a WAL sync failed: nothing more is stored or shown as durable; fix the disk and restart this node',
+            ),
         }));
   let bus: Bus;
   if (options.bus) bus = options.bus;

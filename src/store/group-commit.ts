@@ -39,6 +39,7 @@ export class GroupCommit {
   readonly #sync: (() => Promise<void>) | undefined;
   readonly #onFailure: (() => void) | undefined;
   readonly #onSync: ((seconds: number) => void) | undefined;
+  readonly #onBroken: ((err: Error) => void) | undefined;
   /** The sync that makes the latest commit durable, until it settles. */
   #syncing: Promise<void> | undefined;
   /**
@@ -60,6 +61,8 @@ export class GroupCommit {
       onSync?: (seconds: number) => void;
       /** A batch's commit failed and was rolled back (for caches its writes touched). */
       onFailure?: () => void;
+      /** The first sync failed: nothing will be acknowledged again (see #broken). Called once. */
+      onBroken?: (err: Error) => void;
     },
   ) {
     this.#maxBatch = options.maxBatch;
@@ -67,6 +70,7 @@ export class GroupCommit {
     this.#sync = options.sync;
     this.#onFailure = options.onFailure;
     this.#onSync = options.onSync;
+    this.#onBroken = options.onBroken;
     // Fast path: the whole batch in one transaction, no savepoints. Ops rarely fail, so it is
     // almost always the only path; the first failure rolls everything back and leaves the
     // batch to the careful path below. Ops only compute from what they read, so a replay is safe.
@@ -145,11 +149,14 @@ export class GroupCommit {
     return this.#broken;
   }
 
+  /** What writers and readers get once broken: `unavailable`, with the disk's error as cause. */
   #brokenError(): PorthouseError {
-    return new PorthouseError(
+    const err = new PorthouseError(
       'unavailable',
-      `A disk sync failed (${this.#broken?.message}); restart the node once the disk is healthy.`,
+      'A disk sync failed: this node stores nothing more until it is restarted.',
     );
+    err.cause = this.#broken;
+    return err;
   }
 
   get pending(): number {
@@ -197,8 +204,11 @@ export class GroupCommit {
       },
       (err) => {
         if (this.#syncing === synced) this.#syncing = undefined;
-        this.#broken ??= err instanceof Error ? err : new Error(String(err));
-        for (const p of batch) p.reject(err);
+        if (!this.#broken) {
+          this.#broken = err instanceof Error ? err : new Error(String(err));
+          this.#onBroken?.(this.#broken);
+        }
+        for (const p of batch) p.reject(this.#brokenError());
       },
     );
   }

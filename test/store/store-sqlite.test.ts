@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { SqliteStore } from '../../src/store/store-sqlite.js';
+import { SqliteStore, type SqliteStoreOptions } from '../../src/store/store-sqlite.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-migrations.js';
 import { heldSyncStore } from '../support/held-sync.js';
 import { tempDir } from '../support/server.js';
@@ -156,8 +156,8 @@ test('close commits writes still queued, and later writes are refused', async ()
 });
 
 /** An fdatasync store with one room and one message committed whose sync is held. */
-async function appendHeld(text: string) {
-  const held = heldSyncStore(freshDir());
+async function appendHeld(text: string, options: Partial<SqliteStoreOptions> = {}) {
+  const held = heldSyncStore(freshDir(), options);
   const room = await held.store.createRoom({
     name: 'r',
     title: 'R',
@@ -196,14 +196,23 @@ test('fdatasync mode: a commit is readable before its sync, and untilDurable wai
 });
 
 test('fdatasync mode: a failed sync fails its writes, the reads waiting on it, and every durability wait and readiness check after it', async () => {
-  const { held, store, appended } = await appendHeld('lost');
+  const failures: Error[] = [];
+  const { held, store, appended } = await appendHeld('lost', { onSyncFailure: (err) => failures.push(err) });
   try {
     const pending = store.untilDurable();
     assert.ok(pending);
     held.fail(new Error('EIO: disk gone'));
-    await assert.rejects(appended, /EIO/);
-    await assert.rejects(pending, /EIO/);
     const unavailable = (err: unknown) => (err as { code?: string }).code === 'unavailable';
+    await assert.rejects(
+      appended,
+      (err: unknown) => unavailable(err) && /EIO/.test(String((err as Error).cause)),
+    );
+    await assert.rejects(pending, /EIO/);
+    assert.deepEqual(
+      failures.map((e) => e.message),
+      ['EIO: disk gone'],
+      'reported once, for the log',
+    );
     await assert.rejects(store.untilDurable()!, unavailable, 'nothing is durable again');
     await assert.rejects(store.ping(), unavailable, 'so the node is not ready');
   } finally {

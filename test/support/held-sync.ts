@@ -1,6 +1,6 @@
 // A SQLite store in the default `fdatasync` mode whose WAL syncs can be held on purpose, to see
 // what readers get in the moment between a commit and its sync.
-import { SqliteStore } from '../../src/store/store-sqlite.js';
+import { SqliteStore, type SqliteStoreOptions } from '../../src/store/store-sqlite.js';
 
 export interface HeldSync {
   readonly store: SqliteStore;
@@ -23,7 +23,7 @@ const signal = () => {
   return { fire, fired };
 };
 
-export function heldSyncStore(dir: string): HeldSync {
+export function heldSyncStore(dir: string, options: Partial<SqliteStoreOptions> = {}): HeldSync {
   let gate: { promise: Promise<void>; open: () => void; refuse: (err: Error) => void } | undefined;
   let committed = signal();
   let readerWaiting = signal();
@@ -31,6 +31,7 @@ export function heldSyncStore(dir: string): HeldSync {
     dir,
     synchronous: 'fdatasync',
     maxBatch: 512,
+    ...options,
     wrapSync: async (sync) => {
       if (gate) {
         committed.fire();
