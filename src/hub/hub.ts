@@ -136,8 +136,13 @@ export class Hub {
     let room: RoomRecord | undefined;
     try {
       room = await this.#store.getRoom(roomName);
-      // The head, like every replayed page, is shown only once durable: a seq seen before its
-      // sync could be handed out again, to other text, after a power loss.
+    } catch (err) {
+      this.#remove(sub);
+      throw err;
+    }
+    // The head, like every replayed page, is shown only once durable: a seq seen before its
+    // sync could be handed out again, to other text, after a power loss.
+    try {
       await this.#store.untilDurable();
     } catch (err) {
       this.#remove(sub);

@@ -42,6 +42,8 @@ export class Accounts {
       ? await verifyPassword(password, user.passwordHash)
       : await verifyNothing(password, this.options.scryptCost);
     if (!ok || !user) fail('bad_credentials');
+    // A user whose creation is not yet on disk gets no token a power loss would outlive.
+    await this.store.untilDurable();
     return this.tokens.issue({ name: user.name, admin: user.admin }, user.createdAt);
   }
 
@@ -85,6 +87,9 @@ export class Accounts {
       await this.store.setAdmin(name, admin);
       this.tokens.forget(name, 'changed');
       this.publish({ type: 'user_changed', user: name, admin });
+    } else {
+      // Nothing to write: the answer is what was read, so it waits to be durable, as reads do.
+      await this.store.untilDurable();
     }
     return publicUser({ ...current, admin });
   }

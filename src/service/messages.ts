@@ -121,7 +121,11 @@ export class Messages {
     check?: Precondition<MessageRecord>,
   ): Promise<MessageRecord> {
     const { room, current } = await this.#target(actor, roomName, seq, canDeleteMessage, check);
-    if (current.deleted) return current;
+    if (current.deleted) {
+      // Nothing to write: the answer is what was read, so it waits to be durable, as reads do.
+      await this.store.untilDurable();
+      return current;
+    }
     const deleted = await this.store.deleteMessage(room, seq, check ? current.version : undefined);
     this.publish({ type: 'del', room: roomName, seq });
     return deleted;

@@ -171,6 +171,11 @@ export class GroupCommit {
   #flushOnce(): void {
     const batch = this.#queue.length <= this.#maxBatch ? this.#queue : this.#queue.slice(0, this.#maxBatch);
     this.#queue = batch === this.#queue ? [] : this.#queue.slice(this.#maxBatch);
+    // Queued before a sync failed: refused, not written, so nothing more reaches the log.
+    if (this.#broken) {
+      for (const p of batch) p.reject(this.#brokenError());
+      return;
+    }
     const started = process.hrtime.bigint();
     let outcome: Outcome;
     try {
@@ -204,11 +209,16 @@ export class GroupCommit {
       },
       (err) => {
         if (this.#syncing === synced) this.#syncing = undefined;
-        if (!this.#broken) {
-          this.#broken = err instanceof Error ? err : new Error(String(err));
-          this.#onBroken?.(this.#broken);
-        }
+        const first = !this.#broken;
+        this.#broken ??= err instanceof Error ? err : new Error(String(err));
         for (const p of batch) p.reject(this.#brokenError());
+        if (first) {
+          try {
+            this.#onBroken?.(this.#broken);
+          } catch {
+            // Reporting is best effort; the writes above are already refused.
+          }
+        }
       },
     );
   }

@@ -34,7 +34,12 @@ export class WalSync {
     await Promise.allSettled([this.#inFlight, this.#next]);
     const file = this.#file;
     this.#file = undefined;
-    if (file) await (await file).close();
+    // A file that never opened (its directory's sync failed) has nothing to close.
+    if (file)
+      await file.then(
+        (f) => f.close(),
+        () => {},
+      );
   }
 
   #chain(): Promise<void> {

@@ -39,12 +39,28 @@ test('a store failure answers internal with the ref, logs the error with its doo
   tcp.send({ type: 'ping', ref: 'p' });
   assert.equal((await tcp.next((f) => f.type === 'pong')).ref, 'p');
 
+  // The hub's own read of the room (after the access check's) fails: internal too, not hidden.
+  const getRoom = store.getRoom.bind(store);
+  let reads = 0;
+  store.getRoom = (name) => (++reads === 2 ? Promise.reject(new Error('disk on fire')) : getRoom(name));
+  ws.send({ type: 'sub', room: 'r', ref: 'w2' });
+  const subError = await ws.next((f) => f.type === 'error' && f.ref === 'w2');
+  assert.equal(subError.code, 'internal');
+  store.getRoom = getRoom;
+  ws.send({ type: 'sub', room: 'r', ref: 'w3' });
+  assert.equal(
+    (await ws.next((f) => f.type === 'subbed')).ref,
+    'w3',
+    'nothing of the failed sub was left behind',
+  );
+
   const failures = logged.filter((l) => l.msg === 'frame failed');
   assert.deepEqual(
     failures.map((l) => [l.door, l.frame, l.err.message]),
     [
       ['ws', 'pub', 'disk on fire'],
       ['tcp', 'pub', 'disk on fire'],
+      ['ws', 'sub', 'disk on fire'],
     ],
   );
 });

@@ -111,3 +111,42 @@ test('after a failed sync nothing is acknowledged again: later writes, a batch a
   await assert.rejects(commits.untilSynced()!, unavailable);
   assert.match(String(commits.broken), /EIO/);
 });
+
+test('once a sync failed, writes queued before it are refused unwritten, and a throwing failure report changes nothing', {
+  timeout: 5000,
+}, async () => {
+  const db = new Database(':memory:');
+  db.exec('CREATE TABLE t (v INTEGER)');
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  let failSync!: (err: Error) => void;
+  const commits = new GroupCommit(db, {
+    maxBatch: 10,
+    sync: () =>
+      new Promise<void>((_, reject) => {
+        failSync = reject;
+      }),
+    onBroken: () => {
+      throw new Error('the logger broke too');
+    },
+  });
+  const first = commits.run(() => insert.run(1));
+  await new Promise((r) => setImmediate(r)); // committed; its sync is running
+  const queued = commits.run(() => insert.run(2)); // waits for the next turn's batch
+  failSync(new Error('EIO'));
+  await assert.rejects(first, unavailable);
+  await assert.rejects(queued, unavailable);
+  assert.deepEqual(
+    db
+      .prepare('SELECT v FROM t')
+      .all()
+      .map((r) => (r as { v: number }).v),
+    [1],
+    'the queued write never reached the log',
+  );
+});
+
+test('closing a WalSync whose file never opened resolves', async () => {
+  const wal = new WalSync(join(tempDir(), 'missing', 'porthouse.db'));
+  await assert.rejects(wal.sync());
+  await wal.close();
+});

@@ -59,6 +59,34 @@ test('a GET waits for the sync of a commit it may have read, then answers with i
   assert.equal(held.store.untilDurable(), undefined, 'with nothing unsynced a read has nothing to wait for');
 });
 
+test('a write with nothing to write (a second DELETE) answers what it read only once that is durable', async (t) => {
+  const { held, ada } = await heldServer(t);
+  held.hold();
+  const deleting = ada.delete('/v1/rooms/r/messages/1');
+  await held.committed(); // the tombstone is readable, not yet on disk
+  const again = ada.delete('/v1/rooms/r/messages/1');
+  await held.readerWaiting();
+  assert.equal(await settled(again), false, 'the second DELETE waits for the sync of the first');
+  held.release();
+  const [first, second] = await Promise.all([deleting, again]);
+  assert.equal(first.status, 200);
+  assert.equal(second.status, 200);
+  assert.equal((second.body as { deleted: boolean }).deleted, true);
+});
+
+test('a login for a user whose creation is not yet on disk waits for it before issuing a token', async (t) => {
+  const { held, server } = await heldServer(t);
+  held.hold();
+  const creating = server.api.post('/v1/users', { name: 'bob', password: 'a long enough password' });
+  await held.committed();
+  const login = server.api.post('/v1/tokens', { name: 'bob', password: 'a long enough password' });
+  await held.readerWaiting();
+  assert.equal(await settled(login), false, 'no token a power loss would outlive');
+  held.release();
+  assert.equal((await creating).status, 201);
+  assert.equal((await login).status, 201);
+});
+
 test('probes, metrics and docs never wait on the disk', async (t) => {
   const { held, ada, server } = await heldServer(t);
   held.hold();
