@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { test } from 'node:test';
-import { heldSyncStore } from '../../support/held-sync.js';
-import { startServer, tempDir, userApi } from '../../support/server.js';
+import { type HeldSync, heldSyncStore } from '../../support/held-sync.js';
+import { type Api, startServer, tempDir, userApi } from '../../support/server.js';
 
 const settled = async (p: Promise<unknown>) => {
   let done = false;
@@ -30,11 +30,17 @@ async function heldServer(t: Parameters<typeof startServer>[0] & object) {
   return { held, ada, server };
 }
 
+/** Post `text` with its sync held: on return it is committed (readable) and not yet on disk. */
+async function postHeld(held: HeldSync, ada: Api, text: string) {
+  held.hold();
+  const posting = ada.post('/v1/rooms/r/messages', { text });
+  await held.committed();
+  return { posting };
+}
+
 test('a GET waits for the sync of a commit it may have read, then answers with it', async (t) => {
   const { held, ada } = await heldServer(t);
-  held.hold();
-  const posting = ada.post('/v1/rooms/r/messages', { text: 'm2' });
-  await held.committed(); // m2 is readable on the node's connection, and not yet on disk
+  const { posting } = await postHeld(held, ada, 'm2');
   const history = ada.get<{ seq: number }[]>('/v1/rooms/r/messages');
   await held.readerWaiting();
   assert.equal(await settled(history), false, 'history waits for m2 to be durable');
@@ -47,9 +53,7 @@ test('a GET waits for the sync of a commit it may have read, then answers with i
   );
   assert.equal(p.status, 201);
 
-  held.hold();
-  const again = ada.post('/v1/rooms/r/messages', { text: 'm3' });
-  await held.committed();
+  const { posting: again } = await postHeld(held, ada, 'm3');
   const rooms = ada.get<{ name: string; lastSeq: number }[]>('/v1/rooms');
   await held.readerWaiting();
   assert.equal(await settled(rooms), false, 'so does the room list, whose lastSeq moved');
@@ -89,9 +93,7 @@ test('a login for a user whose creation is not yet on disk waits for it before i
 
 test('probes, metrics and docs never wait on the disk', async (t) => {
   const { held, ada, server } = await heldServer(t);
-  held.hold();
-  const posting = ada.post('/v1/rooms/r/messages', { text: 'm2' });
-  await held.committed();
+  const { posting } = await postHeld(held, ada, 'm2');
   for (const path of ['/healthz', '/metrics', '/openapi.json'])
     assert.equal((await fetch(server.url + path, { signal: AbortSignal.timeout(2000) })).status, 200, path);
   held.release();
@@ -100,9 +102,7 @@ test('probes, metrics and docs never wait on the disk', async (t) => {
 
 test('after a failed sync, the read waiting on it gets 503 unavailable without its ETag, and the node refuses writes and is not ready', async (t) => {
   const { held, ada, server } = await heldServer(t);
-  held.hold();
-  const posting = ada.post('/v1/rooms/r/messages', { text: 'lost' });
-  await held.committed();
+  const { posting } = await postHeld(held, ada, 'lost');
   const history = ada.get('/v1/rooms/r/messages');
   await held.readerWaiting();
   held.fail(new Error('EIO: the disk went away'));
