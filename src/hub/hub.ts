@@ -136,18 +136,12 @@ export class Hub {
     let room: RoomRecord | undefined;
     try {
       room = await this.#store.getRoom(roomName);
-    } catch (err) {
-      this.#remove(sub);
-      throw err;
-    }
-    // The head, like every replayed page, is shown only once durable: a seq seen before its
-    // sync could be handed out again, to other text, after a power loss.
-    try {
+      // The head, like every replayed page, is shown only once durable: a seq seen before its
+      // sync could be handed out again, to other text, after a power loss.
       await this.#store.untilDurable();
     } catch (err) {
       this.#remove(sub);
-      if (err instanceof PorthouseError) throw err;
-      fail('unavailable', 'The room could not be read durably; subscribe again with since.');
+      throw err;
     }
     if (!room || sub.closed) {
       this.#remove(sub);

@@ -136,8 +136,9 @@ export class GroupCommit {
   }
 
   /**
-   * Undefined when every commit so far is durable; otherwise resolves once it is (rejects if that
-   * sync fails). A later sync covers every commit before it, so the latest one is enough.
+   * Undefined when every commit so far is durable; otherwise resolves once it is. Rejects with
+   * `unavailable` if that sync fails, or if one ever did. A later sync covers every commit
+   * before it, so the latest one is enough.
    */
   untilSynced(): Promise<void> | undefined {
     if (this.#broken) return Promise.reject(this.#brokenError());
@@ -173,7 +174,7 @@ export class GroupCommit {
     this.#queue = batch === this.#queue ? [] : this.#queue.slice(this.#maxBatch);
     // Queued before a sync failed: refused, not written, so nothing more reaches the log.
     if (this.#broken) {
-      for (const p of batch) p.reject(this.#brokenError());
+      this.#refuse(batch);
       return;
     }
     const started = process.hrtime.bigint();
@@ -194,24 +195,21 @@ export class GroupCommit {
     // Nothing is acknowledged before it is on disk; a failed sync fails the whole batch.
     const committed = process.hrtime.bigint();
     const synced = this.#sync();
-    this.#syncing = synced;
     synced.then(
       () => {
-        if (this.#syncing === synced) this.#syncing = undefined;
         // An earlier batch's sync failed: its log frames may be missing, and recovery stops at
         // them, so this batch is no safer for its own sync having succeeded.
         if (this.#broken) {
-          for (const p of batch) p.reject(this.#brokenError());
+          this.#refuse(batch);
           return;
         }
         this.#onSync?.(Number(process.hrtime.bigint() - committed) / 1e9);
         settle(batch, outcome);
       },
       (err) => {
-        if (this.#syncing === synced) this.#syncing = undefined;
         const first = !this.#broken;
         this.#broken ??= err instanceof Error ? err : new Error(String(err));
-        for (const p of batch) p.reject(this.#brokenError());
+        this.#refuse(batch);
         if (first) {
           try {
             this.#onBroken?.(this.#broken);
@@ -221,6 +219,21 @@ export class GroupCommit {
         }
       },
     );
+    // What readers wait on: this sync, a failure reported as `unavailable`. Derived after the
+    // handlers above, so #broken is set by the time it rejects; forgotten once settled.
+    const durable = synced.then(
+      () => {},
+      () => Promise.reject(this.#brokenError()),
+    );
+    const forget = () => {
+      if (this.#syncing === durable) this.#syncing = undefined;
+    };
+    durable.then(forget, forget);
+    this.#syncing = durable;
+  }
+
+  #refuse(batch: Pending[]): void {
+    for (const p of batch) p.reject(this.#brokenError());
   }
 }
 

@@ -53,7 +53,8 @@ export interface Store {
    * Undefined when every write committed so far survives a power loss; otherwise a promise that
    * resolves once it does (SQLite `fdatasync` mode, where a commit is readable a moment before
    * its sync). Readers that show data to clients wait for it, so no client sees a seq or a
-   * version that a power loss could hand out again. Rejects if that sync fails.
+   * version that a power loss could hand out again. Rejects with `unavailable` if that sync
+   * fails, or if one ever did (nothing is promised durable after that).
    */
   untilDurable(): Promise<void> | undefined;
 

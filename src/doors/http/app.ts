@@ -16,7 +16,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Config } from '../../config.js';
-import { PorthouseError, fail } from '../../core/errors.js';
+import { fail } from '../../core/errors.js';
 import type { RateDecision } from '../../core/rate-limiter.js';
 import type { Actor, SocketInfo } from '../../core/types.js';
 import type { Metrics } from '../../metrics/metrics.js';
@@ -260,14 +260,10 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
     if (!pending) return done(null, payload);
     pending.then(
       () => done(null, payload),
-      (err: unknown) => {
+      (err: Error) => {
         // The validators described data that may be lost: they must not reach a cache.
         for (const name of ['etag', 'last-modified', 'cache-control', 'link']) reply.removeHeader(name);
-        done(
-          err instanceof PorthouseError
-            ? err
-            : new PorthouseError('unavailable', 'The store could not make this read durable.'),
-        );
+        done(err); // `unavailable`, from the store
       },
     );
   });
