@@ -298,16 +298,38 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
     await a.getByRole('button', { name: 'Room info' }).click();
     await a.getByLabel('Topic').fill('plans');
     await interrupt();
+    // The save is held on its way to the server while ada starts on the title: what she types
+    // then is hers, not undone when the save lands.
+    let sendSave!: () => void;
+    const saveSent = new Promise<void>((resolve) => {
+      sendSave = resolve;
+    });
+    let saveHeld!: () => void;
+    const held = new Promise<void>((resolve) => {
+      saveHeld = resolve;
+    });
+    await a.route(/\/v1\/rooms\/drafts$/, async (route) => {
+      if (route.request().method() !== 'PATCH') return route.fallback();
+      saveHeld();
+      await saveSent;
+      await route.continue();
+    });
     await a.getByRole('button', { name: 'Save' }).click();
+    await held;
+    await a.getByLabel('Title').fill('Drafts, renamed');
+    sendSave();
     await eventually(async () =>
       assert.equal((await bob.get('/v1/rooms/drafts')).body.topic, 'plans', 'the topic ada typed is saved'),
     );
 
-    // Saving sends only what was changed in the form: ada changes the title while her other
-    // session changes the topic, and her Save does not put the old topic back.
-    await a.getByLabel('Title').fill('Drafts, renamed');
+    // Saving sends only what was changed in the form: ada's other session changes the topic,
+    // the saved topic field follows it, and her Save of the title does not put the old topic back.
     assert.equal((await adaElsewhere.patch('/v1/rooms/drafts', { topic: 'set from her phone' })).status, 200);
     await a.locator('.topic', { hasText: 'set from her phone' }).waitFor();
+    await eventually(async () =>
+      assert.equal(await a.getByLabel('Topic').inputValue(), 'set from her phone'),
+    );
+    assert.equal(await a.getByLabel('Title').inputValue(), 'Drafts, renamed', 'typed during the save, kept');
     await a.getByRole('button', { name: 'Save' }).click();
     await eventually(async () => {
       const room = (await bob.get('/v1/rooms/drafts')).body;

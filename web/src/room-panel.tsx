@@ -1,7 +1,11 @@
 // Room info: members (with who is online), and for the owner title/topic editing and invites;
 // for members, leaving.
+import { useState } from 'preact/hooks';
 import type { RoomSummary } from '../../src/core/types.js';
 import type { Session } from './session.js';
+
+const FIELDS = ['title', 'topic'] as const;
+type Draft = { title?: string; topic?: string };
 
 export function RoomPanel({
   session,
@@ -15,19 +19,32 @@ export function RoomPanel({
   const online = new Set(session.presence.get(room.name) ?? []);
   const owner = room.role === 'owner';
 
+  // What the owner has typed and not yet saved, per field. A field without a draft shows the
+  // room's live value; a draft survives live redraws and a save that is still on its way.
+  const [draft, setDraft] = useState<Draft>({});
+  const shown = (field: keyof Draft) => draft[field] ?? room[field];
+  const typeInto = (field: keyof Draft) => (e: Event) => {
+    const value = (e.currentTarget as HTMLInputElement).value;
+    setDraft((now) => ({ ...now, [field]: value }));
+  };
+
   const saveFields = async (ev: Event) => {
     ev.preventDefault();
-    const form = ev.currentTarget as HTMLFormElement;
-    const input = (field: string) => form.elements.namedItem(field) as HTMLInputElement;
     // Only what was changed here: a field left alone must not put back an older value over
     // someone else's live change.
-    const changed: { title?: string; topic?: string } = {};
-    for (const field of ['title', 'topic'] as const)
-      if (input(field).value !== input(field).defaultValue) changed[field] = input(field).value;
-    if (Object.keys(changed).length === 0 || !(await session.updateRoom(room.name, changed))) return;
-    // Saved: the form is clean again, so its fields follow the room's live changes from here.
-    for (const [field, value] of Object.entries(changed)) input(field).defaultValue = value;
-    form.reset();
+    const changed: Draft = {};
+    for (const field of FIELDS) {
+      const typed = draft[field];
+      if (typed !== undefined && typed !== room[field]) changed[field] = typed;
+    }
+    // Once saved, a field follows the room's live changes again, as does one whose draft was
+    // the room's value already; one typed into while the save was on its way stays a draft.
+    const settle = (now: Draft) => {
+      const left: Draft = { ...now };
+      for (const field of FIELDS) if (left[field] === draft[field]) delete left[field];
+      return left;
+    };
+    if (Object.keys(changed).length === 0 || (await session.updateRoom(room.name, changed))) setDraft(settle);
   };
   const invite = async (ev: Event) => {
     ev.preventDefault();
@@ -56,11 +73,23 @@ export function RoomPanel({
       {owner && (
         <form onSubmit={saveFields} aria-label="Room settings">
           <h3>Settings</h3>
-          {/* defaultValue: live updates redraw this panel, and must not undo what is being typed. */}
           <label for="room-title-edit">Title</label>
-          <input id="room-title-edit" name="title" defaultValue={room.title} required maxLength={100} />
+          <input
+            id="room-title-edit"
+            name="title"
+            value={shown('title')}
+            onInput={typeInto('title')}
+            required
+            maxLength={100}
+          />
           <label for="room-topic-edit">Topic</label>
-          <input id="room-topic-edit" name="topic" defaultValue={room.topic} maxLength={500} />
+          <input
+            id="room-topic-edit"
+            name="topic"
+            value={shown('topic')}
+            onInput={typeInto('topic')}
+            maxLength={500}
+          />
           <button type="submit">Save</button>
         </form>
       )}
