@@ -23,7 +23,7 @@ import type { SocketInfo } from './core/types.js';
 import type { Store } from './store/store.js';
 import { RedisBus } from './bus/bus-redis.js';
 import { PostgresStore } from './store/store-postgres.js';
-import { SqliteStore } from './store/store-sqlite.js';
+import { SqliteStore, type SqliteStoreOptions } from './store/store-sqlite.js';
 
 export interface DoorAddress {
   /** Door name: http (REST, docs), later ws, sse, tcp, udp. */
@@ -64,7 +64,13 @@ export function createLogger(config: Config): Logger {
 
 export async function start(
   config: Config,
-  options: { logger?: Logger; store?: Store; bus?: Bus } = {},
+  options: {
+    logger?: Logger;
+    store?: Store;
+    bus?: Bus;
+    /** Tests only: wraps each WAL sync of the SQLite store this node opens, to fail one on purpose. */
+    wrapSync?: SqliteStoreOptions['wrapSync'];
+  } = {},
 ): Promise<PorthouseServer> {
   const logger = options.logger ?? createLogger(config);
   const metrics = new Metrics();
@@ -89,11 +95,14 @@ export async function start(
           cache: { maxRooms: config.cacheRooms, maxRoles: config.cacheRoles },
           onBatch,
           onSync: (seconds) => metrics.syncWait.observe(seconds),
-          onSyncFailure: (err) =>
+          onSyncFailure: (err) => {
+            metrics.syncFailed.set(1);
             logger.error(
               { err },
               'a WAL sync failed: nothing more is stored or shown as durable; fix the disk and restart this node',
-            ),
+            );
+          },
+          ...(options.wrapSync ? { wrapSync: options.wrapSync } : {}),
         }));
   let bus: Bus;
   if (options.bus) bus = options.bus;

@@ -119,6 +119,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly syncFailed = new Gauge({
+    name: 'porthouse_store_sync_failed',
+    help: '1 once a write-ahead log sync has failed (SQLite fdatasync mode): the node refuses every write and read of unsynced data, and is not ready, until it is restarted on a working disk. 0 otherwise.',
+    registers: [this.registry],
+  });
+
   // Keyed by method, route pattern and status: a bounded set, since unmatched URLs share one route.
   readonly #http = new Map<string, HttpSeries>();
 
@@ -152,6 +158,7 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'porthouse_' });
+    this.syncFailed.set(0);
   }
 
   /** Count one answered HTTP request and its duration. */

@@ -1,18 +1,23 @@
-// A SQLite store in the default `fdatasync` mode whose WAL syncs can be held on purpose, to see
-// what readers get in the moment between a commit and its sync.
+// WAL syncs (SQLite's default `fdatasync` mode) that can be held or failed on purpose, to see what
+// readers get in the moment between a commit and its sync, and what a node does when its disk fails.
 import { SqliteStore, type SqliteStoreOptions } from '../../src/store/store-sqlite.js';
 
-export interface HeldSync {
-  readonly store: SqliteStore;
+export interface SyncGate {
+  /** Pass as the store's (or the node's) `wrapSync`. */
+  readonly wrapSync: NonNullable<SqliteStoreOptions['wrapSync']>;
   /** From now on, each sync waits until `release` (or fails, with `fail`). */
   hold(): void;
   /** Resolves once a held sync is waiting, i.e. a write has committed and is not yet durable. */
   committed(): Promise<void>;
-  /** Resolves once a reader has asked the store to wait for durability and was told to. */
-  readerWaiting(): Promise<void>;
   release(): void;
   /** The held syncs fail instead, as a disk error would make them. */
   fail(err: Error): void;
+}
+
+export interface HeldSync extends Omit<SyncGate, 'wrapSync'> {
+  readonly store: SqliteStore;
+  /** Resolves once a reader has asked the store to wait for durability and was told to. */
+  readerWaiting(): Promise<void>;
 }
 
 const signal = () => {
@@ -23,15 +28,14 @@ const signal = () => {
   return { fire, fired };
 };
 
-export function heldSyncStore(dir: string, options: Partial<SqliteStoreOptions> = {}): HeldSync {
+export function syncGate(): SyncGate {
   let gate: { promise: Promise<void>; open: () => void; refuse: (err: Error) => void } | undefined;
   let committed = signal();
-  let readerWaiting = signal();
-  const store = new SqliteStore({
-    dir,
-    synchronous: 'fdatasync',
-    maxBatch: 512,
-    ...options,
+  const reset = () => {
+    gate = undefined;
+    committed = signal();
+  };
+  return {
     wrapSync: async (sync) => {
       if (gate) {
         committed.fire();
@@ -39,20 +43,6 @@ export function heldSyncStore(dir: string, options: Partial<SqliteStoreOptions> 
       }
       return sync();
     },
-  });
-  const untilDurable = store.untilDurable.bind(store);
-  store.untilDurable = () => {
-    const pending = untilDurable();
-    if (pending) readerWaiting.fire();
-    return pending;
-  };
-  const reset = () => {
-    gate = undefined;
-    committed = signal();
-    readerWaiting = signal();
-  };
-  return {
-    store,
     hold() {
       if (gate) return;
       let open!: () => void;
@@ -65,7 +55,6 @@ export function heldSyncStore(dir: string, options: Partial<SqliteStoreOptions> 
       gate = { promise, open, refuse };
     },
     committed: () => committed.fired,
-    readerWaiting: () => readerWaiting.fired,
     release() {
       gate?.open();
       reset();
@@ -73,6 +62,38 @@ export function heldSyncStore(dir: string, options: Partial<SqliteStoreOptions> 
     fail(err) {
       gate?.refuse(err);
       reset();
+    },
+  };
+}
+
+export function heldSyncStore(dir: string, options: Partial<SqliteStoreOptions> = {}): HeldSync {
+  const gate = syncGate();
+  let readerWaiting = signal();
+  const store = new SqliteStore({
+    dir,
+    synchronous: 'fdatasync',
+    maxBatch: 512,
+    ...options,
+    wrapSync: gate.wrapSync,
+  });
+  const untilDurable = store.untilDurable.bind(store);
+  store.untilDurable = () => {
+    const pending = untilDurable();
+    if (pending) readerWaiting.fire();
+    return pending;
+  };
+  return {
+    store,
+    hold: () => gate.hold(),
+    committed: () => gate.committed(),
+    readerWaiting: () => readerWaiting.fired,
+    release() {
+      gate.release();
+      readerWaiting = signal();
+    },
+    fail(err) {
+      gate.fail(err);
+      readerWaiting = signal();
     },
   };
 }

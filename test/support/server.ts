@@ -7,6 +7,7 @@ import { type Logger, pino } from 'pino';
 import { type OptionName, loadConfig } from '../../src/config.js';
 import { type PorthouseServer, start } from '../../src/server.js';
 import type { Store } from '../../src/store/store.js';
+import type { SyncGate } from './held-sync.js';
 
 export interface TestServer extends PorthouseServer {
   readonly dataDir: string;
@@ -25,8 +26,8 @@ export function tempDir(prefix = 'porthouse-test-'): string {
 export async function startServer(
   t: AfterHook | undefined,
   overrides: Partial<Record<OptionName, unknown>> = {},
-  /** A logger to read what the node logs, or a store to break on purpose. */
-  deps: { logger?: Logger; store?: Store } = {},
+  /** A logger to read what the node logs; a store, or the syncs of the node's own, to break on purpose. */
+  deps: { logger?: Logger; store?: Store; wrapSync?: SyncGate['wrapSync'] } = {},
 ): Promise<TestServer> {
   const dataDir = (overrides.data as string | undefined) ?? tempDir();
   const config = loadConfig({
