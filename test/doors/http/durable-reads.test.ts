@@ -78,6 +78,22 @@ test('a write with nothing to write (a second DELETE) answers what it read only 
   assert.equal((second.body as { deleted: boolean }).deleted, true);
 });
 
+test('an admin right set to what it already is answers what it read only once that is durable', async (t) => {
+  const { held, server } = await heldServer(t);
+  const root = await userApi(server, 'root', { admin: true });
+  await userApi(server, 'bob');
+  held.hold();
+  const granting = root.patch('/v1/users/bob', { admin: true });
+  await held.committed(); // bob is an admin on the connection, not yet on disk
+  const again = root.patch('/v1/users/bob', { admin: true });
+  await held.readerWaiting();
+  assert.equal(await settled(again), false, 'the no-op waits for the sync of the grant it read');
+  held.release();
+  const [first, second] = await Promise.all([granting, again]);
+  assert.equal(first.status, 200);
+  assert.deepEqual([second.status, (second.body as { admin: boolean }).admin], [200, true]);
+});
+
 test('a login for a user whose creation is not yet on disk waits for it before issuing a token', async (t) => {
   const { held, server } = await heldServer(t);
   held.hold();
