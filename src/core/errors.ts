@@ -65,7 +65,10 @@ export const ERRORS = {
   room_exists: { status: 409, title: 'A room with this name already exists.' },
   message_deleted: { status: 409, title: 'The message was deleted and cannot be changed.' },
   user_owns_rooms: { status: 409, title: 'The user owns rooms; delete them first.' },
-  owner_cannot_leave: { status: 409, title: 'The owner cannot leave the room; delete it or hand it over.' },
+  owner_cannot_leave: {
+    status: 409,
+    title: 'The owner cannot leave the room, or be removed from it; delete the room instead.',
+  },
   precondition_failed: { status: 412, title: 'The resource has changed since the given ETag.' },
   rate_limited: { status: 429, title: 'Too many requests; slow down.', close: 4429 },
   too_many_connections: {

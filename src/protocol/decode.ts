@@ -27,7 +27,8 @@ const validators = new Map<string, ValidateFunction>(
 );
 const TYPES = Object.keys(CLIENT_FRAMES).join(', ');
 
-const refOf = (value: Record<string, unknown>): FrameRef | undefined => {
+/** A frame's ref when it is a valid one, read before (or without) validating the rest. */
+export const refOf = (value: Record<string, unknown>): FrameRef | undefined => {
   const ref = value['ref'];
   if (typeof ref === 'string' && ref.length > 0 && ref.length <= MAX_REF_LENGTH) return ref;
   if (typeof ref === 'number' && Number.isSafeInteger(ref)) return ref;
@@ -65,7 +66,8 @@ export function validateFrame(value: unknown): Decoded {
   if (!validate(value)) {
     const e = validate.errors?.[0];
     const where = e
-      ? `${e.instancePath || '/'}${e.params && 'additionalProperty' in e.params ? `/${String(e.params['additionalProperty'])}` : ''}`
+      ? `${e.instancePath}${e.params && 'additionalProperty' in e.params ? `/${String(e.params['additionalProperty'])}` : ''}` ||
+        '/'
       : '/';
     return failure('validation_failed', `${type} frame: ${where} ${e?.message ?? 'is invalid'}.`, ref);
   }

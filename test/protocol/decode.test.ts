@@ -69,6 +69,15 @@ test('refs are echoed in errors when readable, so clients can match them', () =>
   assert.equal(!bad.ok && bad.ref, undefined, 'an over-long ref is not echoed');
 });
 
+test('a validation error names where in the frame it is, as a JSON pointer', () => {
+  const extra = decodeFrame('{"type":"pub","room":"r","text":"t","extra":1}');
+  assert.equal(!extra.ok && extra.message, 'pub frame: /extra must NOT have additional properties.');
+  const missing = decodeFrame('{"type":"pub","room":"r"}');
+  assert.equal(!missing.ok && missing.message, "pub frame: / must have required property 'text'.");
+  const nested = decodeFrame('{"type":"sub","room":"r","since":-1}');
+  assert.match(!nested.ok ? nested.message : '', /^sub frame: \/since /);
+});
+
 test('prototype keys do not pollute anything', () => {
   const d = decodeFrame('{"type":"ping","__proto__":{"polluted":1}}');
   assert.equal(d.ok, false);

@@ -15,10 +15,13 @@ import { Outgoing } from '../../hub/outgoing.js';
 import type { Subscriber } from '../../hub/subscription.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { logInternal } from '../../protocol/conversation.js';
-import { validateFrame } from '../../protocol/decode.js';
+import { refOf, validateFrame } from '../../protocol/decode.js';
 import type { ClientFrame, FrameRef, ServerFrame } from '../../protocol/frames.js';
 import type { Services } from '../../service/services.js';
 import { CookieJar } from './cookie.js';
+
+/** The frames this door serves: each datagram authenticates itself, so there is no `auth`. */
+type UdpFrame = Exclude<ClientFrame, { type: 'auth' }>;
 
 export interface UdpDoorDeps {
   readonly config: Config;
@@ -208,12 +211,23 @@ export class UdpDoor {
       return;
     }
     const { token, cookie, ...rest } = value as Record<string, unknown>;
+    if (rest['type'] === 'auth') {
+      // Answered before its schema, which wants the token this door has just taken off.
+      this.#error(
+        'bad_request',
+        'UDP has no connection to authenticate: put "token" in every frame.',
+        msg.length,
+        from,
+        refOf(rest),
+      );
+      return;
+    }
     const decoded = validateFrame(rest);
     if (!decoded.ok) {
       this.#error(decoded.code, decoded.message, msg.length, from, decoded.ref);
       return;
     }
-    const frame = decoded.frame;
+    const frame = decoded.frame as UdpFrame; // `auth` was answered above
     const ref = 'ref' in frame ? frame.ref : undefined;
     if (frame.type === 'ping' && typeof token !== 'string') {
       this.#reply(ref === undefined ? { type: 'pong' } : { type: 'pong', ref }, msg.length, from);
@@ -234,7 +248,7 @@ export class UdpDoor {
   }
 
   async #handle(
-    frame: ClientFrame,
+    frame: UdpFrame,
     actor: Actor,
     cookie: unknown,
     size: number,
@@ -244,11 +258,6 @@ export class UdpDoor {
     const withRef = <F extends ServerFrame>(f: F): F => (ref === undefined ? f : { ...f, ref });
     try {
       switch (frame.type) {
-        case 'auth':
-          throw new PorthouseError(
-            'bad_request',
-            'UDP has no connection to authenticate: put "token" in every frame.',
-          );
         case 'ping':
           this.#renew(actor, from);
           this.#reply(withRef({ type: 'pong' }), size, from);

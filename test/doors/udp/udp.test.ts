@@ -141,6 +141,19 @@ test('bad datagrams get a short error or are dropped and counted; the door keeps
     ref: 'x',
   });
   assert.equal((await u.next((f) => f.code === 'unauthorized')).ref, 'x');
+  // `auth` belongs to connections: told so plainly, with or without a token on it.
+  const padding = 'x'.repeat(100); // room for the error to fit
+  for (const [ref, frame] of [
+    ['a1', { type: 'auth', token: ada.token, ref: 'a1', padding }],
+    ['a2', { type: 'auth', ref: 'a2', padding }],
+  ] as const) {
+    u.send(frame);
+    const refused = await u.next((f) => f.ref === ref);
+    assert.deepEqual(
+      [refused.code, refused.message],
+      ['bad_request', 'UDP has no connection to authenticate: put "token" in every frame.'],
+    );
+  }
   u.send({ type: 'sub', room: 'Bad Room', token: ada.token, ref: 'b' });
   assert.equal((await u.next((f) => f.ref === 'b')).code, 'validation_failed');
   u.send({ type: 'pub', room: 'nowhere', text: 'hi', token: ada.token, ref: 'n' });
