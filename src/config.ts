@@ -1,7 +1,8 @@
 // Every option of a node, in one table: its default, its flag, its PORTHOUSE_* variable and why
 // it exists. Sources merge as defaults < --config file < environment < flags, are validated once
 // at start-up, and the result is frozen. docs/config.md is generated from this table.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 type Kind = 'string' | 'int' | 'bool' | 'enum';
 
@@ -573,7 +574,16 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       out[name] = coerce(spec, raw, `--${flagOf(name)}`);
     }
   }
+  checkTogether(out as unknown as Config);
   return Object.freeze(out) as Config;
+}
+
+/** Rules spanning options or naming files: checked here so a bad value stops the node before it opens anything. */
+function checkTogether(config: Config): void {
+  if (Boolean(config.tcpTlsCert) !== Boolean(config.tcpTlsKey))
+    throw new ConfigError('tcpTlsCert and tcpTlsKey: TLS for the TCP door needs both, or neither');
+  if (config.web !== 'bundled' && config.web !== 'off' && !existsSync(join(config.web, 'index.html')))
+    throw new ConfigError(`web: no index.html in ${config.web} (a client build, bundled, or off)`);
 }
 
 function isTrue(raw: string | undefined): boolean {
@@ -593,33 +603,38 @@ export function renderConfigDoc(): string {
     'once at start-up; a bad value stops the node with a message naming the option.',
     '',
   ];
-  let group = '';
+  // One table per group, in the order groups first appear; options keep their order within it.
+  const groups = new Map<string, [string, OptionSpec][]>();
   for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
-    if (spec.group !== group) {
-      group = spec.group;
+    const group = groups.get(spec.group) ?? [];
+    group.push([name, spec]);
+    groups.set(spec.group, group);
+  }
+  for (const [group, options] of groups) {
+    lines.push(
+      `## ${group}`,
+      '',
+      '| option | flag | variable | default | meaning |',
+      '| --- | --- | --- | --- | --- |',
+    );
+    for (const [name, spec] of options) {
+      const range = spec.kind === 'int' && spec.min !== undefined ? ` (${spec.min}–${spec.max})` : '';
+      const values = spec.values ? ` (${spec.values.join(', ')})` : '';
+      const def =
+        spec.default === undefined
+          ? '(none)'
+          : spec.kind === 'bool'
+            ? spec.default
+              ? 'on'
+              : 'off'
+            : `\`${spec.default}\``;
+      const flag =
+        name === 'registration' ? '`--registration`, `--no-registration`' : `\`--${flagOf(name)}\``;
       lines.push(
-        `## ${group}`,
-        '',
-        '| option | flag | variable | default | meaning |',
-        '| --- | --- | --- | --- | --- |',
+        `| \`${name}\` | ${flag} | \`${envOf(name)}\` | ${def}${range}${values} | ${spec.doc.replace(/\|/g, '\\|')} |`,
       );
     }
-    const range = spec.kind === 'int' && spec.min !== undefined ? ` (${spec.min}–${spec.max})` : '';
-    const values = spec.values ? ` (${spec.values.join(', ')})` : '';
-    const def =
-      spec.default === undefined
-        ? '(none)'
-        : spec.kind === 'bool'
-          ? spec.default
-            ? 'on'
-            : 'off'
-          : `\`${spec.default}\``;
-    const flag = name === 'registration' ? '`--registration`, `--no-registration`' : `\`--${flagOf(name)}\``;
-    lines.push(
-      `| \`${name}\` | ${flag} | \`${envOf(name)}\` | ${def}${range}${values} | ${spec.doc.replace(/\|/g, '\\|')} |`,
-    );
-    const next = Object.values(OPTIONS as Record<string, OptionSpec>)[Object.keys(OPTIONS).indexOf(name) + 1];
-    if (!next || next.group !== group) lines.push('');
+    lines.push('');
   }
   return lines.join('\n');
 }

@@ -57,6 +57,22 @@ test('a bad value stops start-up with a message naming the option', () => {
   assert.throws(() => loadConfig({ file: join(dir, 'bad.json') }), /unknown option "colour"/);
 });
 
+test('options that go together, or name files, are checked before the node opens anything', () => {
+  const dir = tempDir();
+  assert.throws(
+    () => loadConfig({ flags: { tcpTlsCert: join(dir, 'cert.pem') } }),
+    (e: unknown) => e instanceof ConfigError && /tcpTlsKey/.test(e.message),
+  );
+  assert.throws(
+    () => loadConfig({ flags: { web: dir } }),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.message === `web: no index.html in ${dir} (a client build, bundled, or off)`,
+  );
+  writeFileSync(join(dir, 'index.html'), '<!doctype html>');
+  assert.equal(loadConfig({ flags: { web: dir } }).web, dir, 'a directory holding a build is taken');
+});
+
 test('docs/config.md is generated from the table and up to date', () => {
   const doc = readFileSync(new URL('../../docs/config.md', import.meta.url), 'utf8');
   assert.equal(doc.trim(), renderConfigDoc().trim(), 'run `npm run docs:config`');

@@ -33,6 +33,10 @@ Every serve flag also has a PORTHOUSE_<FLAG> environment variable.`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   switch (command) {
     case 'serve': {
       const { values } = parseArgs({ args: rest, options: configFlags, strict: true });
@@ -104,6 +108,10 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError) process.stderr.write(`porthouse: invalid configuration: ${err.message}\n`);
   else if (err instanceof PorthouseError || err instanceof ApiError || err instanceof RealtimeError)
     process.stderr.write(`porthouse: ${err.code}: ${err.message}\n`);
+  // An operating-system refusal (a port in use, a file it may not read) is the operator's to fix:
+  // its message says it all. Anything else is a bug, and its stack helps whoever reports it.
+  else if (typeof (err as NodeJS.ErrnoException)?.syscall === 'string')
+    process.stderr.write(`porthouse: ${(err as Error).message}\n`);
   else process.stderr.write(`porthouse: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);
 });

@@ -43,7 +43,8 @@ export const PubFrame = Type.Object(
   {
     type: Type.Literal('pub'),
     room: RoomName,
-    text: Type.String({ minLength: 1 }),
+    // No minLength: empty text is blank text, refused by the core rule as text_invalid either way.
+    text: Type.String({ description: 'Not blank, well-formed Unicode, at most maxTextLength code points.' }),
     ref: Type.Optional(Ref),
   },
   {

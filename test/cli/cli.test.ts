@@ -1,7 +1,9 @@
 // The `porthouse` command, run as a real process: serve, user add, token, send, and a graceful
 // stop on SIGTERM.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { run, serve } from '../support/cli.js';
 import { Api, tempDir } from '../support/server.js';
@@ -132,6 +134,40 @@ test('a bad flag exits 2 with the usage; a bad value exits 1 naming the option',
   const badEnv = await run(['serve', '--data', dataDir()], undefined, { PORTHOUSE_RATE_LIMITS: 'sometimes' });
   assert.equal(badEnv.code, 1);
   assert.match(badEnv.stderr, /PORTHOUSE_RATE_LIMITS/);
+  const data = dataDir();
+  const noWeb = await run(['serve', '--web', join(data, 'nowhere'), '--data', data]);
+  assert.equal(noWeb.code, 1);
+  assert.match(noWeb.stderr, /^porthouse: invalid configuration: web: no index\.html in /);
+  assert.doesNotMatch(noWeb.stderr, /\n {4}at /, 'a message, not a stack trace');
+  assert.deepEqual(readdirSync(data), [], 'stopped before creating the database');
+});
+
+test('--help after any command prints the usage and exits 0', async () => {
+  for (const args of [['serve', '--help'], ['send', '-h'], ['--help']]) {
+    const help = await run(args);
+    assert.equal(help.code, 0, args.join(' '));
+    assert.match(help.stdout, /^usage:/);
+  }
+});
+
+test('a port already in use is said in one line, without a stack trace', async () => {
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  after(() => blocker.close());
+  const { port } = blocker.address() as AddressInfo;
+  const taken = await run([
+    'serve',
+    '--port',
+    String(port),
+    '--tcp-port',
+    '0',
+    '--udp-port',
+    '0',
+    '--data',
+    dataDir(),
+  ]);
+  assert.equal(taken.code, 1);
+  assert.equal(taken.stderr.trim(), `porthouse: listen EADDRINUSE: address already in use 127.0.0.1:${port}`);
 });
 
 test('--no-registration closes registration; admins still add users from the command line', async () => {

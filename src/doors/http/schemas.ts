@@ -24,9 +24,10 @@ export const UserName = Type.String({
 const Title = Type.String({ minLength: 1, maxLength: MAX_TITLE_LENGTH });
 const Topic = Type.String({ maxLength: MAX_TOPIC_LENGTH });
 const Timestamp = Type.String({ format: 'date-time' });
+// No minLength: empty text is blank text, refused by the core rule as text_invalid either way.
 const Text = Type.String({
-  minLength: 1,
-  description: 'Message text; at most `maxTextLength` (default 4000) Unicode code points.',
+  description:
+    'Message text: not blank (empty or only white space is text_invalid), well-formed Unicode, at most `maxTextLength` (default 4000) code points.',
 });
 
 export const Registration = Type.Object(

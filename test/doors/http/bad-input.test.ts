@@ -73,8 +73,10 @@ describe('bad input over REST', () => {
     assert.equal(emoji.status, 201, '4000 emoji (8000 UTF-16 units) are within 4000 characters');
   });
 
-  test('blank or malformed text → 422 text_invalid', async () => {
+  test('blank, empty or malformed text → 422 text_invalid', async () => {
     assertProblem(await ada.post('/v1/rooms/general/messages', { text: '   ' }), 422, 'text_invalid');
+    assertProblem(await ada.post('/v1/rooms/general/messages', { text: '' }), 422, 'text_invalid');
+    assertProblem(await ada.patch('/v1/rooms/general/messages/1', { text: '' }), 422, 'text_invalid');
     const lone = await ada.req('POST', '/v1/rooms/general/messages', {
       raw: '{"text":"bad \\ud800 half"}',
       headers: { 'content-type': 'application/json' },

@@ -80,7 +80,8 @@ test('binary frames and malformed frames get error frames; the connection stays 
       JSON.stringify({ type: 'pub', room: 'x', text: 'y'.repeat(server.config.maxTextLength + 1), ref: 'l' }),
       'text_too_long',
     ],
-    ['{"type":"pub","room":"x","text":"","ref":"z"}', 'validation_failed'],
+    ['{"type":"pub","room":"x","text":"","ref":"z"}', 'text_invalid'],
+    ['{"type":"pub","room":"x","text":" \\n ","ref":"b"}', 'text_invalid'],
   ];
   for (const [text, code] of cases) {
     const from = c.frames.length;
@@ -91,7 +92,7 @@ test('binary frames and malformed frames get error frames; the connection stays 
   const withRef = c.frames.filter((f) => f.type === 'error' && f.ref !== undefined).map((f) => f.ref);
   assert.deepEqual(
     withRef,
-    ['d', 'n', 'e', 'w', 'l', 'z'],
+    ['d', 'n', 'e', 'w', 'l', 'z', 'b'],
     'errors carry the offending ref when it could be read',
   );
   c.send({ type: 'ping', ref: 'still-here' });
