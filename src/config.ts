@@ -574,16 +574,24 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       out[name] = coerce(spec, raw, `--${flagOf(name)}`);
     }
   }
-  checkTogether(out as unknown as Config);
   return Object.freeze(out) as Config;
 }
 
-/** Rules spanning options or naming files: checked here so a bad value stops the node before it opens anything. */
-function checkTogether(config: Config): void {
+/**
+ * What a serving node needs beyond each value being valid: options that go together, and the
+ * files they name. `serve` checks it before opening anything; the admin commands, which serve
+ * nothing, do not.
+ */
+export function checkServable(config: Config): void {
+  const named = (name: OptionName) => `--${flagOf(name)} (${envOf(name)})`;
   if (Boolean(config.tcpTlsCert) !== Boolean(config.tcpTlsKey))
-    throw new ConfigError('tcpTlsCert and tcpTlsKey: TLS for the TCP door needs both, or neither');
+    throw new ConfigError(
+      `${named('tcpTlsCert')} and ${named('tcpTlsKey')}: TLS for the TCP door needs both, or neither`,
+    );
   if (config.web !== 'bundled' && config.web !== 'off' && !existsSync(join(config.web, 'index.html')))
-    throw new ConfigError(`web: no index.html in ${config.web} (a client build, bundled, or off)`);
+    throw new ConfigError(
+      `${named('web')}: no index.html in ${config.web} (a client build, bundled, or off)`,
+    );
 }
 
 function isTrue(raw: string | undefined): boolean {

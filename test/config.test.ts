@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, OPTIONS, envOf, flagOf, loadConfig, renderConfigDoc } from '../src/config.js';
+import {
+  ConfigError,
+  OPTIONS,
+  checkServable,
+  envOf,
+  flagOf,
+  loadConfig,
+  renderConfigDoc,
+} from '../src/config.js';
 import { tempDir } from './support/server.js';
 
 test('defaults match the contract: 127.0.0.1:8080, ./data, open registration, limits on', () => {
@@ -57,20 +65,23 @@ test('a bad value stops start-up with a message naming the option', () => {
   assert.throws(() => loadConfig({ file: join(dir, 'bad.json') }), /unknown option "colour"/);
 });
 
-test('options that go together, or name files, are checked before the node opens anything', () => {
+test('a serving node checks the options that go together, and the files they name, before opening anything', () => {
   const dir = tempDir();
+  const tlsHalf = loadConfig({ flags: { tcpTlsCert: join(dir, 'cert.pem') } });
   assert.throws(
-    () => loadConfig({ flags: { tcpTlsCert: join(dir, 'cert.pem') } }),
-    (e: unknown) => e instanceof ConfigError && /tcpTlsKey/.test(e.message),
+    () => checkServable(tlsHalf),
+    (e: unknown) => e instanceof ConfigError && /--tcp-tls-key \(PORTHOUSE_TCP_TLS_KEY\)/.test(e.message),
   );
+  const noBuild = loadConfig({ flags: { web: dir } });
   assert.throws(
-    () => loadConfig({ flags: { web: dir } }),
+    () => checkServable(noBuild),
     (e: unknown) =>
       e instanceof ConfigError &&
-      e.message === `web: no index.html in ${dir} (a client build, bundled, or off)`,
+      e.message === `--web (PORTHOUSE_WEB): no index.html in ${dir} (a client build, bundled, or off)`,
   );
   writeFileSync(join(dir, 'index.html'), '<!doctype html>');
-  assert.equal(loadConfig({ flags: { web: dir } }).web, dir, 'a directory holding a build is taken');
+  checkServable(loadConfig({ flags: { web: dir } })); // a directory holding a build is taken
+  checkServable(loadConfig({})); // and the defaults
 });
 
 test('docs/config.md is generated from the table and up to date', () => {

@@ -3,7 +3,7 @@
 import type { parseArgs } from 'node:util';
 import { OPTIONS, flagOf } from '../config.js';
 
-type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+export type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
 export const configFlags: ParseOptions = Object.fromEntries([
   ...Object.keys(OPTIONS).map((name) => [flagOf(name), { type: 'string' as const }]),

@@ -7,7 +7,7 @@ import { ApiError } from '../client/rest.js';
 import { PorthouseError } from '../core/errors.js';
 import { renderFramesDoc } from '../protocol/frames-doc.js';
 import { token, userAdd, userAdmin } from './admin.js';
-import { UsageError, clientFlags, configFlags } from './args.js';
+import { type ParseOptions, UsageError, clientFlags, configFlags } from './args.js';
 import { listen, ping, sendFrame } from './realtime.js';
 import { send } from './send.js';
 import { sockets } from './sockets.js';
@@ -31,22 +31,35 @@ const USAGE = `usage:
 Client commands read PORTHOUSE_SERVER (default http://127.0.0.1:8080) and PORTHOUSE_TOKEN.
 Every serve flag also has a PORTHOUSE_<FLAG> environment variable.`;
 
+/** Thrown by `--help`/`-h` after a command: the usage, on standard output, exit 0. */
+const HELP = Symbol('help');
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  // Strict parsing with a `help` flag: `-h` after `--` is text (`send r -- -h`), not a request for help.
+  const parse = (
+    options: ParseOptions,
+    positionals: 'positionals' | 'none' = 'positionals',
+  ): { values: Record<string, unknown>; positionals: string[] } => {
+    const parsed = parseArgs({
+      args: rest,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: positionals === 'positionals',
+      strict: true,
+    });
+    if (parsed.values['help']) throw HELP;
+    return parsed;
+  };
   switch (command) {
     case 'serve': {
-      const { values } = parseArgs({ args: rest, options: configFlags, strict: true });
+      const { values } = parse(configFlags, 'none');
       return serve(values);
     }
     case 'user': {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        options: { ...configFlags, admin: { type: 'boolean' }, revoke: { type: 'boolean' } },
-        allowPositionals: true,
+      const { values, positionals } = parse({
+        ...configFlags,
+        admin: { type: 'boolean' },
+        revoke: { type: 'boolean' },
       });
       const [verb, name] = positionals;
       if (!name || positionals.length > 2 || (verb !== 'add' && verb !== 'admin'))
@@ -56,12 +69,12 @@ async function main(argv: string[]): Promise<void> {
       return userAdd(name, values['admin'] === true, values);
     }
     case 'token': {
-      const { values, positionals } = parseArgs({ args: rest, options: configFlags, allowPositionals: true });
+      const { values, positionals } = parse(configFlags);
       if (positionals.length !== 1) throw new UsageError('expected: token NAME');
       return token(positionals[0]!, values);
     }
     case 'send': {
-      const { values, positionals } = parseArgs({ args: rest, options: clientFlags, allowPositionals: true });
+      const { values, positionals } = parse(clientFlags);
       if (positionals.length !== 2) throw new UsageError('expected: send ROOM TEXT');
       const via = (values as Record<string, unknown>)['via'];
       if (via === 'ws' || via === 'tcp' || via === 'udp')
@@ -69,17 +82,17 @@ async function main(argv: string[]): Promise<void> {
       return send(positionals[0]!, positionals[1]!, values);
     }
     case 'listen': {
-      const { values, positionals } = parseArgs({ args: rest, options: clientFlags, allowPositionals: true });
+      const { values, positionals } = parse(clientFlags);
       if (positionals.length !== 1) throw new UsageError('expected: listen ROOM');
       return listen(positionals[0]!, values);
     }
     case 'ping': {
-      const { values, positionals } = parseArgs({ args: rest, options: clientFlags, allowPositionals: true });
+      const { values, positionals } = parse(clientFlags);
       if (positionals.length !== 0) throw new UsageError('expected: ping [--via ws] [--count N]');
       return ping(values);
     }
     case 'sockets': {
-      const { values, positionals } = parseArgs({ args: rest, options: clientFlags, allowPositionals: true });
+      const { values, positionals } = parse(clientFlags);
       if (positionals.length !== 0) throw new UsageError('expected: sockets');
       return sockets(values);
     }
@@ -100,7 +113,25 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+// Refusals the operator fixes (a port in use, a path that is missing or not theirs): the message
+// says it all. Any other error is a bug, and its stack helps whoever reports it.
+const OPERATOR_ERRORS = new Set([
+  'EADDRINUSE',
+  'EADDRNOTAVAIL',
+  'EACCES',
+  'EPERM',
+  'ENOENT',
+  'EISDIR',
+  'ENOTDIR',
+  'EROFS',
+  'ENOSPC',
+]);
+
 main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err === HELP) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
   if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`porthouse: ${(err as Error).message}\n\n${USAGE}\n`);
     process.exit(2);
@@ -108,9 +139,7 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError) process.stderr.write(`porthouse: invalid configuration: ${err.message}\n`);
   else if (err instanceof PorthouseError || err instanceof ApiError || err instanceof RealtimeError)
     process.stderr.write(`porthouse: ${err.code}: ${err.message}\n`);
-  // An operating-system refusal (a port in use, a file it may not read) is the operator's to fix:
-  // its message says it all. Anything else is a bug, and its stack helps whoever reports it.
-  else if (typeof (err as NodeJS.ErrnoException)?.syscall === 'string')
+  else if (OPERATOR_ERRORS.has(String((err as NodeJS.ErrnoException)?.code)))
     process.stderr.write(`porthouse: ${(err as Error).message}\n`);
   else process.stderr.write(`porthouse: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);

@@ -121,7 +121,7 @@ export class Metrics {
 
   readonly syncFailed = new Gauge({
     name: 'porthouse_store_sync_failed',
-    help: '1 once a write-ahead log sync has failed (SQLite fdatasync mode): the node refuses every write and read of unsynced data, and is not ready, until it is restarted on a working disk. 0 otherwise.',
+    help: '1 once a write-ahead log sync has failed (SQLite fdatasync mode): until it is restarted on a working disk, the node refuses every write and every read that waits for durability, and is not ready. 0 otherwise.',
     registers: [this.registry],
   });
 

@@ -109,10 +109,17 @@ test('user add (password on stdin), token and send --via http work together', as
     );
     assert.equal(sent.code, 0, sent.stderr);
     assert.match(sent.stdout, /sent to ops as #1/);
+    // After `--`, a dash is text: not a flag, and not a request for help.
+    const dashed = await run(['send', 'ops', '--server', node.url, '--token', token, '--', '-h']);
+    assert.equal(dashed.code, 0, dashed.stderr);
+    assert.match(dashed.stdout, /sent to ops as #2/);
     const history = await api.get('/v1/rooms/ops/messages');
     assert.deepEqual(
       history.body.map((m: { text: string; via: string }) => [m.text, m.via]),
-      [['hello from the shell', 'http']],
+      [
+        ['hello from the shell', 'http'],
+        ['-h', 'http'],
+      ],
     );
 
     const refused = await run(['send', 'nowhere', 'x', '--server', node.url, '--token', token]);
@@ -137,7 +144,10 @@ test('a bad flag exits 2 with the usage; a bad value exits 1 naming the option',
   const data = dataDir();
   const noWeb = await run(['serve', '--web', join(data, 'nowhere'), '--data', data]);
   assert.equal(noWeb.code, 1);
-  assert.match(noWeb.stderr, /^porthouse: invalid configuration: web: no index\.html in /);
+  assert.match(
+    noWeb.stderr,
+    /^porthouse: invalid configuration: --web \(PORTHOUSE_WEB\): no index\.html in /,
+  );
   assert.doesNotMatch(noWeb.stderr, /\n {4}at /, 'a message, not a stack trace');
   assert.deepEqual(readdirSync(data), [], 'stopped before creating the database');
 });
@@ -150,10 +160,10 @@ test('--help after any command prints the usage and exits 0', async () => {
   }
 });
 
-test('a port already in use is said in one line, without a stack trace', async () => {
+test('a port already in use is said in one line, without a stack trace', async (t) => {
   const blocker = createServer();
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
-  after(() => blocker.close());
+  t.after(() => blocker.close());
   const { port } = blocker.address() as AddressInfo;
   const taken = await run([
     'serve',
