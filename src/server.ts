@@ -95,11 +95,11 @@ export async function start(
           cache: { maxRooms: config.cacheRooms, maxRoles: config.cacheRoles },
           onBatch,
           onSync: (seconds) => metrics.syncWait.observe(seconds),
-          onSyncFailure: (err) => {
-            metrics.syncFailed.set(1);
+          onDiskFailure: (err) => {
+            metrics.diskFailed.set(1);
             logger.error(
               { err },
-              'a WAL sync failed: nothing more is stored or shown as durable; fix the disk and restart this node',
+              'the disk failed a write or a sync: nothing more is stored or shown as durable; fix the disk and restart this node',
             );
           },
           ...(options.wrapSync ? { wrapSync: options.wrapSync } : {}),

@@ -11,14 +11,14 @@ const metric = async (url: string, name: string) => {
   return line === undefined ? undefined : Number(line.slice(name.length + 1));
 };
 
-test('a failed WAL sync is logged once as an error, shows as porthouse_store_sync_failed 1, and makes the node not ready', async (t) => {
+test('a failed WAL sync is logged once as an error, shows as porthouse_store_disk_failed 1, and makes the node not ready', async (t) => {
   const logged: { level: number; msg: string; err?: { message: string } }[] = [];
   const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
   const gate = syncGate();
   const server = await startServer(t, {}, { logger, wrapSync: gate.wrapSync });
   const ada = await userApi(server, 'ada');
   assert.equal((await ada.post('/v1/rooms', { name: 'r' })).status, 201);
-  assert.equal(await metric(server.url, 'porthouse_store_sync_failed'), 0, 'reported before anything fails');
+  assert.equal(await metric(server.url, 'porthouse_store_disk_failed'), 0, 'reported before anything fails');
   assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
 
   gate.hold();
@@ -28,9 +28,9 @@ test('a failed WAL sync is logged once as an error, shows as porthouse_store_syn
   assert.equal((await posting).status, 503);
   assert.equal((await ada.post('/v1/rooms/r/messages', { text: 'next' })).status, 503);
 
-  assert.equal(await metric(server.url, 'porthouse_store_sync_failed'), 1);
+  assert.equal(await metric(server.url, 'porthouse_store_disk_failed'), 1);
   assert.equal((await fetch(`${server.url}/readyz`)).status, 503);
-  const failures = logged.filter((l) => /WAL sync failed/.test(l.msg));
+  const failures = logged.filter((l) => /the disk failed a write or a sync/.test(l.msg));
   assert.equal(failures.length, 1, 'once, not once per refused write');
   assert.equal(failures[0]?.level, 50, 'at error level');
   assert.match(failures[0]?.err?.message ?? '', /EIO/, "with the disk's error");

@@ -48,6 +48,8 @@ export async function serverMetrics(
 
 export class ServeProcess {
   readonly lines: string[] = [];
+  /** The last 4,000 characters it wrote to standard error (its logs). */
+  stderr = '';
   readonly exited: Promise<number | string>;
   url = '';
   tcpPort = 0;
@@ -60,14 +62,19 @@ export class ServeProcess {
   }
 
   /** Starts `porthouse serve ARGS` and resolves once the HTTP, TCP and UDP doors all listen. */
-  static start(args: readonly string[], options: { nodeArgs?: string[] } = {}): Promise<ServeProcess> {
+  static start(
+    args: readonly string[],
+    options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {},
+  ): Promise<ServeProcess> {
     const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'serve', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
     });
     const server = new ServeProcess(proc);
     let stderr = '';
     proc.stderr!.on('data', (d) => {
       stderr = (stderr + d).slice(-4000);
+      server.stderr = stderr;
     });
     return new Promise((resolve, reject) => {
       let buffer = '';
@@ -95,12 +102,19 @@ export class ServeProcess {
    * hashing passwords cheaply (no proof measures hashing, and their set-ups register users),
    * then `extra`.
    */
-  static startOnFreePorts(dataDir: string, extra: readonly string[] = []): Promise<ServeProcess> {
-    return ServeProcess.start([
-      ...['--port', '0', '--tcp-port', '0', '--udp-port', '0', '--data', dataDir],
-      ...['--log-level', 'warn', '--scrypt-cost', '10'],
-      ...extra,
-    ]);
+  static startOnFreePorts(
+    dataDir: string,
+    extra: readonly string[] = [],
+    options: { env?: NodeJS.ProcessEnv } = {},
+  ): Promise<ServeProcess> {
+    return ServeProcess.start(
+      [
+        ...['--port', '0', '--tcp-port', '0', '--udp-port', '0', '--data', dataDir],
+        ...['--log-level', 'warn', '--scrypt-cost', '10'],
+        ...extra,
+      ],
+      options,
+    );
   }
 
   get pid(): number {

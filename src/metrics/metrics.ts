@@ -119,9 +119,9 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly syncFailed = new Gauge({
-    name: 'porthouse_store_sync_failed',
-    help: '1 once a write-ahead log sync has failed (SQLite fdatasync mode): until it is restarted on a working disk, the node refuses every write and every read that waits for durability, and is not ready. 0 otherwise.',
+  readonly diskFailed = new Gauge({
+    name: 'porthouse_store_disk_failed',
+    help: '1 once the disk has failed a write-ahead log sync or a commit (SQLite): until it is restarted on a working disk, the node refuses every write and every read that waits for durability, and is not ready. 0 otherwise.',
     registers: [this.registry],
   });
 
@@ -158,7 +158,7 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'porthouse_' });
-    this.syncFailed.set(0);
+    this.diskFailed.set(0);
   }
 
   /** Count one answered HTTP request and its duration. */

@@ -43,10 +43,11 @@ export class GroupCommit {
   /** The sync that makes the latest commit durable, until it settles. */
   #syncing: Promise<void> | undefined;
   /**
-   * Set by the first failed sync, for good. Its commits are in the database yet may not be on
-   * the disk, and a later sync that reports success proves nothing (the kernel may have dropped
-   * the pages it could not write), so from then on nothing is acknowledged or shown as durable.
-   * PostgreSQL stops on a failed fsync for the same reason; here the node stays up, not ready.
+   * Set by the first failed sync (or commit that failed with an I/O error), for good. Its
+   * commits are in the database yet may not be on the disk, and a later sync that reports
+   * success proves nothing (the kernel may have dropped the pages it could not write), so from
+   * then on nothing is acknowledged or shown as durable. PostgreSQL stops on a failed fsync for
+   * the same reason; here the node stays up, not ready.
    */
   #broken: Error | undefined;
 
@@ -61,7 +62,7 @@ export class GroupCommit {
       onSync?: (seconds: number) => void;
       /** A batch's commit failed and was rolled back (for caches its writes touched). */
       onFailure?: () => void;
-      /** The first sync failed: nothing will be acknowledged again (see #broken). Called once. */
+      /** The first sync, or a commit, failed on the disk: nothing will be acknowledged again (see #broken). Called once. */
       onBroken?: (err: Error) => void;
     },
   ) {
@@ -145,7 +146,7 @@ export class GroupCommit {
     return this.#syncing;
   }
 
-  /** The failed sync that ended durability (see #broken), if one did. */
+  /** The disk error that ended durability (see #broken), if one did. */
   get broken(): Error | undefined {
     return this.#broken;
   }
@@ -154,7 +155,7 @@ export class GroupCommit {
   #brokenError(): PorthouseError {
     const err = new PorthouseError(
       'unavailable',
-      'A disk sync failed: this node stores nothing more until it is restarted.',
+      'The disk failed a write or a sync: this node stores nothing more until it is restarted.',
     );
     err.cause = this.#broken;
     return err;
@@ -182,9 +183,16 @@ export class GroupCommit {
     try {
       outcome = this.#runBatch(batch);
     } catch (err) {
-      // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
+      // The commit itself failed and was rolled back: nothing in the batch is stored.
       this.#onFailure?.();
-      for (const p of batch) p.reject(err);
+      if (isIoError(err)) {
+        // A write or a sync SQLite made on commit failed (with `full`, its own fsync): the same
+        // as a failed WAL sync, so the same rule (#broken).
+        this.#break(err);
+        this.#refuse(batch);
+        return;
+      }
+      for (const p of batch) p.reject(isDiskFull(err) ? diskFull(err) : err);
       return;
     }
     this.#onBatch?.({ size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
@@ -210,13 +218,7 @@ export class GroupCommit {
         const first = !this.#broken;
         this.#broken ??= err instanceof Error ? err : new Error(String(err));
         this.#refuse(batch);
-        if (first) {
-          try {
-            this.#onBroken?.(this.#broken);
-          } catch {
-            // Reporting is best effort; the writes above are already refused.
-          }
-        }
+        if (first) this.#report();
       },
     );
     // What readers wait on: this sync, a failure reported as `unavailable`. Derived after the
@@ -232,9 +234,36 @@ export class GroupCommit {
     this.#syncing = durable;
   }
 
+  /** Broken by a failed commit: set, then reported once. */
+  #break(err: unknown): void {
+    if (this.#broken) return;
+    this.#broken = err instanceof Error ? err : new Error(String(err));
+    this.#report();
+  }
+
+  #report(): void {
+    try {
+      this.#onBroken?.(this.#broken!);
+    } catch {
+      // Reporting is best effort; the writes are already refused.
+    }
+  }
+
   #refuse(batch: Pending[]): void {
     for (const p of batch) p.reject(this.#brokenError());
   }
+}
+
+const sqliteCode = (err: unknown) => String((err as { code?: unknown } | null)?.code ?? '');
+/** SQLITE_IOERR and its extended codes (SQLITE_IOERR_FSYNC, _WRITE, …): the disk failed an operation. */
+const isIoError = (err: unknown) => sqliteCode(err).startsWith('SQLITE_IOERR');
+/** SQLITE_FULL: no room for the transaction; SQLite rolled it back cleanly, so later writes may succeed. */
+const isDiskFull = (err: unknown) => sqliteCode(err) === 'SQLITE_FULL';
+
+function diskFull(cause: unknown): PorthouseError {
+  const err = new PorthouseError('unavailable', 'The disk is full: nothing was stored. Retry later.');
+  err.cause = cause;
+  return err;
 }
 
 function settle(batch: Pending[], outcome: Outcome): void {

@@ -34,8 +34,11 @@ export interface SqliteStoreOptions {
   readonly onBatch?: (stats: BatchStats) => void;
   /** `fdatasync` only: seconds each committed batch waited for the log to reach the disk. */
   readonly onSync?: (seconds: number) => void;
-  /** `fdatasync` only: a WAL sync failed, so the store refuses every write from now on. */
-  readonly onSyncFailure?: (err: Error) => void;
+  /**
+   * The disk failed a WAL sync (`fdatasync` mode) or a commit's own write or fsync (SQLITE_IOERR,
+   * any mode), so the store refuses every write from now on. Called once.
+   */
+  readonly onDiskFailure?: (err: Error) => void;
   /** `fdatasync` only, for tests: wraps each WAL sync, e.g. to hold it while a read is tried. */
   readonly wrapSync?: (sync: () => Promise<void>) => Promise<void>;
   /**
@@ -91,7 +94,7 @@ export class SqliteStore implements Store {
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
       ...(walSync ? { sync: syncWith(() => walSync.sync(), options.wrapSync) } : {}),
       ...(options.onSync ? { onSync: options.onSync } : {}),
-      ...(options.onSyncFailure ? { onBroken: options.onSyncFailure } : {}),
+      ...(options.onDiskFailure ? { onBroken: options.onDiskFailure } : {}),
     });
     this.#q = {
       ping: db.prepare('SELECT 1'),

@@ -197,7 +197,7 @@ test('fdatasync mode: a commit is readable before its sync, and untilDurable wai
 
 test('fdatasync mode: a failed sync fails its writes, the reads waiting on it, and every durability wait and readiness check after it', async () => {
   const failures: Error[] = [];
-  const { held, store, appended } = await appendHeld('lost', { onSyncFailure: (err) => failures.push(err) });
+  const { held, store, appended } = await appendHeld('lost', { onDiskFailure: (err) => failures.push(err) });
   try {
     const pending = store.untilDurable();
     assert.ok(pending);

@@ -8,8 +8,8 @@ export { CLI };
 export type Served = ServeProcess;
 
 /** `porthouse serve` on free ports, quiet, rate limits off, then `extra`; resolved once every door listens. */
-export function serve(dataDir: string, extra: string[] = []): Promise<Served> {
-  return ServeProcess.startOnFreePorts(dataDir, ['--rate-limits', 'off', ...extra]);
+export function serve(dataDir: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Served> {
+  return ServeProcess.startOnFreePorts(dataDir, ['--rate-limits', 'off', ...extra], { env });
 }
 
 /** Run a one-shot command; resolves with its exit code and output. */
