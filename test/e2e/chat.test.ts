@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { run } from '../support/cli.js';
 import { type TestServer, startServer, tempDir, userApi } from '../support/server.js';
+import { signal } from '../support/signal.js';
 import {
   PHONE,
   browserMissing,
@@ -300,24 +301,18 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
     await interrupt();
     // The save is held on its way to the server while ada starts on the title: what she types
     // then is hers, not undone when the save lands.
-    let sendSave!: () => void;
-    const saveSent = new Promise<void>((resolve) => {
-      sendSave = resolve;
-    });
-    let saveHeld!: () => void;
-    const held = new Promise<void>((resolve) => {
-      saveHeld = resolve;
-    });
+    const saveHeld = signal();
+    const sendSave = signal();
     await a.route(/\/v1\/rooms\/drafts$/, async (route) => {
       if (route.request().method() !== 'PATCH') return route.fallback();
-      saveHeld();
-      await saveSent;
+      saveHeld.fire();
+      await sendSave.fired;
       await route.continue();
     });
     await a.getByRole('button', { name: 'Save' }).click();
-    await held;
+    await saveHeld.fired;
     await a.getByLabel('Title').fill('Drafts, renamed');
-    sendSave();
+    sendSave.fire();
     await eventually(async () =>
       assert.equal((await bob.get('/v1/rooms/drafts')).body.topic, 'plans', 'the topic ada typed is saved'),
     );

@@ -1,6 +1,7 @@
 // WAL syncs (SQLite's default `fdatasync` mode) that can be held or failed on purpose, to see what
 // readers get in the moment between a commit and its sync, and what a node does when its disk fails.
 import { SqliteStore, type SqliteStoreOptions } from '../../src/store/store-sqlite.js';
+import { signal } from './signal.js';
 
 export interface SyncGate {
   /** Pass as the store's (or the node's) `wrapSync`. */
@@ -19,14 +20,6 @@ export interface HeldSync extends Omit<SyncGate, 'wrapSync'> {
   /** Resolves once a reader has asked the store to wait for durability and was told to. */
   readerWaiting(): Promise<void>;
 }
-
-const signal = () => {
-  let fire!: () => void;
-  const fired = new Promise<void>((r) => {
-    fire = r;
-  });
-  return { fire, fired };
-};
 
 export function syncGate(): SyncGate {
   let gate: { promise: Promise<void>; open: () => void; refuse: (err: Error) => void } | undefined;

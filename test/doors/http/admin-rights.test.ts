@@ -8,6 +8,7 @@ import { type Api, PASSWORD, startServer, tempDir, userApi } from '../../support
 import { openSse } from '../../support/sse.js';
 import { connectTcp } from '../../support/tcp.js';
 import { connectWs } from '../../support/ws.js';
+import { signal } from '../../support/signal.js';
 
 test('an admin takes the right away: the old token stops carrying it at once and every live connection of theirs ends with rights_changed', async (t) => {
   const server = await startServer(t);
@@ -120,25 +121,19 @@ test('an SSE stream still being opened when its admin loses the right is ended t
   // second): that one is held until the right is gone.
   const getRoom = store.getRoom.bind(store);
   let lookups = 0;
-  let release!: () => void;
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
-  let reached!: () => void;
-  const atGate = new Promise<void>((r) => {
-    reached = r;
-  });
+  const reached = signal();
+  const release = signal();
   store.getRoom = async (name) => {
     if (name === 'secret' && ++lookups === 2) {
-      reached();
-      await gate;
+      reached.fire();
+      await release.fired;
     }
     return getRoom(name);
   };
   const opening = openSse(`${server.url}/v1/rooms/secret/events`, { authorization: `Bearer ${eve.token}` });
-  await atGate;
+  await reached.fired;
   assert.equal((await root.patch('/v1/users/eve', { admin: false })).status, 200);
-  release();
+  release.fire();
   const sse = await opening;
   t.after(() => sse.close());
   await sse.ended();
