@@ -48,7 +48,7 @@ export async function serverMetrics(
 
 export class ServeProcess {
   readonly lines: string[] = [];
-  /** The last 4,000 characters it wrote to standard error (its logs). */
+  /** The last 64 KiB it wrote to standard error (its logs). */
   stderr = '';
   readonly exited: Promise<number | string>;
   url = '';
@@ -73,7 +73,7 @@ export class ServeProcess {
     const server = new ServeProcess(proc);
     let stderr = '';
     proc.stderr!.on('data', (d) => {
-      stderr = (stderr + d).slice(-4000);
+      stderr = (stderr + d).slice(-65_536);
       server.stderr = stderr;
     });
     return new Promise((resolve, reject) => {
@@ -93,7 +93,9 @@ export class ServeProcess {
           if (server.url && server.tcpPort && server.udpPort) resolve(server);
         }
       });
-      void server.exited.then((code) => reject(new Error(`porthouse serve exited (${code}): ${stderr}`)));
+      void server.exited.then((code) =>
+        reject(new Error(`porthouse serve exited (${code}): ${stderr.slice(-4000)}`)),
+      );
     });
   }
 

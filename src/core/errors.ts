@@ -77,7 +77,11 @@ export const ERRORS = {
     close: 4429,
   },
   internal: { status: 500, title: 'Something went wrong on the server.', close: 1011 },
-  unavailable: { status: 503, title: 'The server is not ready or is shutting down.', close: 1001 },
+  unavailable: {
+    status: 503,
+    title: 'The server cannot take this now: it is not ready, shutting down, or its disk failed or is full.',
+    close: 1001,
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

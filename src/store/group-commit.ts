@@ -75,13 +75,18 @@ export class GroupCommit {
     // Fast path: the whole batch in one transaction, no savepoints. Ops rarely fail, so it is
     // almost always the only path; the first failure rolls everything back and leaves the
     // batch to the careful path below. Ops only compute from what they read, so a replay is safe.
+    // An op's error that SQLite answered by rolling back the whole transaction (it may, after an
+    // I/O error, a full disk or no memory), or any I/O error, is the batch's, not the op's: it
+    // goes to #flushOnce as a failed commit, so the other ops are not run outside a transaction
+    // and an I/O error breaks the store wherever it surfaced.
+    const batchWide = (err: unknown) => !db.inTransaction || isIoError(err);
     const fast = db.transaction((batch: Pending[]): Outcome => {
       const results: unknown[] = new Array(batch.length);
       for (let i = 0; i < batch.length; i++) {
         try {
           results[i] = batch[i]!.op();
         } catch (err) {
-          throw new OpFailed(err);
+          throw batchWide(err) ? err : new OpFailed(err);
         }
       }
       return { results, errors: [] };
@@ -96,7 +101,8 @@ export class GroupCommit {
         try {
           results[i] = runOne(batch[i]!.op);
         } catch (err) {
-          errors[i] = err ?? new Error('write failed');
+          if (batchWide(err)) throw err;
+          errors[i] = opError(err);
         }
       }
       return { results, errors };
@@ -106,7 +112,7 @@ export class GroupCommit {
         return fast.immediate(batch);
       } catch (err) {
         if (!(err instanceof OpFailed)) throw err;
-        if (batch.length === 1) return { results: [], errors: [err.cause ?? new Error('write failed')] };
+        if (batch.length === 1) return { results: [], errors: [opError(err.cause)] };
         return careful.immediate(batch);
       }
     };
@@ -183,7 +189,9 @@ export class GroupCommit {
     try {
       outcome = this.#runBatch(batch);
     } catch (err) {
-      // The commit itself failed and was rolled back: nothing in the batch is stored.
+      // The batch failed as a whole and SQLite rolled it back. After an I/O error its log frames
+      // may still be on disk (with `full`, a failed fsync comes after they were written), so its
+      // outcome is unknown until a restart: clients retry with their idempotency key.
       this.#onFailure?.();
       if (isIoError(err)) {
         // A write or a sync SQLite made on commit failed (with `full`, its own fsync): the same
@@ -259,6 +267,8 @@ const sqliteCode = (err: unknown) => String((err as { code?: unknown } | null)?.
 const isIoError = (err: unknown) => sqliteCode(err).startsWith('SQLITE_IOERR');
 /** SQLITE_FULL: no room for the transaction; SQLite rolled it back cleanly, so later writes may succeed. */
 const isDiskFull = (err: unknown) => sqliteCode(err) === 'SQLITE_FULL';
+/** One op's own failure, as its caller gets it: a full disk is `unavailable`, not a bug. */
+const opError = (err: unknown) => (isDiskFull(err) ? diskFull(err) : (err ?? new Error('write failed')));
 
 function diskFull(cause: unknown): PorthouseError {
   const err = new PorthouseError('unavailable', 'The disk is full: nothing was stored. Retry later.');

@@ -5,11 +5,11 @@
 // write is refused, and the node carries on once there is room.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { serve } from '../support/cli.js';
+import { type Served, serve } from '../support/cli.js';
 import { Api, PASSWORD, tempDir } from '../support/server.js';
 
 const SHIM_SOURCE = fileURLToPath(new URL('../../../test/support/failing-disk.c', import.meta.url));
@@ -20,6 +20,26 @@ before(() => {
   execFileSync('cc', ['-shared', '-fPIC', '-O2', '-o', shim, SHIM_SOURCE, '-ldl']);
 });
 after(() => rmSync(built, { recursive: true, force: true }));
+
+/** A data directory, and its clean-up: every node started on it is killed, then it is removed. */
+const nodes = new Set<Served>();
+const own = (node: Served) => {
+  nodes.add(node);
+  return node;
+};
+function dataDir() {
+  // The real path: the shim compares it with what /proc/self/fd links resolve to.
+  const dir = realpathSync(tempDir('porthouse-disk-'));
+  const cleanUp = async () => {
+    for (const node of nodes) await node.kill('SIGKILL');
+    nodes.clear();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { dir, cleanUp };
+}
+
+/** The environment of a node whose disk fails while a flag file is in `dir`. */
+const failingDisk = (dir: string) => ({ LD_PRELOAD: shim, FAILING_DISK_DIR: dir });
 
 async function signedIn(url: string): Promise<Api> {
   const api = new Api(url);
@@ -33,13 +53,9 @@ const code = (res: { body: unknown }) => (res.body as { code?: string }).code;
 
 for (const mode of ['fdatasync', 'full'] as const)
   test(`--sqlite-synchronous ${mode}: a failed flush refuses its write and every later one with unavailable, for good; after a restart what was acknowledged is there`, async (t) => {
-    const dir = tempDir('porthouse-disk-');
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const failing = await serve(dir, ['--sqlite-synchronous', mode], {
-      LD_PRELOAD: shim,
-      FAILING_DISK_DIR: dir,
-    });
-    t.after(() => failing.kill('SIGKILL'));
+    const { dir, cleanUp } = dataDir();
+    t.after(cleanUp);
+    const failing = own(await serve(dir, ['--sqlite-synchronous', mode], failingDisk(dir)));
     const ada = await signedIn(failing.url);
     assert.equal((await ada.post('/v1/rooms', { name: 'r' })).status, 201);
     assert.equal((await ada.post('/v1/rooms/r/messages', { text: 'kept' })).status, 201);
@@ -65,8 +81,7 @@ for (const mode of ['fdatasync', 'full'] as const)
     assert.match(said[0]!.err.message, /I\/O error|EIO/i, "with the disk's own error");
 
     await failing.kill('SIGKILL');
-    const restarted = await serve(dir, ['--sqlite-synchronous', mode]);
-    t.after(() => restarted.kill('SIGKILL'));
+    const restarted = own(await serve(dir, ['--sqlite-synchronous', mode]));
     const again = await signedIn(restarted.url);
     const texts = async () =>
       ((await again.get('/v1/rooms/r/messages')).body as { text: string }[]).map((m) => m.text);
@@ -83,10 +98,9 @@ for (const mode of ['fdatasync', 'full'] as const)
   });
 
 test('a full disk refuses the write with unavailable and nothing stored; once there is room again the node carries on', async (t) => {
-  const dir = tempDir('porthouse-disk-');
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const node = await serve(dir, [], { LD_PRELOAD: shim, FAILING_DISK_DIR: dir });
-  t.after(() => node.kill('SIGKILL'));
+  const { dir, cleanUp } = dataDir();
+  t.after(cleanUp);
+  const node = own(await serve(dir, [], failingDisk(dir)));
   const ada = await signedIn(node.url);
   assert.equal((await ada.post('/v1/rooms', { name: 'r' })).status, 201);
   assert.equal((await ada.post('/v1/rooms/r/messages', { text: 'kept' })).status, 201);

@@ -16,66 +16,81 @@
 #include <string.h>
 #include <unistd.h>
 
+static int (*real_fsync)(int);
+static int (*real_fdatasync)(int);
+static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
+static ssize_t (*real_pwrite64)(int, const void *, size_t, off64_t);
+static ssize_t (*real_write)(int, const void *, size_t);
+
+/* Looked up once, before any thread runs, rather than racing on first use. */
+__attribute__((constructor)) static void init(void) {
+  real_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+  real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+  real_pwrite = (ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite");
+  real_pwrite64 = (ssize_t (*)(int, const void *, size_t, off64_t))dlsym(RTLD_NEXT, "pwrite64");
+  real_write = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+}
+
+/* Whether `fd` is a file under the directory while its flag `what` exists. errno is left as it
+   was: the real call that may follow must see its own. */
 static int failing(int fd, const char *what) {
+  if (!real_write) init(); /* called before the constructor ran (another library's) */
   const char *dir = getenv("FAILING_DISK_DIR");
   if (!dir) return 0;
+  int saved = errno;
+  int fail = 0;
   char flag[PATH_MAX];
   snprintf(flag, sizeof flag, "%s/%s", dir, what);
-  if (access(flag, F_OK) != 0) return 0;
-  char link[64], path[PATH_MAX];
-  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-  ssize_t n = readlink(link, path, sizeof path - 1);
-  if (n < 0) return 0;
-  path[n] = '\0';
-  return strncmp(path, dir, strlen(dir)) == 0;
+  if (access(flag, F_OK) == 0) {
+    char link[64], path[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof path - 1);
+    size_t len = strlen(dir);
+    if (n >= 0) {
+      path[n] = '\0';
+      fail = strncmp(path, dir, len) == 0 && (path[len] == '/' || path[len] == '\0');
+    }
+  }
+  errno = saved;
+  return fail;
 }
 
 int fsync(int fd) {
-  static int (*real)(int);
-  if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
   if (failing(fd, "fail-fsync")) {
     errno = EIO;
     return -1;
   }
-  return real(fd);
+  return real_fsync(fd);
 }
 
 int fdatasync(int fd) {
-  static int (*real)(int);
-  if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
   if (failing(fd, "fail-fsync")) {
     errno = EIO;
     return -1;
   }
-  return real(fd);
+  return real_fdatasync(fd);
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset) {
-  static ssize_t (*real)(int, const void *, size_t, off_t);
-  if (!real) real = (ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite");
   if (failing(fd, "fail-write")) {
     errno = ENOSPC;
     return -1;
   }
-  return real(fd, buf, count, offset);
+  return real_pwrite(fd, buf, count, offset);
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t count, off64_t offset) {
-  static ssize_t (*real)(int, const void *, size_t, off64_t);
-  if (!real) real = (ssize_t (*)(int, const void *, size_t, off64_t))dlsym(RTLD_NEXT, "pwrite64");
   if (failing(fd, "fail-write")) {
     errno = ENOSPC;
     return -1;
   }
-  return real(fd, buf, count, offset);
+  return real_pwrite64(fd, buf, count, offset);
 }
 
 ssize_t write(int fd, const void *buf, size_t count) {
-  static ssize_t (*real)(int, const void *, size_t);
-  if (!real) real = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
   if (failing(fd, "fail-write")) {
     errno = ENOSPC;
     return -1;
   }
-  return real(fd, buf, count);
+  return real_write(fd, buf, count);
 }

@@ -1,0 +1,10 @@
+import Database from 'better-sqlite3';
+import { GroupCommit } from '/work/main/dist/src/store/group-commit.js';
+const db = new Database(':memory:'); db.exec('CREATE TABLE t (v BLOB)');
+const pages = db.pragma('page_count', { simple: true }); db.pragma(`max_page_count = ${pages + 4}`);
+const ins = db.prepare('INSERT INTO t (v) VALUES (?)');
+const c = new GroupCommit(db, { maxBatch: 10 });
+const ps = [c.run(() => ins.run(Buffer.alloc(10))), c.run(() => ins.run(Buffer.alloc(1e6))), c.run(() => ins.run(Buffer.alloc(10)))];
+const r = await Promise.allSettled(ps);
+console.log(r.map((x) => x.status + ' ' + (x.reason?.code ?? '') + ' ' + (x.reason?.message ?? '')));
+console.log('rows', db.prepare('SELECT count(*) n FROM t').get().n);
