@@ -1,23 +1,9 @@
 // Admins: every live socket of every door as a five-tuple (GET /v1/sockets), refreshed every two
 // seconds while shown: the layers of the stack made visible.
 import { useEffect, useState } from 'preact/hooks';
+import type { SocketInfo as SocketEntry } from '../../src/core/types.js';
 import { describeError } from './errors.js';
 import type { Session } from './session.js';
-
-interface SocketEntry {
-  protocol: 'tcp' | 'udp';
-  door: string;
-  state: string;
-  localAddress: string;
-  localPort: number;
-  remoteAddress?: string;
-  remotePort?: number;
-  user?: string;
-  rooms?: string[];
-  bytesIn?: number;
-  bytesOut?: number;
-  since?: string;
-}
 
 const REFRESH_MS = 2000;
 
