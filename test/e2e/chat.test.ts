@@ -301,18 +301,11 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
     await interrupt();
     // The save is held on its way to the server while ada starts on the title: what she types
     // then is hers, not undone when the save lands.
-    const saveHeld = signal();
-    const sendSave = signal();
-    await a.route(/\/v1\/rooms\/drafts$/, async (route) => {
-      if (route.request().method() !== 'PATCH') return route.fallback();
-      saveHeld.fire();
-      await sendSave.fired;
-      await route.continue();
-    });
+    const saving = await holdRequest(a, 'PATCH', /\/v1\/rooms\/drafts$/);
     await a.getByRole('button', { name: 'Save' }).click();
-    await saveHeld.fired;
+    await saving.held;
     await a.getByLabel('Title').fill('Drafts, renamed');
-    sendSave.fire();
+    saving.release();
     await eventually(async () =>
       assert.equal((await bob.get('/v1/rooms/drafts')).body.topic, 'plans', 'the topic ada typed is saved'),
     );
@@ -330,6 +323,81 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
       const room = (await bob.get('/v1/rooms/drafts')).body;
       assert.deepEqual([room.title, room.topic], ['Drafts, renamed', 'set from her phone']);
     });
+  });
+
+  test('what is done while a request is on its way is kept: the next invitee, more edits, a draft in another room, the unread count of a room left before it loaded', async (t) => {
+    const server = await startServer(t);
+    const ada = await userApi(server, 'ada');
+    const bob = await userApi(server, 'bob');
+    await userApi(server, 'carol');
+    await ada.post('/v1/rooms', { name: 'work' });
+    await ada.post('/v1/rooms', { name: 'quiet' });
+    await ada.post('/v1/rooms/work/messages', { text: 'first' });
+    await bob.post('/v1/rooms', { name: 'busy' });
+    await ada.put('/v1/rooms/busy/members/ada');
+    await bob.post('/v1/rooms/busy/messages', { text: 'one' });
+    await bob.post('/v1/rooms/busy/messages', { text: 'two' });
+    const a = await openPage(browser, server.url);
+    await signIn(a, 'ada');
+    await openRoom(a, 'work');
+    await a.locator('.messages [data-seq="1"]', { hasText: 'first' }).waitFor();
+
+    // The next name is typed while the first invite is on its way: it is not wiped.
+    await a.getByRole('button', { name: 'Room info' }).click();
+    const inviting = await holdRequest(a, 'PUT', /\/v1\/rooms\/work\/members\/bob$/);
+    await a.getByLabel('User name').fill('bob');
+    await a.getByRole('button', { name: 'Invite' }).click();
+    await inviting.held;
+    await a.getByLabel('User name').fill('carol');
+    inviting.release();
+    await a.locator('.members li', { hasText: 'bob' }).waitFor();
+    assert.equal(await a.getByLabel('User name').inputValue(), 'carol');
+    await a.getByRole('button', { name: 'Close' }).click();
+
+    // More is typed into an edit while its save is on its way: the editor stays open with it.
+    const saving = await holdRequest(a, 'PATCH', /\/v1\/rooms\/work\/messages\/1$/);
+    await a.getByRole('button', { name: 'Edit message 1' }).click();
+    await a.getByLabel('Edit message 1').fill('second');
+    await a.getByLabel('Edit message 1').press('Enter');
+    await saving.held;
+    await a.getByLabel('Edit message 1').fill('third');
+    saving.release();
+    await eventually(async () =>
+      assert.equal((await ada.get('/v1/rooms/work/messages/1')).body.text, 'second'),
+    );
+    assert.equal(
+      await a.getByLabel('Edit message 1').inputValue(),
+      'third',
+      'still open, with what came after',
+    );
+    await a.getByLabel('Edit message 1').press('Enter');
+    await a.locator('.messages [data-seq="1"] .text', { hasText: 'third' }).waitFor();
+
+    // A draft stays with its room.
+    await a.locator('#composer').fill('half a thought');
+    await openRoom(a, 'quiet');
+    assert.equal(await a.locator('#composer').inputValue(), '', "not carried into another room's composer");
+    await openRoom(a, 'work');
+    assert.equal(await a.locator('#composer').inputValue(), 'half a thought');
+
+    // A room whose history is still on its way when another is opened was not seen: still unread.
+    await a.locator('[data-room="busy"] .unread', { hasText: '2' }).waitFor();
+    const loading = await holdRequest(a, 'GET', /\/v1\/rooms\/busy\/messages\?/);
+    await a.locator('.sidebar [data-room="busy"]').click();
+    await loading.held;
+    await openRoom(a, 'quiet');
+    const landed = a.waitForResponse(/\/v1\/rooms\/busy\/messages\?/);
+    loading.release();
+    await landed;
+    for (let i = 0; i < 10; i++) {
+      assert.equal(
+        await a.locator('[data-room="busy"] .unread', { hasText: '2' }).count(),
+        1,
+        'still unread',
+      );
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(pageErrors(a), []);
   });
 
   test('nothing done while a subscription is on its way is lost: a topic set before it lands, an edit made while reconnecting', async (t) => {
@@ -446,3 +514,18 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
     assert.ok(width <= PHONE.width, `no sideways scrolling (${width}px)`);
   });
 });
+
+/** Holds the page's next `method` request to `url` until `release`; `held` resolves once it is held. */
+async function holdRequest(page: Page, method: string, url: RegExp) {
+  const held = signal();
+  const released = signal();
+  let once = false;
+  await page.route(url, async (route) => {
+    if (route.request().method() !== method || once) return route.fallback();
+    once = true;
+    held.fire();
+    await released.fired;
+    await route.continue();
+  });
+  return { held: held.fired, release: released.fire };
+}

@@ -56,7 +56,8 @@ export function Conversation({ session }: { session: Session }) {
         {typing.length > 0 ? `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…` : ''}
       </p>
       {member ? (
-        <Composer session={session} room={name} />
+        // Keyed by room: each room keeps its own draft, and Enter never sends one room's to another.
+        <Composer key={name} session={session} room={name} />
       ) : (
         <p class="join-hint">Join this room to post in it.</p>
       )}
@@ -183,8 +184,11 @@ function MessageItem({ session, message }: { session: Session; message: Message 
 function EditForm({ session, message, onDone }: { session: Session; message: Message; onDone: () => void }) {
   const submit = async (ev: Event) => {
     ev.preventDefault();
-    const text = String(new FormData(ev.currentTarget as HTMLFormElement).get('text') ?? '');
-    if (text.trim() === '' || (await session.edit(message, text))) onDone();
+    const input = (ev.currentTarget as HTMLFormElement).elements.namedItem('text') as HTMLInputElement;
+    const text = input.value;
+    if (text.trim() === '') return onDone();
+    // Closed once saved, unless more was typed while the save was on its way: that stays open.
+    if ((await session.edit(message, text)) && input.value === text) onDone();
   };
   return (
     <form class="edit" onSubmit={submit} onKeyDown={(e) => e.key === 'Escape' && onDone()}>
@@ -227,11 +231,15 @@ function PendingItem({ session, room, send }: { session: Session; room: string; 
 }
 
 function Composer({ session, room }: { session: Session; room: string }) {
-  const [text, setText] = useState('');
+  const [text, setText] = useState(() => session.draft(room));
+  const type = (value: string) => {
+    setText(value);
+    session.keepDraft(room, value);
+  };
   const send = () => {
     if (text.trim() === '') return;
     session.send(text);
-    setText('');
+    type('');
   };
   return (
     <form
@@ -251,7 +259,7 @@ function Composer({ session, room }: { session: Session; room: string }) {
         placeholder={`Message #${room}`}
         aria-describedby="composer-hint"
         onInput={(ev) => {
-          setText((ev.currentTarget as HTMLTextAreaElement).value);
+          type((ev.currentTarget as HTMLTextAreaElement).value);
           session.typing();
         }}
         onKeyDown={(ev) => {

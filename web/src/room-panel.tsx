@@ -46,11 +46,13 @@ export function RoomPanel({
     };
     if (Object.keys(changed).length === 0 || (await session.updateRoom(room.name, changed))) setDraft(settle);
   };
+  const [invitee, setInvitee] = useState('');
   const invite = async (ev: Event) => {
     ev.preventDefault();
-    const el = ev.currentTarget as HTMLFormElement;
-    const user = String(new FormData(el).get('invitee') ?? '').trim();
-    if (user && (await session.invite(room.name, user))) el.reset();
+    const user = invitee.trim();
+    // Cleared once invited, unless the next name was typed while the invite was on its way.
+    if (user && (await session.invite(room.name, user)))
+      setInvitee((now) => (now.trim() === user ? '' : now));
   };
 
   return (
@@ -97,7 +99,14 @@ export function RoomPanel({
         <form onSubmit={invite} aria-label="Invite">
           <h3>Invite</h3>
           <label for="invitee">User name</label>
-          <input id="invitee" name="invitee" required pattern="[a-z0-9][a-z0-9_\-]{0,31}" />
+          <input
+            id="invitee"
+            name="invitee"
+            value={invitee}
+            onInput={(e) => setInvitee((e.currentTarget as HTMLInputElement).value)}
+            required
+            pattern="[a-z0-9][a-z0-9_\-]{0,31}"
+          />
           <button type="submit">Invite</button>
         </form>
       )}

@@ -51,6 +51,7 @@ export class Session {
   readonly timelines = new Map<string, Timeline>();
   readonly presence = new Map<string, readonly string[]>();
   readonly #typing = new Map<string, Map<string, number>>();
+  readonly #drafts = new Map<string, string>();
   readonly #listeners = new Set<() => void>();
   readonly #rt: RealtimeClient;
   /** Rooms followed over the WebSocket: every room we are a member of, and the open one. */
@@ -190,6 +191,9 @@ export class Session {
     if (!timeline.loaded) {
       const page = await this.rest.history(name, { limit: PAGE });
       timeline.addPage(page, PAGE, true);
+      // Another room was opened while this page was on its way: it is kept for later, but this
+      // room was not seen, so it is neither marked read nor followed.
+      if (this.current !== name) return;
     }
     this.#follow(name, timeline.newest ?? this.room(name)?.lastSeq ?? 0);
     this.markRead(name);
@@ -313,6 +317,16 @@ export class Session {
       });
       await this.refreshRooms();
     });
+  }
+
+  /** What was typed in a room's composer and not sent, kept while other rooms are open. */
+  draft(room: string): string {
+    return this.#drafts.get(room) ?? '';
+  }
+
+  keepDraft(room: string, text: string): void {
+    if (text === '') this.#drafts.delete(room);
+    else this.#drafts.set(room, text);
   }
 
   markRead(room: string): void {
