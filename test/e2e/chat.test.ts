@@ -184,6 +184,38 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
     await page.locator('.messages .start', { hasText: 'The beginning of #long' }).waitFor();
   });
 
+  test('an older page keeps the view still, even when other updates are drawn while it is on its way', async (t) => {
+    const server = await startServer(t);
+    const bob = await userApi(server, 'bob');
+    await userApi(server, 'ada');
+    await bob.post('/v1/rooms', { name: 'long' });
+    await bob.post('/v1/rooms', { name: 'other' });
+    await bob.put('/v1/rooms/other/members/ada');
+    for (const i of range(1, 130)) await bob.post('/v1/rooms/long/messages', { text: `line ${i}` });
+    const page = await openPage(browser, server.url);
+    await signIn(page, 'ada');
+    await openRoom(page, 'long');
+    await eventually(async () => assert.deepEqual(await shownSeqs(page), range(81, 130)));
+
+    const older = await holdRequest(page, 'GET', /\/v1\/rooms\/long\/messages\?.*before=81/);
+    await page.locator('.messages').evaluate((el) => {
+      el.scrollTop = 0;
+    });
+    await older.held;
+    const top = async () => (await page.locator('.messages [data-seq="81"]').boundingBox())!.y;
+    const before = await top();
+    // Something else is drawn meanwhile: a message in another room.
+    await bob.post('/v1/rooms/other/messages', { text: 'meanwhile' });
+    await page.locator('[data-room="other"] .unread', { hasText: '1' }).waitFor();
+    older.release();
+    await page.locator('.messages [data-seq="31"]').waitFor({ state: 'attached' });
+    await eventually(async () => assert.equal((await shownSeqs(page))[0], 31));
+    assert.ok(
+      Math.abs((await top()) - before) < 2,
+      `line 81 stayed where it was: ${before} → ${await top()}`,
+    );
+  });
+
   test('message text is shown as text: HTML in a message runs nothing and renders verbatim', async (t) => {
     const server = await startServer(t);
     const ada = await userApi(server, 'ada');

@@ -71,15 +71,26 @@ function MessageList({ session, room }: { session: Session; room: string }) {
   const list = useRef<HTMLOListElement>(null);
   const stick = useRef(true);
   const loading = useRef(false);
+  /** Where the view was while an older page is on its way: restored once that page is drawn above. */
   const anchor = useRef<{ height: number; top: number } | null>(null);
+  const oldestDrawn = useRef(timeline.oldest);
 
   // Keep the view at the bottom while the user is there; keep it still when older pages load.
   useLayoutEffect(() => {
     const el = list.current;
     if (!el) return;
+    const olderDrawn =
+      timeline.oldest !== undefined &&
+      oldestDrawn.current !== undefined &&
+      timeline.oldest < oldestDrawn.current;
+    oldestDrawn.current = timeline.oldest;
     if (anchor.current) {
-      el.scrollTop = anchor.current.top + (el.scrollHeight - anchor.current.height);
-      anchor.current = null;
+      // Only the render that drew the older page moves the view; any other render while it is on
+      // its way (a message in another room, presence) just takes the view as it now is.
+      if (olderDrawn) {
+        el.scrollTop = anchor.current.top + (el.scrollHeight - anchor.current.height);
+        anchor.current = null;
+      } else anchor.current = { height: el.scrollHeight, top: el.scrollTop };
     } else if (stick.current) el.scrollTop = el.scrollHeight;
   });
 
@@ -88,10 +99,13 @@ function MessageList({ session, room }: { session: Session; room: string }) {
     if (!el || loading.current || !timeline.hasOlder) return;
     loading.current = true;
     anchor.current = { height: el.scrollHeight, top: el.scrollTop };
+    const before = timeline.oldest;
     try {
       await session.attempt(() => session.loadOlder());
     } finally {
       loading.current = false;
+      // Nothing older came (the start, or an error): nothing to keep still.
+      if (timeline.oldest === before) anchor.current = null;
     }
   };
 
@@ -105,6 +119,7 @@ function MessageList({ session, room }: { session: Session; room: string }) {
     const el = list.current;
     if (!el) return;
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    if (anchor.current) anchor.current = { height: el.scrollHeight, top: el.scrollTop };
     if (el.scrollTop < 80) void loadOlder();
     if (stick.current) session.markRead(room);
   };
