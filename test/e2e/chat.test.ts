@@ -357,7 +357,7 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
     });
   });
 
-  test('what is done while a request is on its way is kept: the next invitee, more edits, a draft in another room, the unread count of a room left before it loaded', async (t) => {
+  test('what is done while a request is on its way is kept: the next invitee, more edits, a draft in another room, the unread count of a room left before it loaded, the room opened while another is created, a member who joined after an older list was read', async (t) => {
     const server = await startServer(t);
     const ada = await userApi(server, 'ada');
     const bob = await userApi(server, 'bob');
@@ -421,14 +421,36 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
     const landed = a.waitForResponse(/\/v1\/rooms\/busy\/messages\?/);
     loading.release();
     await landed;
-    for (let i = 0; i < 10; i++) {
+    await stays(async () =>
       assert.equal(
         await a.locator('[data-room="busy"] .unread', { hasText: '2' }).count(),
         1,
         'still unread',
-      );
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      ),
+    );
+
+    // A room still being created when another is opened does not pull its creator away.
+    const creating = await holdRequest(a, 'POST', /\/v1\/rooms$/);
+    await a.getByRole('button', { name: 'New room' }).click();
+    await a.getByLabel('Name', { exact: true }).fill('later');
+    await a.getByRole('button', { name: 'Create' }).click();
+    await creating.held;
+    await openRoom(a, 'work');
+    creating.release();
+    await a.locator('.sidebar [data-room="later"]').waitFor();
+    await stays(async () => assert.equal(await a.locator('#room-title').textContent(), '# work'));
+
+    // An older member list answering after a newer one does not take a member away.
+    const members = await holdRequest(a, 'GET', /\/v1\/rooms\/quiet\/members$/, 'answer');
+    await openRoom(a, 'quiet');
+    await members.held; // read before bob joined
+    await a.getByRole('button', { name: 'Room info' }).click();
+    assert.equal((await bob.put('/v1/rooms/quiet/members/bob')).status, 201);
+    await a.locator('.members li', { hasText: 'bob' }).waitFor();
+    const stale = a.waitForResponse(/\/v1\/rooms\/quiet\/members$/);
+    members.release();
+    await stale;
+    await stays(async () => assert.equal(await a.locator('.members li', { hasText: 'bob' }).count(), 1));
     assert.deepEqual(pageErrors(a), []);
   });
 
@@ -505,6 +527,20 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
     sock.write(`${JSON.stringify({ type: 'auth', token: root.token })}\n`);
     await page.locator('.network tr[data-door="tcp"]', { hasText: 'root' }).waitFor({ timeout: 6000 });
 
+    // One poll at a time: while one is unanswered, no other starts, so no slow answer can land
+    // after, and overwrite, a newer one.
+    let polls = 0;
+    page.on('request', (r) => {
+      if (r.url().endsWith('/v1/sockets')) polls++;
+    });
+    const slow = await holdRequest(page, 'GET', /\/v1\/sockets$/);
+    await slow.held;
+    const held = polls;
+    await new Promise((r) => setTimeout(r, 2500)); // past the 2 s refresh
+    assert.equal(polls, held, 'no poll while one is on its way');
+    slow.release();
+    await eventually(async () => assert.ok(polls > held, 'polling goes on once it is answered'));
+
     assert.equal((await boss.patch('/v1/users/root', { admin: false })).status, 200);
     // The page's WebSocket closes with rights_changed, reconnects, and its `ready` says no admin.
     await page.getByRole('button', { name: 'Network' }).waitFor({ state: 'detached' });
@@ -547,17 +583,31 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
   });
 });
 
-/** Holds the page's next `method` request to `url` until `release`; `held` resolves once it is held. */
-async function holdRequest(page: Page, method: string, url: RegExp) {
+/**
+ * Holds the page's next `method` request to `url` until `release`; `held` resolves once it is
+ * held. `answer`: the server answers at once and the answer is what is held (a stale answer,
+ * overtaken by later ones), instead of the request.
+ */
+async function holdRequest(page: Page, method: string, url: RegExp, hold: 'request' | 'answer' = 'request') {
   const held = signal();
   const released = signal();
   let once = false;
   await page.route(url, async (route) => {
     if (route.request().method() !== method || once) return route.fallback();
     once = true;
+    const answer = hold === 'answer' ? await route.fetch() : undefined;
     held.fire();
     await released.fired;
-    await route.continue();
+    if (answer) await route.fulfill({ response: answer });
+    else await route.continue();
   });
   return { held: held.fired, release: released.fire };
+}
+
+/** Asserts `check` holds now and keeps holding for a second: for what must not happen after a release. */
+async function stays(check: () => Promise<void>): Promise<void> {
+  for (let i = 0; i < 10; i++) {
+    await check();
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

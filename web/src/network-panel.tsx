@@ -14,6 +14,9 @@ export function NetworkPanel({ session }: { session: Session }) {
 
   useEffect(() => {
     let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // One poll at a time, the next REFRESH_MS after the last answer: a slow answer can never
+    // land after, and overwrite, a newer one.
     const load = async () => {
       try {
         const { sockets } = await session.rest.request<{ sockets: SocketEntry[] }>('GET', '/v1/sockets');
@@ -24,12 +27,12 @@ export function NetworkPanel({ session }: { session: Session }) {
       } catch (err) {
         if (live) setError(describeError(err));
       }
+      if (live) timer = setTimeout(load, REFRESH_MS);
     };
     void load();
-    const timer = setInterval(load, REFRESH_MS);
     return () => {
       live = false;
-      clearInterval(timer);
+      clearTimeout(timer);
     };
   }, [session]);
 

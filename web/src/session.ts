@@ -52,6 +52,7 @@ export class Session {
   readonly presence = new Map<string, readonly string[]>();
   readonly #typing = new Map<string, Map<string, number>>();
   readonly #drafts = new Map<string, string>();
+  #membersAsked = 0;
   readonly #listeners = new Set<() => void>();
   readonly #rt: RealtimeClient;
   /** Rooms followed over the WebSocket: every room we are a member of, and the open one. */
@@ -203,15 +204,17 @@ export class Session {
   async loadMembers(): Promise<void> {
     const name = this.current;
     if (name === undefined) return;
+    // A read started earlier (when the room was opened) may answer after one a member_joined
+    // frame started: only the latest read asked for is shown, and only in its own room.
+    const asked = ++this.#membersAsked;
+    let members: Member[];
     try {
-      const members = await this.rest.request<Member[]>(
-        'GET',
-        `/v1/rooms/${encodeURIComponent(name)}/members`,
-      );
-      if (this.current === name) this.members = members;
+      members = await this.rest.request<Member[]>('GET', `/v1/rooms/${encodeURIComponent(name)}/members`);
     } catch {
-      this.members = [];
+      members = [];
     }
+    if (asked !== this.#membersAsked || this.current !== name) return;
+    this.members = members;
     this.#changed();
   }
 
@@ -276,10 +279,12 @@ export class Session {
   }
 
   createRoom(room: { name: string; title: string; private: boolean }): Promise<boolean> {
+    const from = this.current;
     return this.attempt(async () => {
       await this.rest.createRoom(room.title ? room : { name: room.name, private: room.private });
       await this.refreshRooms();
-      await this.open(room.name);
+      // Opened for its creator, unless they went to another room while it was being created.
+      if (this.current === from) await this.open(room.name);
     });
   }
 
