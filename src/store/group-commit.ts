@@ -196,8 +196,7 @@ export class GroupCommit {
       if (isIoError(err)) {
         // A write or a sync SQLite made on commit failed (with `full`, its own fsync): the same
         // as a failed WAL sync, so the same rule (#broken).
-        this.#break(err);
-        this.#refuse(batch);
+        this.#break(err, batch);
         return;
       }
       for (const p of batch) p.reject(isDiskFull(err) ? diskFull(err) : err);
@@ -222,12 +221,7 @@ export class GroupCommit {
         this.#onSync?.(Number(process.hrtime.bigint() - committed) / 1e9);
         settle(batch, outcome);
       },
-      (err) => {
-        const first = !this.#broken;
-        this.#broken ??= err instanceof Error ? err : new Error(String(err));
-        this.#refuse(batch);
-        if (first) this.#report();
-      },
+      (err) => this.#break(err, batch),
     );
     // What readers wait on: this sync, a failure reported as `unavailable`. Derived after the
     // handlers above, so #broken is set by the time it rejects; forgotten once settled.
@@ -242,16 +236,17 @@ export class GroupCommit {
     this.#syncing = durable;
   }
 
-  /** Broken by a failed commit: set, then reported once. */
-  #break(err: unknown): void {
-    if (this.#broken) return;
-    this.#broken = err instanceof Error ? err : new Error(String(err));
-    this.#report();
-  }
-
-  #report(): void {
+  /**
+   * The disk failed `batch` (its sync, or its commit): broken for good by the first such error
+   * (see #broken), the batch refused, and then, the first time only, the failure reported.
+   */
+  #break(err: unknown, batch: Pending[]): void {
+    const first = !this.#broken;
+    this.#broken ??= err instanceof Error ? err : new Error(String(err));
+    this.#refuse(batch);
+    if (!first) return;
     try {
-      this.#onBroken?.(this.#broken!);
+      this.#onBroken?.(this.#broken);
     } catch {
       // Reporting is best effort; the writes are already refused.
     }
