@@ -579,8 +579,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
 
 /**
  * What a serving node needs beyond each value being valid: options that go together, and the
- * files they name. `serve` checks it before opening anything; the admin commands, which serve
- * nothing, do not.
+ * files they name. A node (`start`) checks it before opening anything; the admin commands,
+ * which serve nothing, do not.
  */
 export function checkServable(config: Config): void {
   const named = (name: OptionName) => `--${flagOf(name)} (${envOf(name)})`;

@@ -7,7 +7,7 @@ import { type Logger, pino } from 'pino';
 import { Tokens } from './auth/tokens.js';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/bus-memory.js';
-import type { Config } from './config.js';
+import { type Config, checkServable } from './config.js';
 import { buildHttpApp } from './doors/http/app.js';
 import { HttpConnections } from './doors/http/http-connections.js';
 import { SseStreams } from './doors/http/sse.js';
@@ -72,6 +72,8 @@ export async function start(
     wrapSync?: SqliteStoreOptions['wrapSync'];
   } = {},
 ): Promise<PorthouseServer> {
+  // Before anything is opened: options that go together, and the files they name.
+  checkServable(config);
   const logger = options.logger ?? createLogger(config);
   const metrics = new Metrics();
   const onBatch = ({ size, seconds }: { size: number; seconds: number }) => {

@@ -1,11 +1,10 @@
 // `porthouse serve`: run one node until SIGINT/SIGTERM, then drain and exit 0.
-import { checkServable, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import { createLogger, start } from '../server.js';
 import { configFromFlags } from './args.js';
 
 export async function serve(values: Record<string, unknown>): Promise<void> {
   const config = loadConfig({ flags: configFromFlags(values), env: process.env });
-  checkServable(config);
   const logger = createLogger(config);
   const server = await start(config, { logger });
   for (const a of server.addresses()) process.stdout.write(`porthouse ${a.door} listening on ${a.url}\n`);

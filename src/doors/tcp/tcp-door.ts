@@ -141,9 +141,8 @@ export class TcpDoor {
     const { config } = deps;
     this.metrics = deps.metrics.door('tcp');
     const onConnection = (socket: Socket) => this.#open(socket);
-    if (config.tcpTlsCert || config.tcpTlsKey) {
-      if (!config.tcpTlsCert || !config.tcpTlsKey)
-        throw new Error('TLS for the TCP door needs both tcpTlsCert and tcpTlsKey');
+    // Both or neither: the node checked that before opening anything (checkServable).
+    if (config.tcpTlsCert && config.tcpTlsKey) {
       this.#server = createTlsServer(
         { cert: readFileSync(config.tcpTlsCert), key: readFileSync(config.tcpTlsKey) },
         onConnection,
