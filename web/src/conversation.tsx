@@ -71,26 +71,27 @@ function MessageList({ session, room }: { session: Session; room: string }) {
   const list = useRef<HTMLOListElement>(null);
   const stick = useRef(true);
   const loading = useRef(false);
-  /** Where the view was while an older page is on its way: restored once that page is drawn above. */
-  const anchor = useRef<{ height: number; top: number } | null>(null);
-  const oldestDrawn = useRef(timeline.oldest);
+  /**
+   * While an older page is on its way: where the view is, and the oldest message drawn when it
+   * was asked for. Restored by the render that draws something older than that.
+   */
+  const anchor = useRef<{ height: number; top: number; oldest: number | undefined } | null>(null);
+  const hold = (el: HTMLOListElement, oldest: number | undefined) => {
+    anchor.current = { height: el.scrollHeight, top: el.scrollTop, oldest };
+  };
 
   // Keep the view at the bottom while the user is there; keep it still when older pages load.
   useLayoutEffect(() => {
     const el = list.current;
     if (!el) return;
-    const olderDrawn =
-      timeline.oldest !== undefined &&
-      oldestDrawn.current !== undefined &&
-      timeline.oldest < oldestDrawn.current;
-    oldestDrawn.current = timeline.oldest;
-    if (anchor.current) {
+    const held = anchor.current;
+    if (held) {
       // Only the render that drew the older page moves the view; any other render while it is on
       // its way (a message in another room, presence) just takes the view as it now is.
-      if (olderDrawn) {
-        el.scrollTop = anchor.current.top + (el.scrollHeight - anchor.current.height);
+      if (timeline.oldest !== held.oldest) {
+        el.scrollTop = held.top + (el.scrollHeight - held.height);
         anchor.current = null;
-      } else anchor.current = { height: el.scrollHeight, top: el.scrollTop };
+      } else hold(el, held.oldest);
     } else if (stick.current) el.scrollTop = el.scrollHeight;
   });
 
@@ -98,14 +99,13 @@ function MessageList({ session, room }: { session: Session; room: string }) {
     const el = list.current;
     if (!el || loading.current || !timeline.hasOlder) return;
     loading.current = true;
-    anchor.current = { height: el.scrollHeight, top: el.scrollTop };
-    const before = timeline.oldest;
+    hold(el, timeline.oldest);
     try {
       await session.attempt(() => session.loadOlder());
     } finally {
       loading.current = false;
       // Nothing older came (the start, or an error): nothing to keep still.
-      if (timeline.oldest === before) anchor.current = null;
+      if (timeline.oldest === anchor.current?.oldest) anchor.current = null;
     }
   };
 
@@ -119,7 +119,7 @@ function MessageList({ session, room }: { session: Session; room: string }) {
     const el = list.current;
     if (!el) return;
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-    if (anchor.current) anchor.current = { height: el.scrollHeight, top: el.scrollTop };
+    if (anchor.current) hold(el, anchor.current.oldest);
     if (el.scrollTop < 80) void loadOlder();
     if (stick.current) session.markRead(room);
   };
