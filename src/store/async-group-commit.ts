@@ -1,7 +1,9 @@
 // Group commit for a database spoken to over a connection (PostgreSQL): the writes queued while
 // the previous batch was committing share the next transaction and its one WAL flush, yet each
 // resolves or rejects on its own. One batch at a time per node, so under load batches grow by
-// themselves; idle, a write commits at once.
+// themselves; idle, a write commits at once. Writes of one kind queued one after another (a
+// Batched kind: message appends) run as one set of statements, so a batch costs a constant number
+// of round trips however large it grows.
 
 import type { QueryResultRow } from 'pg';
 
@@ -16,8 +18,22 @@ export interface TxConnection {
   release(err?: Error | boolean): void;
 }
 
+/** What one item of a Batched run came to: its value, or the error it alone failed with. */
+export type Outcome<T> = { readonly value: T } | { readonly error: unknown };
+
+/**
+ * A kind of write whose neighbours in the queue run together: `exec` gets every item of a run (in
+ * queue order) and answers for each. A per-item error (room not found) is an outcome, not a
+ * throw; a throw fails the run, which is then retried item by item.
+ */
+export interface Batched<I, T> {
+  readonly exec: (run: Run, items: readonly I[]) => Promise<Outcome<T>[]>;
+}
+
 interface Pending {
-  readonly op: (run: Run) => Promise<unknown>;
+  readonly op: ((run: Run) => Promise<unknown>) | undefined;
+  readonly kind: Batched<unknown, unknown> | undefined;
+  readonly item: unknown;
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -36,6 +52,8 @@ const MAX_ATTEMPTS = 5;
 export interface AsyncBatchStats {
   readonly size: number;
   readonly seconds: number;
+  /** Statements sent for the batch, BEGIN and COMMIT included, over every attempt. */
+  readonly statements: number;
 }
 
 export class AsyncGroupCommit {
@@ -60,9 +78,22 @@ export class AsyncGroupCommit {
    * must compute only from what it reads through `run`: a batch may be replayed.
    */
   run<T>(op: (run: Run) => Promise<T>): Promise<T> {
+    return this.#enqueue<T>(op, undefined, undefined);
+  }
+
+  /** Queue `item` of `kind`; it runs with the items of that kind queued next to it. */
+  runBatched<I, T>(kind: Batched<I, T>, item: I): Promise<T> {
+    return this.#enqueue<T>(undefined, kind as Batched<unknown, unknown>, item);
+  }
+
+  #enqueue<T>(
+    op: ((run: Run) => Promise<unknown>) | undefined,
+    kind: Batched<unknown, unknown> | undefined,
+    item: unknown,
+  ): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ op, kind, item, resolve: resolve as (v: unknown) => void, reject });
       this.#running ??= this.#drain();
     });
   }
@@ -85,10 +116,18 @@ export class AsyncGroupCommit {
 
   async #commit(batch: Pending[]): Promise<void> {
     const started = process.hrtime.bigint();
+    let statements = 0;
     for (let attempt = 1; ; attempt++) {
       let conn: TxConnection;
       try {
-        conn = await this.#connect();
+        const raw = await this.#connect();
+        conn = {
+          query: (sql, params) => {
+            statements++;
+            return raw.query(sql, params);
+          },
+          release: (err) => raw.release(err),
+        };
       } catch (err) {
         for (const p of batch) p.reject(err);
         return;
@@ -109,7 +148,11 @@ export class AsyncGroupCommit {
         for (const p of batch) p.reject(err);
         return;
       }
-      this.#onBatch?.({ size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+      this.#onBatch?.({
+        size: batch.length,
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+        statements,
+      });
       for (let i = 0; i < batch.length; i++) {
         if (outcome.errors[i] !== undefined) batch[i]!.reject(outcome.errors[i]);
         else batch[i]!.resolve(outcome.results[i]);
@@ -122,9 +165,18 @@ export class AsyncGroupCommit {
   async #fast(conn: TxConnection, batch: Pending[]): Promise<{ results: unknown[]; errors: unknown[] }> {
     await conn.query('BEGIN');
     const results: unknown[] = new Array(batch.length);
-    for (let i = 0; i < batch.length; i++) {
+    const errors: unknown[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; ) {
+      const end = runEnd(batch, i);
       try {
-        results[i] = await batch[i]!.op(conn.query);
+        if (end > i) {
+          const outcomes = await execRun(conn.query, batch, i, end);
+          for (let j = i; j < end; j++) settle(outcomes[j - i]!, j, results, errors);
+          i = end;
+        } else {
+          results[i] = await batch[i]!.op!(conn.query);
+          i++;
+        }
       } catch (err) {
         await conn.query('ROLLBACK');
         // A deadlock or serialization failure is the batch's, not the op's: retry it whole.
@@ -134,19 +186,26 @@ export class AsyncGroupCommit {
       }
     }
     await conn.query('COMMIT');
-    return { results, errors: [] };
+    return { results, errors };
   }
 
-  /** After an op failed: each op in a savepoint, so a failing one rolls back only itself. */
+  /**
+   * After a statement failed: each op in a savepoint, so a failing one rolls back only itself. A
+   * run of batched items is tried whole in one savepoint first, then item by item.
+   */
   async #careful(conn: TxConnection, batch: Pending[]): Promise<{ results: unknown[]; errors: unknown[] }> {
     await conn.query('BEGIN');
     const results: unknown[] = new Array(batch.length);
     const errors: unknown[] = new Array(batch.length);
-    for (let i = 0; i < batch.length; i++) {
+    const attempt = async (first: number, end: number): Promise<unknown> => {
       await conn.query('SAVEPOINT op');
       try {
-        results[i] = await batch[i]!.op(conn.query);
+        if (end > first) {
+          const outcomes = await execRun(conn.query, batch, first, end);
+          for (let j = first; j < end; j++) settle(outcomes[j - first]!, j, results, errors);
+        } else results[first] = await batch[first]!.op!(conn.query);
         await conn.query('RELEASE SAVEPOINT op');
+        return undefined;
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (code !== undefined && RETRYABLE.has(code)) {
@@ -154,10 +213,52 @@ export class AsyncGroupCommit {
           throw err;
         }
         await conn.query('ROLLBACK TO SAVEPOINT op');
-        errors[i] = err ?? new Error('write failed');
+        return err ?? new Error('write failed');
       }
+    };
+    for (let i = 0; i < batch.length; ) {
+      const end = runEnd(batch, i);
+      if (end === i) {
+        const err = await attempt(i, i);
+        if (err !== undefined) errors[i] = err;
+        i++;
+        continue;
+      }
+      if ((await attempt(i, end)) !== undefined)
+        for (let j = i; j < end; j++) {
+          const err = await attempt(j, j + 1);
+          if (err !== undefined) errors[j] = err;
+        }
+      i = end;
     }
     await conn.query('COMMIT');
     return { results, errors };
   }
+}
+
+/** Where the run of batched items of one kind starting at `i` ends (exclusive); `i` for an op. */
+function runEnd(batch: readonly Pending[], i: number): number {
+  const kind = batch[i]!.kind;
+  if (!kind) return i;
+  let end = i + 1;
+  while (end < batch.length && batch[end]!.kind === kind) end++;
+  return end;
+}
+
+async function execRun(
+  run: Run,
+  batch: readonly Pending[],
+  first: number,
+  end: number,
+): Promise<Outcome<unknown>[]> {
+  const items = batch.slice(first, end).map((p) => p.item);
+  const outcomes = await batch[first]!.kind!.exec(run, items);
+  if (outcomes.length !== items.length)
+    throw new Error(`a batched run answered ${outcomes.length} of ${items.length}`);
+  return outcomes;
+}
+
+function settle(outcome: Outcome<unknown>, i: number, results: unknown[], errors: unknown[]): void {
+  if ('error' in outcome) errors[i] = outcome.error ?? new Error('write failed');
+  else results[i] = outcome.value;
 }

@@ -1,13 +1,13 @@
 // The PostgreSQL Store, for several nodes sharing one record. Reads go straight to the pool;
-// writes go through AsyncGroupCommit (one transaction and one WAL flush per batch). A room's seq
-// comes from `UPDATE rooms … RETURNING last_seq` in the same transaction as the insert: the row
-// lock orders concurrent writers on every node, and a rolled-back write gives its seq back, so
-// seqs have no gaps. Nothing is cached: another node may change anything at any time.
-import { randomUUID } from 'node:crypto';
+// writes go through AsyncGroupCommit (one transaction and one WAL flush per batch), and the
+// appends of a batch share two statements (postgres-appends.ts). A room's seqs come from its
+// last_seq, moved in the same transaction as the insert: the row lock orders concurrent writers
+// on every node, and a rolled-back write gives its seqs back, so seqs have no gaps. Nothing is cached: another node may change anything at any time.
 import pg from 'pg';
 import { PorthouseError } from '../core/errors.js';
 import type { Member, MessageRecord, Role, RoomRecord, UserRecord } from '../core/types.js';
 import { type AsyncBatchStats, AsyncGroupCommit, type Run } from './async-group-commit.js';
+import { appendRun } from './postgres-appends.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import {
   type MemberRow,
@@ -15,8 +15,6 @@ import {
   type RoomRow,
   type UserRow,
   iso,
-  newMessageRecord,
-  textHash,
   toMember,
   toMessage,
   toRoom,
@@ -368,49 +366,8 @@ export class PostgresStore implements Store {
   }
 
   appendMessage(room: RoomRef, message: NewMessage): Promise<{ message: MessageRecord; created: boolean }> {
-    const key = message.idempotencyKey;
-    const hash = key === undefined ? '' : textHash(message.text);
-    return this.#write(async (run) => {
-      if (key !== undefined) {
-        // Lock the room first: two nodes racing with the same key then see each other's row.
-        const locked = await run('SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE', [room.id]);
-        if (locked.rowCount === 0) throw new PorthouseError('room_not_found');
-        const seen = (
-          await run(
-            'SELECT seq, text_hash FROM idempotency_keys WHERE room_id = $1 AND "user" = $2 AND key = $3',
-            [room.id, message.author, key],
-          )
-        ).rows[0] as { seq: number; text_hash: string } | undefined;
-        if (seen) {
-          if (seen.text_hash !== hash) throw new PorthouseError('idempotency_key_reused');
-          const row = (
-            await run('SELECT * FROM messages WHERE room_id = $1 AND seq = $2', [room.id, seen.seq])
-          ).rows[0] as MessageRow;
-          return { message: toMessage(room.name, row), created: false };
-        }
-      }
-      // The row lock taken here orders every writer to this room, on every node, until commit.
-      const next = (
-        await run(
-          `UPDATE rooms SET last_seq = last_seq + 1, messages_version = messages_version + 1
-           WHERE id = $1 RETURNING last_seq`,
-          [room.id],
-        )
-      ).rows[0] as { last_seq: number } | undefined;
-      if (!next) throw new PorthouseError('room_not_found');
-      const now = Date.now();
-      const id = randomUUID();
-      await run(
-        'INSERT INTO messages (room_id, seq, id, author, text, via, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-        [room.id, next.last_seq, id, message.author, message.text, message.via, now],
-      );
-      if (key !== undefined)
-        await run(
-          'INSERT INTO idempotency_keys (room_id, "user", key, seq, text_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
-          [room.id, message.author, key, next.last_seq, hash, now],
-        );
-      return { message: newMessageRecord(room.name, next.last_seq, id, message, now), created: true };
-    });
+    // Appends queued together share their statements (postgres-appends.ts).
+    return this.#writes.runBatched(appendRun, { room, message }).catch(rethrow);
   }
 
   async getMessage(room: RoomRef, seq: number): Promise<MessageRecord | undefined> {

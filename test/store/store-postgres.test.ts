@@ -6,6 +6,7 @@ import { type Server, type Socket, connect, createServer } from 'node:net';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { PorthouseError } from '../../src/core/errors.js';
+import type { AsyncBatchStats } from '../../src/store/async-group-commit.js';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-migrations.js';
 import { PostgresStore } from '../../src/store/store-postgres.js';
 import { POSTGRES_URL, postgresMissing } from '../support/services.js';
@@ -20,8 +21,9 @@ const freshSchema = () => {
   schemas.push(name);
   return name;
 };
-const open = (schema: string, maxBatch = 256) =>
-  PostgresStore.open({ url: POSTGRES_URL, schema, maxBatch, poolSize: 4 });
+const open = (schema: string, maxBatch = 256, onBatch?: (stats: AsyncBatchStats) => void) =>
+  PostgresStore.open({ url: POSTGRES_URL, schema, maxBatch, poolSize: 4, ...(onBatch ? { onBatch } : {}) });
+const roomFields = { title: 't', topic: '', private: false, owner: 'o' };
 
 after(async () => {
   if (skip) return;
@@ -65,6 +67,167 @@ describe('PostgreSQL store', { skip }, () => {
       );
     } finally {
       await Promise.all(nodes.map((s) => s.close()));
+    }
+  });
+
+  test('a batch of appends costs the same statements whatever its size, and moves each room row once', async () => {
+    const batches: AsyncBatchStats[] = [];
+    const schema = freshSchema();
+    const store = await open(schema, 512, (stats) => batches.push(stats));
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      const rooms = await Promise.all(
+        ['one', 'two'].map((name) => store.createRoom({ name, ...roomFields })),
+      );
+      // Every UPDATE writes a new row version at the page's next free slot (the rows share page
+      // 0): the highest slot in use counts the updates of both rooms together.
+      const updates = async () =>
+        Number(
+          (
+            await client.query<{ slot: string }>(
+              `SELECT max((ctid::text::point)[1]) AS slot FROM "${schema}".rooms`,
+            )
+          ).rows[0]!.slot,
+        );
+      const before = await updates();
+      const statementsFor = async (n: number, keyed: boolean) => {
+        batches.length = 0;
+        const acks = await Promise.all(
+          Array.from({ length: n }, (_, i) =>
+            store.appendMessage(rooms[i % 2]!, {
+              author: 'o',
+              text: `m${i}`,
+              via: 'ws',
+              ...(keyed ? { idempotencyKey: `k${n}-${i}` } : {}),
+            }),
+          ),
+        );
+        assert.ok(acks.every((a) => a.created));
+        assert.equal(batches.length, 1, 'queued in one turn, committed as one batch');
+        assert.equal(batches[0]!.size, n);
+        return batches[0]!.statements;
+      };
+      const small = await statementsFor(2, true);
+      const large = await statementsFor(400, true);
+      const unkeyed = await statementsFor(400, false);
+      assert.equal(small, 4, 'BEGIN, lock the rooms, append, COMMIT');
+      assert.equal(large, small);
+      assert.equal(unkeyed, small);
+      const after = await updates();
+      // Three batches, two rooms in each: six updates, not one per message (802).
+      assert.equal(after - before, 6);
+      const history = await store.listMessages(rooms[0]!, { after: 0, limit: 1000 });
+      assert.deepEqual(
+        history.map((m) => m.seq),
+        Array.from({ length: 401 }, (_, i) => i + 1),
+      );
+      assert.equal((await store.getRoom('one'))!.lastSeq, 401);
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
+
+  test('one batch mixing keys seen before, twins, a reused key, a missing room and other writes answers each on its own', async () => {
+    const schema = freshSchema();
+    const store = await open(schema);
+    try {
+      const room = await store.createRoom({ name: 'mixed', ...roomFields });
+      const earlier = await store.appendMessage(room, {
+        author: 'ada',
+        text: 'hi',
+        via: 'http',
+        idempotencyKey: 'a',
+      });
+      const gone = { id: 987_654, name: 'gone' };
+      const results = await Promise.allSettled([
+        store.appendMessage(room, { author: 'ada', text: 'hi', via: 'ws', idempotencyKey: 'a' }),
+        store.appendMessage(room, { author: 'ada', text: 'changed', via: 'ws', idempotencyKey: 'a' }),
+        store.appendMessage(room, { author: 'ada', text: 'new', via: 'ws', idempotencyKey: 'b' }),
+        store.appendMessage(room, { author: 'ada', text: 'new', via: 'tcp', idempotencyKey: 'b' }),
+        store.appendMessage(room, { author: 'ada', text: 'other', via: 'tcp', idempotencyKey: 'b' }),
+        store.appendMessage(room, { author: 'bob', text: 'new', via: 'ws', idempotencyKey: 'b' }),
+        store.appendMessage(gone, { author: 'ada', text: 'x', via: 'ws' }),
+        store.createRoom({ name: 'mixed', ...roomFields }),
+        store.appendMessage(room, { author: 'ada', text: 'plain', via: 'udp' }),
+      ]);
+      const value = (i: number) => {
+        const r = results[i]!;
+        assert.equal(r.status, 'fulfilled', `result ${i}: ${r.status === 'rejected' ? r.reason : ''}`);
+        return (
+          r as PromiseFulfilledResult<{
+            message: { seq: number; text?: string; via: string };
+            created: boolean;
+          }>
+        ).value;
+      };
+      const code = (i: number) => {
+        const r = results[i]!;
+        assert.equal(r.status, 'rejected', `result ${i}`);
+        return ((r as PromiseRejectedResult).reason as PorthouseError).code;
+      };
+      assert.deepEqual(value(0), { ...earlier, created: false }, 'a key seen before returns its message');
+      assert.equal(code(1), 'idempotency_key_reused');
+      assert.equal(value(2).created, true);
+      assert.equal(value(2).message.seq, 2);
+      assert.deepEqual(
+        value(3),
+        { ...value(2), created: false },
+        'a twin in the same batch returns the first',
+      );
+      assert.equal(code(4), 'idempotency_key_reused');
+      assert.equal(value(5).created, true, 'keys are per author');
+      assert.equal(value(5).message.seq, 3);
+      assert.equal(code(6), 'room_not_found');
+      assert.equal(code(7), 'room_exists');
+      assert.equal(value(8).message.seq, 4);
+      assert.deepEqual(
+        (await store.listMessages(room, { after: 0, limit: 10 })).map((m) => [m.seq, m.text, m.via]),
+        [
+          [1, 'hi', 'http'],
+          [2, 'new', 'ws'],
+          [3, 'new', 'ws'],
+          [4, 'plain', 'udp'],
+        ],
+      );
+      assert.equal((await store.getRoom('mixed'))!.lastSeq, 4);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('an append the database refuses fails alone; the rest of its run is stored, in order', async () => {
+    const store = await open(freshSchema());
+    try {
+      const room = await store.createRoom({ name: 'nul', ...roomFields });
+      // PostgreSQL text cannot hold U+0000: the run's statement fails and is retried item by item.
+      const results = await Promise.allSettled(
+        ['a', 'b\u0000', 'c', 'd'].map((text, i) =>
+          store.appendMessage(room, { author: 'o', text, via: 'ws', idempotencyKey: `n${i}` }),
+        ),
+      );
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+      );
+      assert.deepEqual(
+        (await store.listMessages(room, { after: 0, limit: 10 })).map((m) => [m.seq, m.text]),
+        [
+          [1, 'a'],
+          [2, 'c'],
+          [3, 'd'],
+        ],
+      );
+      const retry = await store.appendMessage(room, {
+        author: 'o',
+        text: 'c',
+        via: 'ws',
+        idempotencyKey: 'n2',
+      });
+      assert.deepEqual([retry.created, retry.message.seq], [false, 2], 'the keys of the run were stored');
+    } finally {
+      await store.close();
     }
   });
 

@@ -1,0 +1,136 @@
+// Message appends on PostgreSQL, a run of them at a time: every append queued next to another in
+// a group commit is stored by the same two statements, whatever their number. The first locks
+// each room written once (in id order, so nodes writing the same rooms cannot deadlock); the
+// second, which sees every idempotency key committed before those locks, numbers the new
+// messages from each room's last_seq and inserts them and their keys at once.
+import { randomUUID } from 'node:crypto';
+import { PorthouseError } from '../core/errors.js';
+import type { MessageRecord } from '../core/types.js';
+import type { Batched, Outcome, Run } from './async-group-commit.js';
+import { type MessageRow, newMessageRecord, textHash, toMessage } from './rows.js';
+import type { NewMessage, RoomRef } from './store.js';
+
+export interface Append {
+  readonly room: RoomRef;
+  readonly message: NewMessage;
+}
+
+export type Appended = { message: MessageRecord; created: boolean };
+
+const LOCK_ROOMS = 'SELECT id FROM rooms WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE';
+
+// $1..$7 one array per column (the i-th entry of each is append i), $8 the time of the batch. The
+// result has a row per append: `fresh` ones with the seq they were given, the others (their key
+// was used before) with the stored message and its key's text hash.
+const APPEND = `
+WITH input AS (
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+    WITH ORDINALITY AS i(room_id, id, author, text, via, key, hash, ord)
+),
+seen AS (
+  SELECT i.ord, k.text_hash, m.*
+  FROM input i
+  JOIN idempotency_keys k ON k.room_id = i.room_id AND k."user" = i.author AND k.key = i.key
+  JOIN messages m ON m.room_id = k.room_id AND m.seq = k.seq
+),
+fresh AS (SELECT * FROM input i WHERE NOT EXISTS (SELECT 1 FROM seen s WHERE s.ord = i.ord)),
+counts AS (SELECT room_id, count(*) AS n FROM fresh GROUP BY room_id),
+bumped AS (
+  UPDATE rooms r SET last_seq = r.last_seq + c.n, messages_version = r.messages_version + c.n
+  FROM counts c WHERE r.id = c.room_id
+  RETURNING r.id, r.last_seq - c.n AS base
+),
+numbered AS (
+  SELECT f.*, b.base + row_number() OVER (PARTITION BY f.room_id ORDER BY f.ord) AS seq
+  FROM fresh f JOIN bumped b ON b.id = f.room_id
+),
+stored AS (
+  INSERT INTO messages (room_id, seq, id, author, text, via, created_at)
+  SELECT room_id, seq, id, author, text, via, $8 FROM numbered
+),
+keys AS (
+  INSERT INTO idempotency_keys (room_id, "user", key, seq, text_hash, created_at)
+  SELECT room_id, author, key, seq, hash, $8 FROM numbered WHERE key IS NOT NULL
+)
+SELECT ord, true AS fresh, seq, NULL::text AS text_hash, NULL::text AS id, NULL::text AS author,
+  NULL::text AS text, NULL::text AS via, NULL::bigint AS created_at, NULL::bigint AS edited_at,
+  NULL::boolean AS deleted, NULL::integer AS version
+FROM numbered
+UNION ALL
+SELECT ord, false, seq, text_hash, id, author, text, via, created_at, edited_at, deleted, version FROM seen`;
+
+type ResultRow = MessageRow & { ord: number; fresh: boolean; text_hash: string | null };
+
+/** Appends of one run, each keyed (room, author, key) where it has a key: later twins reuse the first. */
+const keyOf = (a: Append) =>
+  a.message.idempotencyKey === undefined
+    ? undefined
+    : `${a.room.id}\n${a.message.author}\n${a.message.idempotencyKey}`;
+
+export const appendRun: Batched<Append, Appended> = {
+  async exec(run: Run, items: readonly Append[]): Promise<Outcome<Appended>[]> {
+    const rooms = [...new Set(items.map((a) => a.room.id))];
+    const present = new Set(((await run(LOCK_ROOMS, [rooms])).rows as { id: number }[]).map((r) => r.id));
+    const hashes = items.map((a) =>
+      a.message.idempotencyKey === undefined ? null : textHash(a.message.text),
+    );
+    // Which item stands for each key in this run, and which items go to the database at all.
+    const firstOfKey = new Map<string, number>();
+    const sent: number[] = [];
+    /** item → its place in `sent`. */
+    const slot = new Map<number, number>();
+    items.forEach((a, i) => {
+      if (!present.has(a.room.id)) return;
+      const key = keyOf(a);
+      if (key !== undefined) {
+        if (firstOfKey.has(key)) return;
+        firstOfKey.set(key, i);
+      }
+      slot.set(i, sent.length);
+      sent.push(i);
+    });
+    const now = Date.now();
+    const ids = sent.map(() => randomUUID());
+    const rows =
+      sent.length === 0
+        ? []
+        : ((
+            await run(APPEND, [
+              sent.map((i) => items[i]!.room.id),
+              ids,
+              sent.map((i) => items[i]!.message.author),
+              sent.map((i) => items[i]!.message.text),
+              sent.map((i) => items[i]!.message.via),
+              sent.map((i) => items[i]!.message.idempotencyKey ?? null),
+              sent.map((i) => hashes[i]),
+              now,
+            ])
+          ).rows as ResultRow[]);
+    // ord is 1-based over `sent`.
+    const bySent = new Map<number, ResultRow>();
+    for (const row of rows) bySent.set(sent[row.ord - 1]!, row);
+    const outcomeOf = (i: number): Outcome<Appended> => {
+      const a = items[i]!;
+      if (!present.has(a.room.id)) return { error: new PorthouseError('room_not_found') };
+      const key = keyOf(a);
+      const first = key === undefined ? i : firstOfKey.get(key)!;
+      const row = bySent.get(first);
+      if (!row) return { error: new PorthouseError('room_not_found') };
+      if (row.fresh) {
+        const record = newMessageRecord(
+          a.room.name,
+          row.seq,
+          ids[slot.get(first)!]!,
+          items[first]!.message,
+          now,
+        );
+        if (first === i) return { value: { message: record, created: true } };
+        if (hashes[i] !== hashes[first]) return { error: new PorthouseError('idempotency_key_reused') };
+        return { value: { message: record, created: false } };
+      }
+      if (row.text_hash !== hashes[i]) return { error: new PorthouseError('idempotency_key_reused') };
+      return { value: { message: toMessage(a.room.name, row), created: false } };
+    };
+    return items.map((_, i) => outcomeOf(i));
+  },
+};
