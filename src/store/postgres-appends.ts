@@ -28,10 +28,15 @@ WITH input AS (
     WITH ORDINALITY AS i(room_id, id, author, text, via, key, hash, ord)
 ),
 seen AS (
-  SELECT i.ord, k.text_hash, m.*
+  SELECT i.ord, k.*
   FROM input i
-  JOIN idempotency_keys k ON k.room_id = i.room_id AND k."user" = i.author AND k.key = i.key
-  JOIN messages m ON m.room_id = k.room_id AND m.seq = k.seq
+  -- Index lookups per keyed append (LIMIT keeps the planner from hashing whole tables).
+  CROSS JOIN LATERAL (
+    SELECT k.text_hash, m.* FROM idempotency_keys k
+    JOIN messages m ON m.room_id = k.room_id AND m.seq = k.seq
+    WHERE k.room_id = i.room_id AND k."user" = i.author AND k.key = i.key LIMIT 1
+  ) k
+  WHERE i.key IS NOT NULL
 ),
 fresh AS (SELECT * FROM input i WHERE NOT EXISTS (SELECT 1 FROM seen s WHERE s.ord = i.ord)),
 counts AS (SELECT room_id, count(*) AS n FROM fresh GROUP BY room_id),

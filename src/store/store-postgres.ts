@@ -302,6 +302,9 @@ export class PostgresStore implements Store {
   async deleteRoom(room: RoomRef, ifVersion?: number): Promise<void> {
     await this.#write(async (run) => {
       await this.#roomAt(run, room, ifVersion);
+      // No foreign key cascades to these (migration 3); the room's lock keeps appends out meanwhile.
+      await run('DELETE FROM messages WHERE room_id = $1', [room.id]);
+      await run('DELETE FROM idempotency_keys WHERE room_id = $1', [room.id]);
       await run('DELETE FROM rooms WHERE id = $1', [room.id]);
     });
   }
