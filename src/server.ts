@@ -76,9 +76,10 @@ export async function start(
   checkServable(config);
   const logger = options.logger ?? createLogger(config);
   const metrics = new Metrics();
-  const onBatch = ({ size, seconds }: { size: number; seconds: number }) => {
+  const onBatch = ({ size, seconds, statements }: { size: number; seconds: number; statements?: number }) => {
     metrics.commitBatchSize.observe(size);
     metrics.commitDuration.observe(seconds);
+    if (statements !== undefined) metrics.commitStatements.inc(statements);
   };
   const store =
     options.store ??
@@ -113,6 +114,8 @@ export async function start(
       url: config.redis,
       channel: config.redisChannel,
       presenceLease: config.presenceLease,
+      roomLinger: config.redisRoomLinger,
+      onReceive: (channel, origin) => metrics.busReceived.labels(channel, origin).inc(),
       onError: (err) => logger.warn({ err: err.message }, 'redis'),
     });
     try {
@@ -124,6 +127,7 @@ export async function start(
     }
     bus = redis;
   } else bus = new MemoryBus();
+  metrics.following = () => bus.following;
   let stopping = false;
   try {
     const tokens = await Tokens.open(store, {
@@ -148,6 +152,7 @@ export async function start(
         presenceInterval: config.presenceInterval,
         reorderWait: config.reorderWait,
         maxConnectionsPerUser: config.maxConnectionsPerUser,
+        followTimeout: config.busFollowTimeout,
       },
     );
     const sse = new SseStreams({ config, hub, metrics });

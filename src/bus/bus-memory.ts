@@ -13,6 +13,15 @@ export class MemoryBus implements Bus {
     deliver(this.#handlers, event);
   }
 
+  /** One process hears every room. */
+  readonly following = 0;
+
+  follow(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  unfollow(): void {}
+
   /** One process cannot miss its own events. */
   onResync(): () => void {
     return () => {};

@@ -1,19 +1,29 @@
 // The Bus between nodes, on Redis pub/sub. A node hands its own events to its hub at once (so it
 // keeps serving its clients when Redis is away) and publishes them for the others, who skip
-// their own. Pub/sub is at most once: whatever a node missed while it or Redis was away it reads
-// back from the store by seq, on the resync this bus announces once the connection is back.
+// their own. Each room has a channel of its own (sharded pub/sub, SPUBLISH/SSUBSCRIBE, so a Redis
+// Cluster spreads rooms over its shards), and a node listens only to the rooms its clients
+// follow; deployment-wide events share one control channel. Pub/sub is at most once: whatever a
+// node missed while it or Redis was away it reads back from the store by seq, on the resync this
+// bus announces once the connection is back.
 // Presence lives in one sorted set per room (member "user\nnode", score the lease's end in
 // Redis' own clock), so a node that dies without a word drops out when its lease runs out.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Limiter, RateLimit } from '../core/rate-limiter.js';
 import { RedisRateLimiter } from './redis-rate-limiter.js';
-import { type Bus, type BusHandler, type RoomEvent, deliver } from './bus.js';
+import { type Bus, type BusHandler, type RoomEvent, deliver, isDeploymentWide } from './bus.js';
 
 export interface RedisBusOptions {
   readonly url: string;
-  /** The pub/sub channel; nodes of one deployment share it. */
+  /**
+   * The deployment's channel name: its control channel is named so, a room's channel is
+   * `<channel>:room:<room>`, and its keys start `<channel>:`. Nodes of one deployment share it.
+   */
   readonly channel?: string;
+  /** How long (ms) a node still listens to a room after its last follower left. Default 30 000. */
+  readonly roomLinger?: number;
+  /** Every message that arrives from Redis, by channel kind and origin (this node's own echo or another's). */
+  readonly onReceive?: (channel: 'room' | 'control', origin: 'own' | 'other') => void;
   /** Backoff bounds for reconnecting, in ms. */
   readonly reconnectMin?: number;
   readonly reconnectMax?: number;
@@ -66,8 +76,19 @@ export class RedisBus implements Bus {
   readonly #channel: string;
   readonly #pub: Redis;
   readonly #sub: Redis;
+  /**
+   * The rooms' shard channels, on a connection of their own: ioredis leaves subscriber mode when
+   * a connection's last shard channel goes, which would stop the control channel's messages.
+   */
+  readonly #rooms: Redis;
   readonly #handlers = new Set<BusHandler>();
   readonly #resync = new Set<(rooms?: readonly string[]) => void>();
+  /** room → its followers here, the subscription's confirmation, and the timer ending a linger. */
+  readonly #follows = new Map<string, { count: number; ready: Promise<void>; linger?: NodeJS.Timeout }>();
+  readonly #linger: number;
+  readonly #onReceive: RedisBusOptions['onReceive'];
+  /** What every envelope this node sends starts with: its echoes are known without parsing them. */
+  readonly #ownPrefix: string;
   /** Rooms whose events could not be published while Redis was away: the others must re-read them. */
   readonly #unsent = new Set<string>();
   #subscribedOnce = false;
@@ -83,6 +104,9 @@ export class RedisBus implements Bus {
 
   constructor(options: RedisBusOptions) {
     this.#channel = options.channel ?? 'porthouse:events';
+    this.#linger = options.roomLinger ?? 30_000;
+    this.#onReceive = options.onReceive;
+    this.#ownPrefix = JSON.stringify({ n: this.node }).slice(0, -1);
     const min = options.reconnectMin ?? 100;
     const max = options.reconnectMax ?? 5000;
     const common = {
@@ -94,21 +118,25 @@ export class RedisBus implements Bus {
       retryStrategy: (times: number) => Math.min(max, min * 2 ** Math.min(times, 16)),
     };
     this.#pub = new Redis(options.url, { ...common, connectionName: `porthouse-pub-${this.node}` });
-    this.#sub = new Redis(options.url, {
-      ...common,
-      // The subscriber must resubscribe by itself after a reconnect.
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-      connectionName: `porthouse-sub-${this.node}`,
-    });
+    const subscriber = (name: string) =>
+      new Redis(options.url, {
+        ...common,
+        // A subscriber must resubscribe by itself after a reconnect.
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: null,
+        connectionName: `porthouse-${name}-${this.node}`,
+      });
+    this.#sub = subscriber('sub');
+    this.#rooms = subscriber('rooms');
     const onError = options.onError ?? (() => {});
-    this.#pub.on('error', onError);
-    this.#sub.on('error', onError);
-    this.#sub.on('message', (_channel: string, text: string) => this.#receive(text));
+    for (const conn of [this.#pub, this.#sub, this.#rooms]) conn.on('error', onError);
+    this.#sub.on('message', (_channel: string, text: string) => this.#receive(text, 'control'));
+    this.#rooms.on('smessage', (_channel: string, text: string) => this.#receive(text, 'room'));
     // ioredis resubscribes on reconnect; 'ready' after the first one means a gap may exist.
-    this.#sub.on('ready', () => {
-      if (this.#subscribedOnce) this.#announce(undefined);
-    });
+    for (const conn of [this.#sub, this.#rooms])
+      conn.on('ready', () => {
+        if (this.#subscribedOnce) this.#announce(undefined);
+      });
     this.#pub.on('ready', () => {
       this.#flushUnsent();
       this.#renew();
@@ -122,13 +150,18 @@ export class RedisBus implements Bus {
 
   /** Connects both connections and subscribes; rejects if Redis cannot be reached now. */
   async connect(): Promise<void> {
-    await Promise.all([this.#pub.connect(), this.#sub.connect()]);
+    await Promise.all([this.#pub.connect(), this.#sub.connect(), this.#rooms.connect()]);
     await this.#sub.subscribe(this.#channel);
     this.#subscribedOnce = true;
   }
 
   get healthy(): boolean {
-    return !this.#closed && this.#pub.status === 'ready' && this.#sub.status === 'ready';
+    return (
+      !this.#closed &&
+      this.#pub.status === 'ready' &&
+      this.#sub.status === 'ready' &&
+      this.#rooms.status === 'ready'
+    );
   }
 
   async publish(event: RoomEvent): Promise<void> {
@@ -138,11 +171,46 @@ export class RedisBus implements Bus {
       if ('room' in event && event.type !== 'typing') this.#unsent.add(event.room);
       return;
     }
+    const text = JSON.stringify({ n: this.node, e: event } satisfies Envelope);
     try {
-      await this.#pub.publish(this.#channel, JSON.stringify({ n: this.node, e: event } satisfies Envelope));
+      if (isDeploymentWide(event) || !('room' in event)) await this.#pub.publish(this.#channel, text);
+      else await this.#pub.spublish(this.#roomChannel(event.room), text);
     } catch {
       if ('room' in event && event.type !== 'typing') this.#unsent.add(event.room);
     }
+  }
+
+  get following(): number {
+    return this.#follows.size;
+  }
+
+  follow(room: string): Promise<void> {
+    const known = this.#follows.get(room);
+    if (known) {
+      known.count++;
+      clearTimeout(known.linger);
+      known.linger = undefined;
+      return known.ready;
+    }
+    // Confirmed by Redis, or (closed, refused) never: the caller's bound and a resync cover it.
+    const ready = this.#rooms.ssubscribe(this.#roomChannel(room)).then(
+      () => {},
+      () => new Promise<void>(() => {}),
+    );
+    this.#follows.set(room, { count: 1, ready });
+    return ready;
+  }
+
+  unfollow(room: string): void {
+    const known = this.#follows.get(room);
+    if (!known || --known.count > 0) return;
+    // A room that empties and fills again (a client reconnecting) keeps its channel meanwhile.
+    known.linger = setTimeout(() => {
+      if (this.#follows.get(room) !== known || known.count > 0) return;
+      this.#follows.delete(room);
+      this.#rooms.sunsubscribe(this.#roomChannel(room)).catch(() => {});
+    }, this.#linger);
+    known.linger.unref();
   }
 
   subscribe(handler: BusHandler): () => void {
@@ -186,6 +254,8 @@ export class RedisBus implements Bus {
   async close(): Promise<void> {
     if (this.#closed) return;
     clearInterval(this.#renewal);
+    for (const known of this.#follows.values()) clearTimeout(known.linger);
+    this.#follows.clear();
     // Leave presence at once rather than when the lease runs out (bounded: Redis may be away).
     this.#shares.clear();
     if (this.#pub.status === 'ready') {
@@ -197,9 +267,16 @@ export class RedisBus implements Bus {
     this.#resync.clear();
     this.#pub.disconnect();
     this.#sub.disconnect();
+    this.#rooms.disconnect();
   }
 
-  #receive(text: string): void {
+  #receive(text: string, channel: 'room' | 'control'): void {
+    // This node's own events came back (it follows their room): it delivered them when it sent them.
+    if (text.startsWith(this.#ownPrefix)) {
+      this.#onReceive?.(channel, 'own');
+      return;
+    }
+    this.#onReceive?.(channel, 'other');
     let envelope: Envelope;
     try {
       envelope = JSON.parse(text) as Envelope;
@@ -214,6 +291,10 @@ export class RedisBus implements Bus {
 
   #key(room: string): string {
     return `${this.#channel}:presence:${room}`;
+  }
+
+  #roomChannel(room: string): string {
+    return `${this.#channel}:room:${room}`;
   }
 
   /**
@@ -240,7 +321,10 @@ export class RedisBus implements Bus {
       if (expired > 0) this.#deliver({ type: 'presence', room });
       if (this.#untold.has(room) || expired > 0) {
         this.#untold.delete(room);
-        await this.#pub.publish(this.#channel, JSON.stringify({ n: this.node, p: room } satisfies Envelope));
+        await this.#pub.spublish(
+          this.#roomChannel(room),
+          JSON.stringify({ n: this.node, p: room } satisfies Envelope),
+        );
       }
     } catch {
       // Maybe not written: keep the old copy too, so the next renewal withdraws who left.

@@ -25,6 +25,26 @@ export type RoomEvent =
 /** The events that belong to one room (all but `user_deleted` and `user_changed`). */
 export type InRoomEvent = Extract<RoomEvent, { readonly room: string }>;
 
+/**
+ * Events every node must hear whether or not it serves the room: users deleted or changed, and
+ * changes of a room or its members (each node's access cache forgets the room; an invite reaches
+ * the invited user's connections wherever they are). They are as rare as such changes; the rest
+ * (messages, edits, deletions, typing, presence) travel only to the nodes that follow the room.
+ */
+export function isDeploymentWide(event: RoomEvent): boolean {
+  switch (event.type) {
+    case 'user_deleted':
+    case 'user_changed':
+    case 'member_joined':
+    case 'member_left':
+    case 'room_updated':
+    case 'room_deleted':
+      return true;
+    default:
+      return false;
+  }
+}
+
 export type BusHandler = (event: RoomEvent) => void;
 
 /** Hand an event to every handler; one that throws must not starve the others. */
@@ -46,8 +66,21 @@ export interface Bus {
    * transport, not when delivered.
    */
   publish(event: RoomEvent): Promise<void>;
-  /** Receive every published event (of every room) until the returned function is called. */
+  /**
+   * Receive, until the returned function is called, every deployment-wide event, this node's own
+   * events, and the events of the rooms this node follows.
+   */
   subscribe(handler: BusHandler): () => void;
+  /**
+   * From the moment the promise resolves, every event of `room` published on any node reaches
+   * this node's handlers (until as many `unfollow` calls). Never rejects; may stay pending while
+   * the bus is away, so callers bound the wait and re-read the store by seq if it runs out.
+   */
+  follow(room: string): Promise<void>;
+  /** One follower of `room` fewer; the last one's leaving takes effect after a linger. */
+  unfollow(room: string): void;
+  /** Rooms whose events reach this node now (lingering ones included). */
+  readonly following: number;
   /** True while events flow; a node reports not-ready when false. */
   readonly healthy: boolean;
   /**

@@ -23,6 +23,11 @@ export interface HubOptions {
   readonly reorderWait: number;
   /** Most WebSocket and TCP connections one user may have attached on this node; 0: no limit. */
   readonly maxConnectionsPerUser?: number;
+  /**
+   * Longest a subscribe waits (ms) for the bus to confirm that the room's events reach this node;
+   * past it the subscription goes on, and re-reads the room from the store once they do.
+   */
+  readonly followTimeout?: number;
 }
 
 export interface HubStats {
@@ -56,6 +61,8 @@ export class Hub {
   readonly #options: HubOptions;
   /** room → its subscriptions on this node. */
   readonly #rooms = new Map<string, Set<Subscription>>();
+  /** room → the bus's promise that its events reach this node (while it has subscriptions here). */
+  readonly #following = new Map<string, Promise<void>>();
   /** connection → its subscriptions by room. */
   readonly #bySubscriber = new Map<Subscriber, Map<string, Subscription>>();
   /** user → their authenticated frame connections, to tell them of rooms they were added to. */
@@ -135,6 +142,8 @@ export class Hub {
     this.#add(sub);
     let room: RoomRecord | undefined;
     try {
+      // ...and the room's events from every node reach this one before the head is read.
+      await this.#untilFollowing(roomName);
       room = await this.#store.getRoom(roomName);
       // The head, like every replayed page, is shown only once durable: a seq seen before its
       // sync could be handed out again, to other text, after a power loss.
@@ -229,6 +238,7 @@ export class Hub {
     this.#unsubscribeResync?.();
     this.#unsubscribeResync = undefined;
     for (const subs of [...this.#rooms.values()]) for (const sub of [...subs]) this.#remove(sub);
+    this.#following.clear();
     this.#byUser.clear();
     this.#attached.clear();
     this.#presence.close();
@@ -240,6 +250,7 @@ export class Hub {
     if (!subs) {
       subs = new Set();
       this.#rooms.set(sub.room, subs);
+      this.#following.set(sub.room, this.#bus.follow(sub.room));
     }
     subs.add(sub);
     let mine = this.#bySubscriber.get(sub.subscriber);
@@ -256,6 +267,8 @@ export class Hub {
     const subs = this.#rooms.get(sub.room);
     if (subs?.delete(sub) && subs.size === 0) {
       this.#rooms.delete(sub.room);
+      this.#following.delete(sub.room);
+      this.#bus.unfollow(sub.room);
       this.#announced.delete(sub.room);
       this.#reorder.forget(sub.room);
     }
@@ -265,6 +278,28 @@ export class Hub {
       if (mine.size === 0) this.#bySubscriber.delete(sub.subscriber);
     }
     this.#presence.leave(sub.room, sub.subscriber.actor.name, sub);
+  }
+
+  /**
+   * Wait, at most followTimeout, for the bus to carry the room's events here. Past it, whatever
+   * was published before the bus caught up is read from the store once it has.
+   */
+  async #untilFollowing(room: string): Promise<void> {
+    const following = this.#following.get(room);
+    if (!following) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      following.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.#options.followTimeout ?? 2000);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    if (late)
+      void following.then(() => {
+        if (this.#following.get(room) === following) this.#resync([room]);
+      });
   }
 
   /**

@@ -105,6 +105,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly commitStatements = new Counter({
+    name: 'porthouse_store_statements_total',
+    help: 'Statements sent to PostgreSQL by group commits (BEGIN and COMMIT included): a batch costs the same few whatever its size.',
+    registers: [this.registry],
+  });
+
   readonly commitDuration = new Histogram({
     name: 'porthouse_store_commit_duration_seconds',
     help: 'Time to run and commit one group of writes.',
@@ -117,6 +123,23 @@ export class Metrics {
     help: 'Time from a group commit to its write-ahead log being on disk (SQLite fdatasync mode): the disk flush every acknowledgement waits for.',
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
     registers: [this.registry],
+  });
+
+  readonly busReceived = new Counter({
+    name: 'porthouse_bus_received_total',
+    help: "Messages this node received from Redis, by channel (room: a room it follows; control: deployment-wide events) and origin (own: its own event echoed back; other: another node's).",
+    labelNames: ['channel', 'origin'] as const,
+    registers: [this.registry],
+  });
+
+  /** Rooms whose events reach this node through the bus; set by the node once it has a bus. */
+  following: () => number = () => 0;
+
+  readonly busFollowing: Gauge = new Gauge({
+    name: 'porthouse_bus_rooms_following',
+    help: 'Rooms whose Redis channel this node listens to: those with a subscriber here, and for a while those whose last one left.',
+    registers: [this.registry],
+    collect: (): void => this.busFollowing.set(this.following()),
   });
 
   readonly diskFailed = new Gauge({

@@ -1,19 +1,14 @@
 // Messages: the one path every door posts through — validate, authorize, store (durable, seq
 // assigned), then publish to the bus so every hub fans it out — plus history, edit and delete.
-import {
-  type Decision,
-  type RoomFacts,
-  canDeleteMessage,
-  canEditMessage,
-  canPost,
-} from '../core/authorize.js';
-import { fail } from '../core/errors.js';
+import { type Decision, type RoomFacts, canDeleteMessage, canEditMessage } from '../core/authorize.js';
+import { PorthouseError, fail } from '../core/errors.js';
 import { checkText } from '../core/names.js';
 import type { Actor, MessageRecord, RoomRecord, Via } from '../core/types.js';
 import { publicMessage } from '../core/types.js';
 import type { RoomEvent } from '../bus/bus.js';
 import type { HistoryQuery, Store } from '../store/store.js';
 import { type Precondition, enforce, visibleRoom } from './access.js';
+import type { PostAccess } from './post-access.js';
 import type { Turn } from './turns.js';
 
 export interface MessagesOptions {
@@ -32,6 +27,7 @@ export interface PostOptions {
 export class Messages {
   constructor(
     private readonly store: Store,
+    private readonly access: PostAccess,
     private readonly publish: (event: RoomEvent) => void,
     private readonly options: MessagesOptions,
     private readonly onStored: (via: Via) => void = () => {},
@@ -62,8 +58,7 @@ export class Messages {
     let appended: Promise<{ message: MessageRecord; created: boolean }>;
     try {
       this.checkText(text);
-      const { room, facts } = await visibleRoom(this.store, actor, roomName);
-      enforce(canPost(actor, facts));
+      const room = await this.access.check(actor, roomName);
       if (turn) await turn.ready;
       appended = this.store.appendMessage(room, {
         author: actor.name,
@@ -74,7 +69,11 @@ export class Messages {
     } finally {
       turn?.leave();
     }
-    const result = await appended;
+    const result = await appended.catch((err: unknown) => {
+      // A remembered room that is gone since: the next pub reads it again.
+      if (err instanceof PorthouseError && err.code === 'room_not_found') this.access.forget(roomName);
+      throw err;
+    });
     try {
       options.acknowledge?.(result.message);
     } finally {

@@ -8,6 +8,7 @@ import type { Via } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import { Accounts } from './accounts.js';
 import { Messages } from './messages.js';
+import { PostAccess } from './post-access.js';
 import { Rooms } from './rooms.js';
 
 export interface Services {
@@ -38,10 +39,17 @@ export function createServices(deps: ServiceDeps): Services {
   };
   // A user deleted or changed on any node: this node's verified tokens of theirs are forgotten at
   // once, so the next request reads what they are now.
+  const access = new PostAccess(store, {
+    ttl: config.postAccessTtl,
+    maxRooms: config.postAccessRooms,
+    maxRoles: config.postAccessAuthors,
+  });
   bus.subscribe((event) => {
     if (event.type === 'user_deleted') tokens.forget(event.user);
     if (event.type === 'user_changed') tokens.forget(event.user, 'changed');
+    access.observe(event);
   });
+  bus.onResync(() => access.clear());
   return {
     tokens,
     limiter: (name, limit) => bus.limiter(name, limit),
@@ -51,6 +59,6 @@ export function createServices(deps: ServiceDeps): Services {
       scryptCost: config.scryptCost,
     }),
     rooms: new Rooms(store, publish, { externalUsers: config.jwksUrl !== undefined }),
-    messages: new Messages(store, publish, { maxTextLength: config.maxTextLength }, deps.onStored),
+    messages: new Messages(store, access, publish, { maxTextLength: config.maxTextLength }, deps.onStored),
   };
 }

@@ -1,18 +1,26 @@
-// The Redis bus between nodes: every event reaches every other node once, in the order one node
-// published them; a node hears its own at once even with Redis away; and whatever may have been
+// The Redis bus between nodes: every event reaches every other node that follows its room once, in
+// the order one node published them, and no node that does not; deployment-wide events reach
+// every node; a node hears its own at once even with Redis away; and whatever may have been
 // missed while a connection was down is announced as a resync, so hubs re-read the store.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import type { RoomEvent } from '../../src/bus/bus.js';
-import { RedisBus } from '../../src/bus/bus-redis.js';
+import { RedisBus, type RedisBusOptions } from '../../src/bus/bus-redis.js';
 import { REDIS_URL, redisMissing } from '../support/services.js';
 
 const skip = await redisMissing();
 
-async function nodes(n: number, channel = `porthouse:test:${randomUUID()}`): Promise<RedisBus[]> {
-  const buses = Array.from({ length: n }, () => new RedisBus({ url: REDIS_URL, channel, reconnectMin: 20 }));
+async function nodes(
+  n: number,
+  channel = `porthouse:test:${randomUUID()}`,
+  options: Partial<RedisBusOptions> = {},
+): Promise<RedisBus[]> {
+  const buses = Array.from(
+    { length: n },
+    () => new RedisBus({ url: REDIS_URL, channel, reconnectMin: 20, ...options }),
+  );
   await Promise.all(buses.map((b) => b.connect()));
   return buses;
 }
@@ -29,7 +37,7 @@ async function until(check: () => boolean, what: string, timeout = 5000): Promis
 }
 
 /** Drop a node's connections from the Redis side, as a network failure would. */
-async function kill(bus: RedisBus, which: 'pub' | 'sub'): Promise<void> {
+async function kill(bus: RedisBus, which: 'pub' | 'sub' | 'rooms'): Promise<void> {
   const admin = new Redis(REDIS_URL);
   try {
     const list = (await admin.client('LIST')) as string;
@@ -43,9 +51,10 @@ async function kill(bus: RedisBus, which: 'pub' | 'sub'): Promise<void> {
 }
 
 describe('Redis bus', { skip }, () => {
-  test('every event reaches every other node once, in the order one node published them', async () => {
+  test('every event reaches every other node following its room once, in the order one node published them', async () => {
     const [a, b, c] = await nodes(3);
     try {
+      await Promise.all([a!.follow('r'), b!.follow('r'), c!.follow('r')]);
       const heard = { b: [] as number[], c: [] as number[], a: [] as number[] };
       a!.subscribe((e) => e.type === 'del' && heard.a.push(e.seq));
       b!.subscribe((e) => e.type === 'del' && heard.b.push(e.seq));
@@ -77,23 +86,28 @@ describe('Redis bus', { skip }, () => {
     }
   });
 
-  test('a node whose subscriber connection drops reports unhealthy, reconnects, then announces a resync', async () => {
-    const [a, b] = await nodes(2);
-    try {
-      const resyncs: (readonly string[] | undefined)[] = [];
-      b!.onResync((rooms) => resyncs.push(rooms));
-      await kill(b!, 'sub');
-      await until(() => resyncs.length === 1, 'a resync on b');
-      assert.equal(resyncs[0], undefined, 'every room');
-      await until(() => b!.healthy, 'b healthy again');
-      const heard: RoomEvent[] = [];
-      b!.subscribe((e) => heard.push(e));
-      await a!.publish(del('r', 1));
-      await until(() => heard.length === 1, 'events flowing again');
-    } finally {
-      await Promise.all([a!.close(), b!.close()]);
-    }
-  });
+  for (const [which, what] of [
+    ['sub', 'control channel'],
+    ['rooms', 'room channels'],
+  ] as const)
+    test(`a node whose ${what} connection drops reports unhealthy, reconnects, then announces a resync`, async () => {
+      const [a, b] = await nodes(2);
+      try {
+        await b!.follow('r');
+        const resyncs: (readonly string[] | undefined)[] = [];
+        b!.onResync((rooms) => resyncs.push(rooms));
+        await kill(b!, which);
+        await until(() => resyncs.length === 1, 'a resync on b');
+        assert.equal(resyncs[0], undefined, 'every room');
+        await until(() => b!.healthy, 'b healthy again');
+        const heard: RoomEvent[] = [];
+        b!.subscribe((e) => heard.push(e));
+        await a!.publish(del('r', 1));
+        await until(() => heard.length === 1, "the room's events flowing again (its channel resubscribed)");
+      } finally {
+        await Promise.all([a!.close(), b!.close()]);
+      }
+    });
 
   test('events a node could not publish are still heard at home, and the others are told to re-read those rooms', async () => {
     const [a, b] = await nodes(2);
@@ -111,6 +125,91 @@ describe('Redis bus', { skip }, () => {
       assert.deepEqual(resyncs[0], ['lost-room']);
     } finally {
       await Promise.all([a!.close(), b!.close()]);
+    }
+  });
+
+  test("a node hears a room's events only while it follows the room, and for the linger after; deployment-wide events always", async () => {
+    const [a, b] = await nodes(2, undefined, { roomLinger: 300 });
+    try {
+      const heard: string[] = [];
+      b!.subscribe((e) => heard.push(`${e.type} ${'room' in e ? e.room : e.user}`));
+      await b!.follow('x');
+      assert.equal(b!.following, 1);
+      await a!.publish(del('x', 1));
+      await a!.publish(del('y', 1));
+      await a!.publish({ type: 'user_deleted', user: 'eve' });
+      await a!.publish({ type: 'member_left', room: 'y', user: 'eve' });
+      await until(() => heard.length === 3, 'three events on b');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(heard.sort(), ['del x', 'member_left y', 'user_deleted eve']);
+      heard.length = 0;
+      b!.unfollow('x');
+      await a!.publish(del('x', 2));
+      await until(() => heard.length === 1, 'an event of x during the linger');
+      await until(() => b!.following === 0, 'the linger over');
+      await new Promise((r) => setTimeout(r, 50));
+      await a!.publish(del('x', 3));
+      await a!.publish({ type: 'user_deleted', user: 'mallory' });
+      await until(() => heard.length === 2, 'the control event');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(heard, ['del x', 'user_deleted mallory']);
+    } finally {
+      await Promise.all([a!.close(), b!.close()]);
+    }
+  });
+
+  test('an event published the moment follow() resolves is heard, every time', async () => {
+    const [a, b] = await nodes(2);
+    try {
+      const heard = new Set<string>();
+      b!.subscribe((e) => e.type === 'del' && heard.add(e.room));
+      for (let i = 0; i < 50; i++) {
+        await b!.follow(`room-${i}`);
+        await a!.publish(del(`room-${i}`, 1));
+      }
+      await until(() => heard.size === 50, 'every room heard');
+    } finally {
+      await Promise.all([a!.close(), b!.close()]);
+    }
+  });
+
+  test('a room that empties and fills again within the linger keeps its channel, and one follower of two leaving changes nothing', async () => {
+    const [a, b] = await nodes(2, undefined, { roomLinger: 200 });
+    try {
+      const heard: number[] = [];
+      b!.subscribe((e) => e.type === 'del' && heard.push(e.seq));
+      await b!.follow('r');
+      await b!.follow('r');
+      b!.unfollow('r');
+      b!.unfollow('r');
+      await b!.follow('r');
+      await new Promise((r) => setTimeout(r, 350));
+      assert.equal(b!.following, 1, 'still followed: the second follow ended the linger');
+      await a!.publish(del('r', 1));
+      await until(() => heard.length === 1, 'the event');
+    } finally {
+      await Promise.all([a!.close(), b!.close()]);
+    }
+  });
+
+  test("a node's own events echoed back by Redis are counted as its own and not delivered again", async () => {
+    const received: string[] = [];
+    const [a, b] = await nodes(2, undefined, {});
+    const [c] = await nodes(1, undefined, {
+      onReceive: (channel, origin) => received.push(`${channel} ${origin}`),
+    });
+    await Promise.all([a!.close(), b!.close()]);
+    try {
+      const heard: number[] = [];
+      c!.subscribe((e) => e.type === 'del' && heard.push(e.seq));
+      await c!.follow('r');
+      await c!.publish(del('r', 1));
+      await c!.publish({ type: 'user_deleted', user: 'eve' });
+      await until(() => received.length === 2, 'both echoes');
+      assert.deepEqual(received.sort(), ['control own', 'room own']);
+      assert.deepEqual(heard, [1], 'delivered once, when published');
+    } finally {
+      await c!.close();
     }
   });
 });

@@ -1,5 +1,5 @@
 // Presence through the bus: each node shares who is online on it, every node can ask who is
-// online anywhere, every change reaches every node as a `presence` event, and a node that dies
+// online anywhere, every change reaches every node following the room as a `presence` event, and a node that dies
 // without a word drops out when its lease runs out. The contract runs against both buses.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -70,6 +70,7 @@ describe('presence across nodes on Redis', { skip: skipRedis }, () => {
   test('online is the union of every node, and a change on one node reaches the others', async () => {
     const [a, b] = await redisNodes(2);
     try {
+      await b!.follow('r');
       const heardOnB: string[] = [];
       b!.subscribe((e) => e.type === 'presence' && heardOnB.push(e.room));
       a!.share('r', ['ada', 'bob']);
@@ -91,6 +92,7 @@ describe('presence across nodes on Redis', { skip: skipRedis }, () => {
   test('a node that closes takes its users out of presence at once, not after its lease', async () => {
     const [a, b] = await redisNodes(2, 60_000);
     try {
+      await b!.follow('r');
       const heard: string[] = [];
       b!.subscribe((e) => e.type === 'presence' && heard.push(e.room));
       a!.share('r', ['ada']);
@@ -124,6 +126,7 @@ describe('presence across nodes on Redis', { skip: skipRedis }, () => {
         child.stdout!.on('data', (d) => String(d).includes('shared') && resolve());
         child.once('exit', (code) => reject(new Error(`the other node exited early (${code})`)));
       });
+      await b!.follow('r');
       const heard: number[] = [];
       b!.subscribe((e) => e.type === 'presence' && heard.push(Date.now()));
       b!.share('r', ['bob']);
