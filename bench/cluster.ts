@@ -30,6 +30,7 @@ import {
   subscriber,
 } from './lib/cluster-runs.js';
 import { Tally, setUpPorthouse } from './lib/fanout-runs.js';
+import { type StoredResult, storedScenario } from './lib/stored-runs.js';
 import { commitStats, machineInfo } from './lib/machine.js';
 import { type CpuUse, cpuSnapshot, cpuUse } from './lib/procstat.js';
 import {
@@ -53,6 +54,10 @@ const { values: flags } = parseArgs({
     rate: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '1' },
+    parts: { type: 'string', default: 'stored,nodes,bus' },
+    'stored-pubs': { type: 'string', default: '16' },
+    'stored-messages': { type: 'string', default: '30000' },
+    rooms: { type: 'string', default: '100' },
   },
   strict: true,
 });
@@ -68,6 +73,12 @@ const WINDOW = int('window', flags.window);
 const RATE = int('rate', flags.rate);
 const SECONDS = int('seconds', flags.seconds);
 const ROUNDS = int('rounds', flags.rounds);
+const PARTS = new Set(flags.parts.split(',').map((p) => p.trim()));
+for (const part of PARTS)
+  if (!['stored', 'nodes', 'bus'].includes(part)) throw new Error(`--parts: unknown part ${part}`);
+const STORED_PUBS = int('stored-pubs', flags['stored-pubs']);
+const STORED_MESSAGES = int('stored-messages', flags['stored-messages']);
+const ROOMS = int('rooms', flags.rooms);
 const WARMUP = Math.max(PUBS * WINDOW, Math.round(MESSAGES / 10));
 const TEXT_BYTES = 100;
 const NODE_COUNTS = [1, 2];
@@ -201,6 +212,40 @@ async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
 const table = (header: string[], rows: string[][]) =>
   [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 
+/** The store part's table, each PostgreSQL row beside the SQLite row of the same rooms and round. */
+function storedTable(results: readonly StoredResult[]): string {
+  return table(
+    [
+      'store',
+      'rooms',
+      'stored msg/s',
+      '× SQLite',
+      'node CPU µs/msg',
+      'PG+Redis CPU µs/msg',
+      'msgs/commit',
+      'commit ms',
+      'statements/commit',
+      'room row updates/msg',
+    ],
+    results.map((r, i) => {
+      const peer = r.store === 'postgres' ? results[i - 1] : undefined;
+      const pg = r.store === 'postgres';
+      return [
+        r.store,
+        String(r.rooms),
+        fmt(r.throughput.storedPerSecond),
+        peer ? fmt(r.throughput.storedPerSecond / peer.throughput.storedPerSecond, 2) : '',
+        fmt(r.nodeCpuMicrosPerMessage, 1),
+        fmt(r.servicesCpuMicrosPerMessage, 1),
+        fmt(r.messagesPerCommit, 1),
+        fmt(r.meanCommitMs, 2),
+        pg ? fmt(r.statementsPerCommit, 1) : '',
+        pg ? fmt(r.roomUpdatesPerMessage, 3) : '',
+      ];
+    }),
+  );
+}
+
 async function main(): Promise<number> {
   const missing = await servicesMissing();
   if (missing) {
@@ -217,12 +262,38 @@ async function main(): Promise<number> {
       `${SUBS} WebSocket subscribers, ${PUBS} publishers; throughput: ${fmt(MESSAGES)} messages of ${TEXT_BYTES} bytes, ${WINDOW} unacked per publisher (after ${fmt(WARMUP)} warm-up); latency: ${RATE} msg/s for ${SECONDS} s\n` +
       'The nodes, PostgreSQL, Redis and this load generator all share this machine.\n',
   );
+  const stored: StoredResult[] = [];
+  if (PARTS.has('stored')) {
+    say(
+      `\nstored: one node, ${STORED_PUBS} WebSocket publishers, no subscriber; ${fmt(STORED_MESSAGES)} messages of ${TEXT_BYTES} bytes, ${WINDOW} unacked per publisher\n`,
+    );
+    for (let round = 1; round <= ROUNDS; round++)
+      for (const rooms of [1, ROOMS])
+        for (const store of ['sqlite', 'postgres'] as const) {
+          stored.push(
+            await storedScenario(
+              {
+                store,
+                rooms,
+                publishers: STORED_PUBS,
+                messages: STORED_MESSAGES,
+                window: WINDOW,
+                textBytes: TEXT_BYTES,
+              },
+              say,
+            ),
+          );
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+    say(`\n${storedTable(stored)}\n\n`);
+  }
   const results: ScenarioResult[] = [];
-  for (let round = 1; round <= ROUNDS; round++)
-    for (const n of NODE_COUNTS) {
-      results.push(await scenario(round, n));
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+  if (PARTS.has('nodes'))
+    for (let round = 1; round <= ROUNDS; round++)
+      for (const n of NODE_COUNTS) {
+        results.push(await scenario(round, n));
+        await new Promise((r) => setTimeout(r, 1000));
+      }
 
   const split = (list: number[]) => list.join(' + ');
   const lead = (r: ScenarioResult) => (ROUNDS > 1 ? [String(r.round), String(r.nodes)] : [String(r.nodes)]);

@@ -48,6 +48,7 @@ export async function subscriber(
   node: NodeEndpoint,
   token: string,
   delivered: () => void,
+  room = ROOM,
 ): Promise<ClusterSubscriber> {
   const ws = await open(node.wsUrl, token);
   const sub: ClusterSubscriber = {
@@ -74,26 +75,34 @@ export async function subscriber(
         reject(new Error(`node ${node.index}: ${data.toString()}`));
       }
     });
-    ws.send(JSON.stringify({ type: 'sub', room: ROOM }));
+    ws.send(JSON.stringify({ type: 'sub', room }));
   });
   return sub;
 }
 
 let publishers = 0;
 
-export async function publisher(node: NodeEndpoint, token: string): Promise<ClusterPublisher> {
+/** A publisher that sends to `rooms` in turn. */
+export async function publisher(
+  node: NodeEndpoint,
+  token: string,
+  rooms: readonly string[] = [ROOM],
+): Promise<ClusterPublisher> {
   const ws = await open(node.wsUrl, token);
   // A ref is an idempotency key of the user (every client here is the same user): a ref used by
   // another publisher would be answered with that one's message, not stored again.
   const prefix = `${node.index}.${++publishers}.`;
   let ref = 0;
+  const quoted = rooms.map((r) => JSON.stringify(r));
   const pub: ClusterPublisher = {
     node: node.index,
     acked: 0,
     errors: [],
     onReply: undefined,
     send: (text) =>
-      ws.send(`{"type":"pub","room":"${ROOM}","text":${JSON.stringify(text)},"ref":"${prefix}${++ref}"}`),
+      ws.send(
+        `{"type":"pub","room":${quoted[ref % quoted.length]},"text":${JSON.stringify(text)},"ref":"${prefix}${++ref}"}`,
+      ),
     close: () => ws.terminate(),
   };
   ws.on('message', (data: Buffer) => {

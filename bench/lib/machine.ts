@@ -44,6 +44,8 @@ export async function commitStats(url: string): Promise<{
   commits: number;
   writes: number;
   seconds: number;
+  /** Statements sent by group commits (PostgreSQL only; NaN on SQLite). */
+  statements: number;
   syncs: number;
   syncSeconds: number;
   /** Syncs that kept their writes waiting more than 5 ms. */
@@ -58,6 +60,7 @@ export async function commitStats(url: string): Promise<{
     commits: value('porthouse_store_commit_batch_size_count'),
     writes: value('porthouse_store_commit_batch_size_sum'),
     seconds: value('porthouse_store_commit_duration_seconds_sum'),
+    statements: value('porthouse_store_statements_total'),
     syncs: value('porthouse_store_sync_wait_seconds_count'),
     syncSeconds: value('porthouse_store_sync_wait_seconds_sum'),
     slowSyncs:

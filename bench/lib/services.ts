@@ -121,3 +121,19 @@ export const activityDelta = (a: PostgresActivity, b: PostgresActivity): Postgre
   checkpoints: b.checkpoints - a.checkpoints,
   otherCommits: b.otherCommits - a.otherCommits,
 });
+
+/** UPDATEs of the rooms table of database `name` so far, by PostgreSQL's statistics (which a backend reports when it ends). */
+export async function roomRowUpdates(name: string): Promise<number> {
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    const r = await client.query<{ n: string }>(
+      "SELECT n_tup_upd AS n FROM pg_stat_user_tables WHERE relname = 'rooms'",
+    );
+    return Number(r.rows[0]?.n ?? Number.NaN);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
