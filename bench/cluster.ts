@@ -58,6 +58,8 @@ const { values: flags } = parseArgs({
     'stored-pubs': { type: 'string', default: '16' },
     'stored-messages': { type: 'string', default: '30000' },
     rooms: { type: 'string', default: '100' },
+    /** Write each node's CPU profile (node --cpu-prof) into this directory. */
+    profile: { type: 'string' },
   },
   strict: true,
 });
@@ -125,10 +127,15 @@ async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
       const dir = join(dataDir, `node${i}`);
       mkdirSync(dir);
       children.push(
-        await startPorthouse(`node${i}`, dir, [
-          ...['--postgres', db.url, '--redis', REDIS_URL, '--redis-channel', channel],
-          ...['--scrypt-cost', '10'],
-        ]),
+        await startPorthouse(
+          `node${i}`,
+          dir,
+          [
+            ...['--postgres', db.url, '--redis', REDIS_URL, '--redis-channel', channel],
+            ...['--scrypt-cost', '10'],
+          ],
+          flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${flags.profile}`] : [],
+        ),
       );
     }
     const token = await setUpPorthouse(children[0]!);

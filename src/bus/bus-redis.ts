@@ -52,6 +52,9 @@ elseif redis.call('PTTL', KEYS[1]) < lease then
 end
 return expired`;
 
+/** Most events in one Redis message (a group commit's batch may be larger). */
+const MAX_EVENTS_PER_MESSAGE = 256;
+
 /** Every live member of a room's set. KEYS[1] the room's set. */
 const READ_SHARES = `
 local t = redis.call('TIME')
@@ -67,6 +70,8 @@ interface PresenceCommands {
 /** What travels on the channel: the sender's node id and an event, rooms to re-read, or a room whose presence changed. */
 type Envelope =
   | { readonly n: string; readonly e: RoomEvent }
+  /** Several events of one channel, published in one turn (a group commit's messages). */
+  | { readonly n: string; readonly es: RoomEvent[] }
   | { readonly n: string; readonly r: string[] }
   | { readonly n: string; readonly p: string };
 
@@ -83,6 +88,9 @@ export class RedisBus implements Bus {
   readonly #rooms: Redis;
   readonly #handlers = new Set<BusHandler>();
   readonly #resync = new Set<(rooms?: readonly string[]) => void>();
+  /** Events published in this turn, by channel, and the promise of their sending. */
+  #outgoing = new Map<string, { shard: boolean; events: RoomEvent[] }>();
+  #sending: Promise<void> | undefined;
   /** room → its followers here, the subscription's confirmation, and the timer ending a linger. */
   readonly #follows = new Map<string, { count: number; ready: Promise<void>; linger?: NodeJS.Timeout }>();
   readonly #linger: number;
@@ -167,17 +175,51 @@ export class RedisBus implements Bus {
   async publish(event: RoomEvent): Promise<void> {
     this.#deliver(event);
     if (this.#pub.status !== 'ready') {
-      // Typing notices are ephemeral: nobody looks for a lost one.
-      if ('room' in event && event.type !== 'typing') this.#unsent.add(event.room);
+      this.#lost([event]);
       return;
     }
-    const text = JSON.stringify({ n: this.node, e: event } satisfies Envelope);
-    try {
-      if (isDeploymentWide(event) || !('room' in event)) await this.#pub.publish(this.#channel, text);
-      else await this.#pub.spublish(this.#roomChannel(event.room), text);
-    } catch {
-      if ('room' in event && event.type !== 'typing') this.#unsent.add(event.room);
+    // The events of this turn go out together once it ends, one message per channel: a group
+    // commit's messages cost the other nodes one Redis message and one fan-out round, not one each.
+    const room = isDeploymentWide(event) || !('room' in event) ? undefined : event.room;
+    const channel = room === undefined ? this.#channel : this.#roomChannel(room);
+    let batch = this.#outgoing.get(channel);
+    if (!batch) {
+      batch = { shard: room !== undefined, events: [] };
+      this.#outgoing.set(channel, batch);
     }
+    batch.events.push(event);
+    this.#sending ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.#sending = undefined;
+        resolve(this.#send());
+      }),
+    );
+    return this.#sending;
+  }
+
+  async #send(): Promise<void> {
+    const batches = this.#outgoing;
+    this.#outgoing = new Map();
+    const sends: Promise<unknown>[] = [];
+    for (const [channel, { shard, events }] of batches)
+      for (let i = 0; i < events.length; i += MAX_EVENTS_PER_MESSAGE) {
+        const part = events.slice(i, i + MAX_EVENTS_PER_MESSAGE);
+        const envelope: Envelope =
+          part.length === 1 ? { n: this.node, e: part[0]! } : { n: this.node, es: part };
+        const text = JSON.stringify(envelope);
+        sends.push(
+          (shard ? this.#pub.spublish(channel, text) : this.#pub.publish(channel, text)).catch(() =>
+            this.#lost(part),
+          ),
+        );
+      }
+    await Promise.all(sends);
+  }
+
+  /** Events the other nodes did not get: they will be told to re-read those rooms. */
+  #lost(events: readonly RoomEvent[]): void {
+    // Typing notices are ephemeral: nobody looks for a lost one.
+    for (const event of events) if ('room' in event && event.type !== 'typing') this.#unsent.add(event.room);
   }
 
   get following(): number {
@@ -259,7 +301,9 @@ export class RedisBus implements Bus {
     // Leave presence at once rather than when the lease runs out (bounded: Redis may be away).
     this.#shares.clear();
     if (this.#pub.status === 'ready') {
-      const withdrawn = [...this.#sent.keys()].map((room) => this.#putShare(room, true));
+      // What was published this turn still goes out (a node stopping flushes its last events).
+      const withdrawn: Promise<unknown>[] = [...this.#sent.keys()].map((room) => this.#putShare(room, true));
+      if (this.#sending) withdrawn.push(this.#sending);
       await Promise.race([Promise.all(withdrawn), new Promise((r) => setTimeout(r, 1000).unref())]);
     }
     this.#closed = true;
@@ -285,7 +329,9 @@ export class RedisBus implements Bus {
     }
     if (envelope.n === this.node) return;
     if ('e' in envelope) this.#deliver(envelope.e);
-    else if ('p' in envelope) this.#deliver({ type: 'presence', room: String(envelope.p) });
+    else if ('es' in envelope) {
+      if (Array.isArray(envelope.es)) for (const e of envelope.es) this.#deliver(e);
+    } else if ('p' in envelope) this.#deliver({ type: 'presence', room: String(envelope.p) });
     else if (Array.isArray(envelope.r)) this.#announce(envelope.r);
   }
 
