@@ -212,4 +212,35 @@ describe('Redis bus', { skip }, () => {
       await c!.close();
     }
   });
+
+  test('the events of one turn travel as one Redis message per channel, in the order published', async () => {
+    const channel = `porthouse:test:${randomUUID()}`;
+    const received: string[] = [];
+    const [a] = await nodes(1, channel);
+    const [b] = await nodes(1, channel, { onReceive: (kind, origin) => received.push(`${kind} ${origin}`) });
+    try {
+      await b!.follow('r');
+      const heard: string[] = [];
+      b!.subscribe((e) => heard.push(e.type === 'del' ? `del ${e.seq}` : e.type));
+      for (let i = 1; i <= 10; i++) void a!.publish(del('r', i));
+      void a!.publish({ type: 'user_deleted', user: 'eve' });
+      await a!.publish({ type: 'user_changed', user: 'bob', admin: true });
+      await until(() => heard.length === 12, 'every event on b');
+      assert.deepEqual(
+        heard.filter((h) => h.startsWith('del')),
+        Array.from({ length: 10 }, (_, i) => `del ${i + 1}`),
+      );
+      assert.deepEqual(
+        heard.filter((h) => !h.startsWith('del')),
+        ['user_deleted', 'user_changed'],
+      );
+      assert.deepEqual(
+        received.sort(),
+        ['control other', 'room other'],
+        'two Redis messages for twelve events',
+      );
+    } finally {
+      await Promise.all([a!.close(), b!.close()]);
+    }
+  });
 });
