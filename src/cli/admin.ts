@@ -1,19 +1,57 @@
-// `porthouse user add` and `porthouse token`: run on the server's machine against its data
-// directory (safe while the node runs: SQLite WAL lets both write).
+// `porthouse user add`, `user admin` and `token`: operator commands on the deployment's own
+// store: the data directory (safe while the node runs: SQLite WAL lets both write), or, with
+// `--postgres`, the database every node shares, whose signing key makes a printed token good on
+// every node. With `--redis` too, a right taken away ends the user's connections on every node
+// at once, as the API does.
 import { Tokens } from '../auth/tokens.js';
-import { loadConfig } from '../config.js';
+import type { Bus } from '../bus/bus.js';
 import { MemoryBus } from '../bus/bus-memory.js';
+import { RedisBus } from '../bus/bus-redis.js';
+import { type Config, loadConfig } from '../config.js';
 import { PorthouseError } from '../core/errors.js';
 import { createServices } from '../service/services.js';
+import type { Store } from '../store/store.js';
+import { PostgresStore } from '../store/store-postgres.js';
 import { SqliteStore } from '../store/store-sqlite.js';
 import { configFromFlags } from './args.js';
 
+function openStore(config: Config): Promise<Store> {
+  if (config.postgres)
+    return PostgresStore.open({ url: config.postgres, poolSize: 2, maxBatch: 1 }).catch((err: unknown) => {
+      throw new PorthouseError(
+        'unavailable',
+        `--postgres: cannot open the database (${(err as Error).message || String(err)})`,
+      );
+    });
+  return Promise.resolve(new SqliteStore({ dir: config.data, synchronous: 'full', maxBatch: 1 }));
+}
+
+/** The deployment's bus when it has one, so other nodes hear of the change; else none. */
+async function openBus(config: Config): Promise<Bus> {
+  if (!config.redis) return new MemoryBus();
+  const bus = new RedisBus({ url: config.redis, channel: config.redisChannel, reconnectMax: 1000 });
+  try {
+    await bus.connect();
+    return bus;
+  } catch (err) {
+    await bus.close();
+    process.stderr.write(
+      `porthouse: --redis: cannot connect (${(err as Error).message}); the change is stored, and nodes see it within a minute\n`,
+    );
+    return new MemoryBus();
+  }
+}
+
 async function withServices<T>(
   values: Record<string, unknown>,
-  fn: (s: ReturnType<typeof createServices>, store: SqliteStore) => Promise<T>,
+  fn: (s: ReturnType<typeof createServices>, store: Store, bus: Bus) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig({ flags: configFromFlags(values), env: process.env });
-  const store = new SqliteStore({ dir: config.data, synchronous: 'full', maxBatch: 1 });
+  const store = await openStore(config);
+  const bus = await openBus(config).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   try {
     const tokens = await Tokens.open(store, {
       issuer: config.jwtIssuer,
@@ -21,10 +59,13 @@ async function withServices<T>(
       ttl: config.tokenTtl,
     });
     return await fn(
-      createServices({ config: { ...config, registration: true }, store, bus: new MemoryBus(), tokens }),
+      createServices({ config: { ...config, registration: true }, store, bus, tokens }),
       store,
+      bus,
     );
   } finally {
+    // Its last events (a right taken away) go out before it disconnects.
+    await bus.close();
     await store.close();
   }
 }
@@ -59,17 +100,21 @@ export async function userAdd(name: string, admin: boolean, values: Record<strin
 }
 
 /**
- * Grant or take away the admin right in the data directory. A running node reads it again within
- * USER_RECHECK_MS for requests; only the API (PATCH /v1/users/NAME) also ends live connections.
+ * Grant or take away the admin right in the deployment's store. A running node reads it again
+ * within USER_RECHECK_MS for requests; with the deployment's Redis, every node hears of it at
+ * once, as after the API's PATCH /v1/users/NAME (a right taken away ends live connections).
  */
 export async function userAdmin(
   name: string,
   admin: boolean,
   values: Record<string, unknown>,
 ): Promise<void> {
-  await withServices(values, async (s, store) => {
+  await withServices(values, async (s, store, bus) => {
     const user = await s.accounts.get(name);
-    if (user.admin !== admin) await store.setAdmin(name, admin);
+    if (user.admin !== admin) {
+      await store.setAdmin(name, admin);
+      await bus.publish({ type: 'user_changed', user: name, admin });
+    }
     process.stdout.write(
       `user ${name} ${user.admin === admin ? 'already' : 'now'} ${admin ? 'an admin' : 'not an admin'}\n`,
     );

@@ -16,9 +16,11 @@ import { serve } from './serve.js';
 const USAGE = `usage:
   porthouse serve [--host H] [--port N] [--data DIR] [--jwks-url URL] [--no-registration]
                   [--rate-limits on|off] [--config FILE] [...every option in docs/config.md]
-  porthouse user add NAME [--admin] [--data DIR]      (password on standard input)
-  porthouse user admin NAME [--revoke] [--data DIR]   (grant or take away the admin right)
-  porthouse token NAME [--data DIR]                    (prints a bearer token)
+  porthouse user add NAME [--admin] [STORE]      (password on standard input)
+  porthouse user admin NAME [--revoke] [STORE]   (grant or take away the admin right)
+  porthouse token NAME [STORE]                    (prints a bearer token)
+  STORE: the deployment's store, --data DIR (default ./data) or --postgres URL; with
+  --redis URL too, every node hears of a change of rights at once
   porthouse send ROOM TEXT [--via http|ws|tcp|udp] [--server URL] [--token T] [--json]
   porthouse listen ROOM [--via ws|tcp|udp|sse] [--since SEQ] [--count N] [--json]
                                           (one line per message; resumes after drops;

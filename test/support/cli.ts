@@ -17,11 +17,13 @@ export function run(
   args: string[],
   input?: string,
   env: NodeJS.ProcessEnv = {},
+  cwd?: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [CLI, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
+      ...(cwd ? { cwd } : {}),
     });
     let stdout = '';
     let stderr = '';
