@@ -115,7 +115,10 @@ export async function start(
       channel: config.redisChannel,
       presenceLease: config.presenceLease,
       roomLinger: config.redisRoomLinger,
-      onReceive: (channel, origin) => metrics.busReceived.labels(channel, origin).inc(),
+      onReceive: (channel, origin, events) => {
+        metrics.busReceived.labels(channel, origin).inc();
+        if (events > 0) metrics.busEventsReceived.labels(channel).inc(events);
+      },
       onError: (err) => logger.warn({ err: err.message }, 'redis'),
     });
     try {

@@ -22,8 +22,12 @@ export interface RedisBusOptions {
   readonly channel?: string;
   /** How long (ms) a node still listens to a room after its last follower left. Default 30 000. */
   readonly roomLinger?: number;
-  /** Every message that arrives from Redis, by channel kind and origin (this node's own echo or another's). */
-  readonly onReceive?: (channel: 'room' | 'control', origin: 'own' | 'other') => void;
+  /**
+   * Every message that arrives from Redis, by channel kind and origin (this node's own echo, not
+   * even parsed, or another node's), with the events it carried (0 for an echo, or a message
+   * that was not an event: presence, resync).
+   */
+  readonly onReceive?: (channel: 'room' | 'control', origin: 'own' | 'other', events: number) => void;
   /** Backoff bounds for reconnecting, in ms. */
   readonly reconnectMin?: number;
   readonly reconnectMax?: number;
@@ -317,16 +321,19 @@ export class RedisBus implements Bus {
   #receive(text: string, channel: 'room' | 'control'): void {
     // This node's own events came back (it follows their room): it delivered them when it sent them.
     if (text.startsWith(this.#ownPrefix)) {
-      this.#onReceive?.(channel, 'own');
+      this.#onReceive?.(channel, 'own', 0);
       return;
     }
-    this.#onReceive?.(channel, 'other');
     let envelope: Envelope;
     try {
       envelope = JSON.parse(text) as Envelope;
     } catch {
+      this.#onReceive?.(channel, 'other', 0);
       return;
     }
+    const events =
+      'e' in envelope ? 1 : 'es' in envelope && Array.isArray(envelope.es) ? envelope.es.length : 0;
+    this.#onReceive?.(channel, 'other', events);
     if (envelope.n === this.node) return;
     if ('e' in envelope) this.#deliver(envelope.e);
     else if ('es' in envelope) {

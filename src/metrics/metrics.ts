@@ -132,6 +132,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly busEventsReceived = new Counter({
+    name: 'porthouse_bus_events_received_total',
+    help: "Events (messages, edits, typing, room and member changes…) this node received from other nodes through Redis, by channel; a turn's events of one channel travel as one Redis message.",
+    labelNames: ['channel'] as const,
+    registers: [this.registry],
+  });
+
   /** Rooms whose events reach this node through the bus; set by the node once it has a bus. */
   following: () => number = () => 0;
 

@@ -196,7 +196,7 @@ describe('Redis bus', { skip }, () => {
     const received: string[] = [];
     const [a, b] = await nodes(2, undefined, {});
     const [c] = await nodes(1, undefined, {
-      onReceive: (channel, origin) => received.push(`${channel} ${origin}`),
+      onReceive: (channel, origin, events) => received.push(`${channel} ${origin} ${events}`),
     });
     await Promise.all([a!.close(), b!.close()]);
     try {
@@ -206,7 +206,7 @@ describe('Redis bus', { skip }, () => {
       await c!.publish(del('r', 1));
       await c!.publish({ type: 'user_deleted', user: 'eve' });
       await until(() => received.length === 2, 'both echoes');
-      assert.deepEqual(received.sort(), ['control own', 'room own']);
+      assert.deepEqual(received.sort(), ['control own 0', 'room own 0']);
       assert.deepEqual(heard, [1], 'delivered once, when published');
     } finally {
       await c!.close();
@@ -217,7 +217,9 @@ describe('Redis bus', { skip }, () => {
     const channel = `porthouse:test:${randomUUID()}`;
     const received: string[] = [];
     const [a] = await nodes(1, channel);
-    const [b] = await nodes(1, channel, { onReceive: (kind, origin) => received.push(`${kind} ${origin}`) });
+    const [b] = await nodes(1, channel, {
+      onReceive: (kind, origin, events) => received.push(`${kind} ${origin} ${events}`),
+    });
     try {
       await b!.follow('r');
       const heard: string[] = [];
@@ -236,7 +238,7 @@ describe('Redis bus', { skip }, () => {
       );
       assert.deepEqual(
         received.sort(),
-        ['control other', 'room other'],
+        ['control other 2', 'room other 10'],
         'two Redis messages for twelve events',
       );
     } finally {
