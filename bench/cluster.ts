@@ -1,18 +1,26 @@
-// Cluster benchmark: one porthouse node against two on the same room, in the same run, on
-// PostgreSQL and Redis. Every node is the real CLI in its own process; each scenario gets its own
-// throwaway PostgreSQL database and Redis channel.
+// Cluster benchmark: what a deployment on PostgreSQL and Redis does on this machine, in three
+// parts, each against its peer in the same run. Every node is the real CLI in its own process;
+// each scenario gets its own throwaway PostgreSQL database and Redis channel.
 //
-//   npm run bench:cluster -- [--subs 200] [--pubs 4] [--messages 5000] [--window 32]
-//                            [--rate 50] [--seconds 10] [--rounds 1]
+//   npm run bench:cluster -- [--parts stored,nodes,bus] [--rounds 1]
+//     stored: [--stored-pubs 16] [--stored-messages 30000] [--rooms 100] [--window 32]
+//     nodes:  [--subs 200] [--pubs 4] [--messages 20000] [--rate 50] [--seconds 10]
+//     bus:    [--rooms 100]
+//     [--profile DIR]  (each node of the nodes part writes a CPU profile there)
 //
-// (A) 1 node: every subscriber and publisher on it. (B) 2 nodes: subscribers and publishers split
-// evenly over both, so half of every message's deliveries cross Redis. Same totals. Per scenario:
-// (1) throughput: the publishers send `messages` pubs as fast as acks allow, each with at most
-// `window` unacked; delivered messages/s = deliveries / (first pub to last delivery), and the
-// nodes' CPU per delivery (/proc). (2) latency: `rate` messages/s in total for `seconds`, each
-// carrying its send time; p50/p99/max of receipt − send over every delivery (one clock: all
-// clients are this process). With --rounds N, the pair (1 node, then 2) is run N times. Writes
-// .bench/cluster-<timestamp>.json. Exits 2 when PostgreSQL or Redis cannot be reached.
+// stored: one node, publishers only (no fan-out), into one room and into --rooms rooms, on SQLite
+// and on PostgreSQL: stored messages/s from the acks, CPU per message, PostgreSQL statements per
+// group commit and room-row updates per message (PostgreSQL's own statistics).
+// nodes: (A) 1 node with every subscriber and publisher, (B) 2 nodes with them split evenly, so
+// half of every message's deliveries cross Redis. (1) throughput: the publishers send `messages`
+// pubs as fast as acks allow, each with at most `window` unacked; delivered messages/s =
+// deliveries / (first pub to last delivery), and the nodes' CPU per delivery (/proc). (2)
+// latency: `rate` messages/s in total for `seconds`, each carrying its send time; p50/p99/max of
+// receipt − send over every delivery (one clock: all clients are this process).
+// bus: 2 nodes, --rooms rooms, each node's subscribers in half of them, publishers on both nodes
+// writing to every room: what each node received from Redis against what the other sent.
+// With --rounds N, each part's scenarios run N times. Writes .bench/cluster-<timestamp>.json.
+// Exits 2 when PostgreSQL or Redis cannot be reached.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +39,7 @@ import {
 } from './lib/cluster-runs.js';
 import { Tally, setUpPorthouse } from './lib/fanout-runs.js';
 import { type StoredResult, storedScenario } from './lib/stored-runs.js';
+import { type BusResult, busScenario } from './lib/bus-runs.js';
 import { commitStats, machineInfo } from './lib/machine.js';
 import { type CpuUse, cpuSnapshot, cpuUse } from './lib/procstat.js';
 import {
@@ -49,7 +58,7 @@ const { values: flags } = parseArgs({
   options: {
     subs: { type: 'string', default: '200' },
     pubs: { type: 'string', default: '4' },
-    messages: { type: 'string', default: '5000' },
+    messages: { type: 'string', default: '20000' },
     window: { type: 'string', default: '32' },
     rate: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '10' },
@@ -81,6 +90,9 @@ for (const part of PARTS)
 const STORED_PUBS = int('stored-pubs', flags['stored-pubs']);
 const STORED_MESSAGES = int('stored-messages', flags['stored-messages']);
 const ROOMS = int('rooms', flags.rooms);
+const BUS_SUBS_PER_ROOM = 2;
+const BUS_PUBS_PER_NODE = 4;
+const BUS_MESSAGES = 10_000;
 const WARMUP = Math.max(PUBS * WINDOW, Math.round(MESSAGES / 10));
 const TEXT_BYTES = 100;
 const NODE_COUNTS = [1, 2];
@@ -219,6 +231,41 @@ async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
 const table = (header: string[], rows: string[][]) =>
   [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 
+/** The bus part's table: per node, what it took in from Redis against what the other node sent. */
+function busTable(results: readonly BusResult[]): string {
+  return table(
+    [
+      ...(ROUNDS > 1 ? ['round'] : []),
+      'node',
+      'rooms served',
+      'rooms followed',
+      'other node stored',
+      'room events received',
+      'share',
+      'Redis msgs received',
+      'own echoes',
+      'received events/s',
+    ],
+    results.flatMap((r, round) =>
+      r.nodes.map((n, i) => {
+        const other = r.nodes[1 - i]!;
+        return [
+          ...(ROUNDS > 1 ? [String(round + 1)] : []),
+          String(i),
+          `${n.rooms} of ${r.rooms}`,
+          String(n.roomsFollowing),
+          fmt(other.published),
+          fmt(n.roomEventsReceived),
+          fmt(n.roomEventsReceived / other.published, 2),
+          fmt(n.roomMessagesReceived),
+          fmt(n.ownEchoes),
+          fmt(n.roomEventsReceived / r.throughput.seconds),
+        ];
+      }),
+    ),
+  );
+}
+
 /** The store part's table, each PostgreSQL row beside the SQLite row of the same rooms and round. */
 function storedTable(results: readonly StoredResult[]): string {
   return table(
@@ -259,14 +306,13 @@ async function main(): Promise<number> {
     process.stderr.write(`bench:cluster needs PostgreSQL and Redis:\n${missing}\n`);
     return 2;
   }
-  const budget = (ROUNDS * NODE_COUNTS.length * (SECONDS + 180) + 30) * 1000;
+  const budget = (ROUNDS * (NODE_COUNTS.length * (SECONDS + 180) + 4 * 120 + 180) + 30) * 1000;
   setTimeout(() => void abort(`took longer than ${Math.round(budget / 1000)} s`, 3), budget).unref();
   const machine = machineInfo();
   say(
-    `porthouse cluster benchmark: 1 node vs 2 on one room, PostgreSQL + Redis\n` +
+    `porthouse cluster benchmark (${[...PARTS].join(', ')}): PostgreSQL + Redis\n` +
       `date: ${machine.date}\nnode: ${machine.node}\ncpu: ${machine.cpu} (${machine.cores} cores)\ncode: ${machine.commit}\n` +
       `postgres: ${shown(POSTGRES_URL)} (a throwaway database per scenario)\nredis: ${shown(REDIS_URL)}\n` +
-      `${SUBS} WebSocket subscribers, ${PUBS} publishers; throughput: ${fmt(MESSAGES)} messages of ${TEXT_BYTES} bytes, ${WINDOW} unacked per publisher (after ${fmt(WARMUP)} warm-up); latency: ${RATE} msg/s for ${SECONDS} s\n` +
       'The nodes, PostgreSQL, Redis and this load generator all share this machine.\n',
   );
   const stored: StoredResult[] = [];
@@ -294,7 +340,34 @@ async function main(): Promise<number> {
         }
     say(`\n${storedTable(stored)}\n\n`);
   }
+  const bus: BusResult[] = [];
+  if (PARTS.has('bus')) {
+    say(
+      `\nbus: 2 nodes, ${ROOMS} rooms, ${BUS_SUBS_PER_ROOM} subscribers per room on the node serving it, ${BUS_PUBS_PER_NODE} publishers per node writing to every room; ${fmt(BUS_MESSAGES)} messages\n`,
+    );
+    for (let round = 1; round <= ROUNDS; round++) {
+      bus.push(
+        await busScenario(
+          {
+            rooms: ROOMS,
+            subsPerRoom: BUS_SUBS_PER_ROOM,
+            publishersPerNode: BUS_PUBS_PER_NODE,
+            messages: BUS_MESSAGES,
+            window: WINDOW,
+            textBytes: TEXT_BYTES,
+          },
+          say,
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    say(`\n${busTable(bus)}\n\n`);
+  }
   const results: ScenarioResult[] = [];
+  if (PARTS.has('nodes'))
+    say(
+      `\nnodes: 1 node vs 2 on one room; ${SUBS} WebSocket subscribers, ${PUBS} publishers; throughput: ${fmt(MESSAGES)} messages of ${TEXT_BYTES} bytes, ${WINDOW} unacked per publisher (after ${fmt(WARMUP)} warm-up); latency: ${RATE} msg/s for ${SECONDS} s\n`,
+    );
   if (PARTS.has('nodes'))
     for (let round = 1; round <= ROUNDS; round++)
       for (const n of NODE_COUNTS) {
@@ -302,6 +375,45 @@ async function main(): Promise<number> {
         await new Promise((r) => setTimeout(r, 1000));
       }
 
+  if (results.length > 0) reportNodes(results);
+  for (const r of results)
+    if (r.latency.lost > 0)
+      say(`round ${r.round}, ${r.nodes} node(s): ${r.latency.lost} latency deliveries missing\n`);
+  mkdirSync('.bench', { recursive: true });
+  const file = join('.bench', `cluster-${machine.date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        machine,
+        settings: {
+          SUBS,
+          PUBS,
+          MESSAGES,
+          WARMUP,
+          WINDOW,
+          RATE,
+          SECONDS,
+          ROUNDS,
+          TEXT_BYTES,
+          STORED_PUBS,
+          STORED_MESSAGES,
+          ROOMS,
+        },
+        stored,
+        bus,
+        results,
+      },
+      null,
+      2,
+    ),
+  );
+  say(`\nwrote ${file}\n`);
+  return results.some((r) => r.latency.lost > 0) ? 1 : 0;
+}
+
+/** The nodes part's tables: 1 node against 2, per round, and the ratios (their median over rounds). */
+function reportNodes(results: readonly ScenarioResult[]): void {
   const split = (list: number[]) => list.join(' + ');
   const lead = (r: ScenarioResult) => (ROUNDS > 1 ? [String(r.round), String(r.nodes)] : [String(r.nodes)]);
   const leadHeader = ROUNDS > 1 ? ['round', 'nodes'] : ['nodes'];
@@ -388,33 +500,24 @@ async function main(): Promise<number> {
   say(
     `\n${summary}\n\n${hop}\n\nCPU in cores (1.00 = one core busy the whole run); "anything else" is other users of the machine, the kernel's threads and processes that ended during the run. PG checkpoints (each CREATE/DROP DATABASE forces one) and commits in other databases (a few are this benchmark's own probes) show whether anything else used PostgreSQL meanwhile:\n\n${cpu}\n\n`,
   );
+  const ratios: { cpu: number; p99: number }[] = [];
   for (let i = 0; i + 1 < results.length; i += 2) {
     const [a, b] = [results[i]!, results[i + 1]!];
+    ratios.push({
+      cpu: b.nodeCpuMicrosPerDelivery / a.nodeCpuMicrosPerDelivery,
+      p99: b.latency.all.p99Ms / a.latency.all.p99Ms,
+    });
     say(
       `${ROUNDS > 1 ? `round ${a.round}: ` : ''}2 nodes / 1 node: delivered/s ×${fmt(b.throughput.deliveredPerSecond / a.throughput.deliveredPerSecond, 2)}, ` +
         `node CPU per delivery ×${fmt(b.nodeCpuMicrosPerDelivery / a.nodeCpuMicrosPerDelivery, 2)}, ` +
         `p50 ×${fmt(b.latency.all.p50Ms / a.latency.all.p50Ms, 2)}, p99 ×${fmt(b.latency.all.p99Ms / a.latency.all.p99Ms, 2)}\n`,
     );
   }
-  for (const r of results)
-    if (r.latency.lost > 0)
-      say(`round ${r.round}, ${r.nodes} node(s): ${r.latency.lost} latency deliveries missing\n`);
-  mkdirSync('.bench', { recursive: true });
-  const file = join('.bench', `cluster-${machine.date.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify(
-      {
-        machine,
-        settings: { SUBS, PUBS, MESSAGES, WARMUP, WINDOW, RATE, SECONDS, ROUNDS, TEXT_BYTES },
-        results,
-      },
-      null,
-      2,
-    ),
-  );
-  say(`\nwrote ${file}\n`);
-  return results.some((r) => r.latency.lost > 0) ? 1 : 0;
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
+  if (ratios.length > 1)
+    say(
+      `median over ${ratios.length} rounds: node CPU per delivery ×${fmt(median(ratios.map((r) => r.cpu)), 2)}, p99 ×${fmt(median(ratios.map((r) => r.p99)), 2)}\n`,
+    );
 }
 
 main().then(

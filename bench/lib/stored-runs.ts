@@ -38,7 +38,7 @@ export interface StoredResult extends StoredOptions {
 const SERVICES = ['postgres', 'redis-server'];
 
 /** Room names r0, r1, … created by the bench user; returns them. */
-async function createRooms(child: Child, token: string, n: number): Promise<string[]> {
+export async function createRooms(child: Child, token: string, n: number): Promise<string[]> {
   const names = Array.from({ length: n }, (_, i) => `r${i}`);
   for (const name of names) {
     const res = await fetch(`${child.url}/v1/rooms`, {

@@ -1,0 +1,124 @@
+// The cluster benchmark's bus part: two nodes on PostgreSQL and Redis, many rooms, each node's
+// subscribers in half of them, and publishers on both nodes writing into every room. What each
+// node takes in from Redis (its /metrics counters) is compared with what the other node sent:
+// a node that hears only the rooms it serves takes about half.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Child, makeDataDir, startPorthouse, stopChildren } from './children.js';
+import {
+  type BurstResult,
+  type ClusterPublisher,
+  type ClusterSubscriber,
+  burst,
+  publisher,
+  subscriber,
+} from './cluster-runs.js';
+import { Tally, setUpPorthouse } from './fanout-runs.js';
+import { createRooms } from './stored-runs.js';
+import { REDIS_URL, createDatabase, dropDatabase } from './services.js';
+
+export interface BusOptions {
+  readonly rooms: number;
+  /** Subscribers per room, all on the node that serves the room. */
+  readonly subsPerRoom: number;
+  readonly publishersPerNode: number;
+  readonly messages: number;
+  readonly window: number;
+  readonly textBytes: number;
+}
+
+export interface NodeBusFigures {
+  /** Rooms whose subscribers are on this node. */
+  readonly rooms: number;
+  /** Events this node's publishers stored (every room). */
+  readonly published: number;
+  /** Room-channel events received from the other node, and Redis messages that carried them. */
+  readonly roomEventsReceived: number;
+  readonly roomMessagesReceived: number;
+  /** This node's own room messages echoed back (it follows their room), counted but not parsed. */
+  readonly ownEchoes: number;
+  readonly controlMessagesReceived: number;
+  readonly roomsFollowing: number;
+}
+
+export interface BusResult extends BusOptions {
+  readonly throughput: BurstResult;
+  readonly nodes: readonly NodeBusFigures[];
+}
+
+async function metricsOf(child: Child): Promise<(name: string, labels?: string) => number> {
+  const text = await (await fetch(`${child.url}/metrics`)).text();
+  return (name, labels = '') => {
+    const escaped = labels.replace(/[{}]/g, (c) => `\\${c}`);
+    const m = new RegExp(`^${name}${escaped} ([0-9.e+-]+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : 0;
+  };
+}
+
+export async function busScenario(o: BusOptions, say: (text: string) => void): Promise<BusResult> {
+  const db = await createDatabase('bus');
+  const subs: ClusterSubscriber[] = [];
+  const pubs: ClusterPublisher[] = [];
+  try {
+    const dataDir = makeDataDir();
+    const channel = `porthouse:bench:${randomUUID()}`;
+    const children: Child[] = [];
+    for (let i = 0; i < 2; i++) {
+      const dir = join(dataDir, `node${i}`);
+      mkdirSync(dir);
+      children.push(
+        await startPorthouse(`node${i}`, dir, [
+          ...['--postgres', db.url, '--redis', REDIS_URL, '--redis-channel', channel],
+          ...['--scrypt-cost', '10'],
+        ]),
+      );
+    }
+    const token = await setUpPorthouse(children[0]!);
+    const rooms = await createRooms(children[0]!, token, o.rooms);
+    const endpoints = children.map((c, index) => ({ index, wsUrl: `${c.url.replace(/^http/, 'ws')}/v1/ws` }));
+    const servedBy = (room: number) => (room < o.rooms / 2 ? 0 : 1);
+    const tally = new Tally();
+    for (const [i, room] of rooms.entries())
+      for (let k = 0; k < o.subsPerRoom; k++)
+        subs.push(await subscriber(endpoints[servedBy(i)]!, token, tally.hit, room));
+    for (let p = 0; p < 2 * o.publishersPerNode; p++) {
+      const mine = rooms.map((_, i) => rooms[(i + p) % rooms.length]!);
+      pubs.push(await publisher(endpoints[p % 2]!, token, mine));
+    }
+    const run = {
+      window: o.window,
+      textBytes: o.textBytes,
+      timeoutMs: 120_000,
+      deliveriesPerMessage: o.subsPerRoom,
+    };
+    say(`2 nodes, ${o.rooms} rooms, half served by each: warm-up ... `);
+    await burst(pubs, subs, tally, { ...run, messages: Math.round(o.messages / 5) });
+    const before = await Promise.all(children.map(metricsOf));
+    const stored0 = before.map((m) => m('porthouse_messages_stored_total', '{via="ws"}'));
+    say('run ... ');
+    const throughput = await burst(pubs, subs, tally, { ...run, messages: o.messages });
+    // The counters of the last Redis messages may trail the last delivery by a moment.
+    await new Promise((r) => setTimeout(r, 300));
+    const after = await Promise.all(children.map(metricsOf));
+    const delta = (i: number, name: string, labels?: string) =>
+      after[i]!(name, labels) - before[i]!(name, labels);
+    const nodes = children.map((_, i) => ({
+      rooms: rooms.filter((_, r) => servedBy(r) === i).length,
+      published: after[i]!('porthouse_messages_stored_total', '{via="ws"}') - stored0[i]!,
+      roomEventsReceived: delta(i, 'porthouse_bus_events_received_total', '{channel="room"}'),
+      roomMessagesReceived: delta(i, 'porthouse_bus_received_total', '{channel="room",origin="other"}'),
+      ownEchoes: delta(i, 'porthouse_bus_received_total', '{channel="room",origin="own"}'),
+      controlMessagesReceived: delta(i, 'porthouse_bus_received_total', '{channel="control",origin="other"}'),
+      roomsFollowing: after[i]!('porthouse_bus_rooms_following'),
+    }));
+    say(
+      `${nodes.map((n, i) => `node ${i} received ${n.roomEventsReceived} of the other's ${nodes[1 - i]!.published} events`).join(', ')}\n`,
+    );
+    return { ...o, throughput, nodes };
+  } finally {
+    for (const c of [...subs, ...pubs]) c.close();
+    await stopChildren();
+    await dropDatabase(db.name).catch(() => {});
+  }
+}
