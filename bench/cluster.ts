@@ -114,6 +114,8 @@ interface ScenarioResult {
   /** Node CPU (user + system, all nodes) per delivered message, µs. */
   readonly nodeCpuMicrosPerDelivery: number;
   readonly messagesPerCommit: number;
+  /** WebSocket frames per socket write (one system call), over every node. */
+  readonly framesPerWrite: number;
   /** Mean time of one group commit (its whole transaction), ms. */
   readonly meanCommitMs: number;
   readonly latency: LatencyResult;
@@ -124,6 +126,14 @@ interface ScenarioResult {
 }
 
 let currentDatabase: string | undefined;
+
+/** A node's WebSocket frames sent and socket writes so far (its /metrics). */
+async function wsWrites(url: string): Promise<{ frames: number; writes: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) =>
+    Number(new RegExp(`^${name}\\{door="ws"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { frames: value('porthouse_frames_sent_total'), writes: value('porthouse_realtime_writes_total') };
+}
 
 async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
   const db = await createDatabase(`n${nodes}`);
@@ -173,6 +183,7 @@ async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
     await burst(pubs, subs, tally, { messages: WARMUP, window: WINDOW, textBytes: TEXT_BYTES, timeoutMs });
     const pids = children.map((c) => c.pid);
     const commits0 = await Promise.all(children.map((c) => commitStats(c.url)));
+    const writes0 = await Promise.all(children.map((c) => wsWrites(c.url)));
     const pg0 = await postgresActivity(db.name);
     const cpu0 = cpuSnapshot(pids, SERVICES);
     say('throughput ... ');
@@ -184,6 +195,9 @@ async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
     });
     const cpu = cpuUse(cpu0, cpuSnapshot(pids, SERVICES));
     const commits1 = await Promise.all(children.map((c) => commitStats(c.url)));
+    const writes1 = await Promise.all(children.map((c) => wsWrites(c.url)));
+    const framesSent = writes1.reduce((a, w, i) => a + w.frames - writes0[i]!.frames, 0);
+    const socketWrites = writes1.reduce((a, w, i) => a + w.writes - writes0[i]!.writes, 0);
     const pg1 = await postgresActivity(db.name);
     const sum = (k: 'commits' | 'writes' | 'seconds', list: typeof commits0) =>
       list.reduce((a, c) => a + c[k], 0);
@@ -211,6 +225,7 @@ async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
       nodeCpuMicrosPerDelivery,
       messagesPerCommit,
       meanCommitMs,
+      framesPerWrite: framesSent / socketWrites,
       latency: lat,
       latencyCpu,
       throughputPostgres: activityDelta(pg0, pg1),
@@ -362,6 +377,24 @@ async function main(): Promise<number> {
       await new Promise((r) => setTimeout(r, 1000));
     }
     say(`\n${busTable(bus)}\n\n`);
+    say(
+      `${table(
+        [
+          ...(ROUNDS > 1 ? ['round'] : []),
+          'Redis commands/msg',
+          'bytes in/msg',
+          'bytes out/msg',
+          'Redis CPU µs/msg',
+        ],
+        bus.map((r, i) => [
+          ...(ROUNDS > 1 ? [String(i + 1)] : []),
+          fmt(r.redis.commandsPerMessage, 2),
+          fmt(r.redis.bytesInPerMessage),
+          fmt(r.redis.bytesOutPerMessage),
+          fmt(r.redis.cpuMicrosPerMessage, 1),
+        ]),
+      )}\n\n`,
+    );
   }
   const results: ScenarioResult[] = [];
   if (PARTS.has('nodes'))
@@ -427,6 +460,7 @@ function reportNodes(results: readonly ScenarioResult[]): void {
       'node CPU µs/delivery',
       'msgs/commit',
       'commit ms',
+      'frames/write',
       'p50 ms',
       'p99 ms',
       'max ms',
@@ -440,6 +474,7 @@ function reportNodes(results: readonly ScenarioResult[]): void {
       fmt(r.nodeCpuMicrosPerDelivery, 2),
       fmt(r.messagesPerCommit, 1),
       fmt(r.meanCommitMs, 1),
+      fmt(r.framesPerWrite, 1),
       fmt(r.latency.all.p50Ms, 2),
       fmt(r.latency.all.p99Ms, 2),
       fmt(r.latency.all.maxMs, 2),

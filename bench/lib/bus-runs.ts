@@ -3,6 +3,7 @@
 // node takes in from Redis (its /metrics counters) is compared with what the other node sent:
 // a node that hears only the rooms it serves takes about half.
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Child, makeDataDir, startPorthouse, stopChildren } from './children.js';
@@ -16,6 +17,7 @@ import {
 } from './cluster-runs.js';
 import { Tally, setUpPorthouse } from './fanout-runs.js';
 import { createRooms } from './stored-runs.js';
+import { processTimes } from './procstat.js';
 import { REDIS_URL, createDatabase, dropDatabase } from './services.js';
 
 export interface BusOptions {
@@ -42,9 +44,44 @@ export interface NodeBusFigures {
   readonly roomsFollowing: number;
 }
 
+/** What Redis itself did during the run, per message stored (both nodes' messages). */
+export interface RedisFigures {
+  readonly commandsPerMessage: number;
+  readonly bytesInPerMessage: number;
+  readonly bytesOutPerMessage: number;
+  /** redis-server CPU (user + system) per message, µs. */
+  readonly cpuMicrosPerMessage: number;
+}
+
 export interface BusResult extends BusOptions {
   readonly throughput: BurstResult;
   readonly nodes: readonly NodeBusFigures[];
+  readonly redis: RedisFigures;
+}
+
+/** Redis' own counters (INFO stats) and its processes' CPU seconds. */
+async function redisSnapshot(): Promise<{
+  commands: number;
+  bytesIn: number;
+  bytesOut: number;
+  cpu: number;
+}> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const info = await redis.info('stats');
+    const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+    let cpu = 0;
+    for (const seconds of processTimes(['redis-server']).values()) cpu += seconds;
+    return {
+      commands: field('total_commands_processed'),
+      bytesIn: field('total_net_input_bytes'),
+      bytesOut: field('total_net_output_bytes'),
+      cpu,
+    };
+  } finally {
+    redis.disconnect();
+  }
 }
 
 async function metricsOf(child: Child): Promise<(name: string, labels?: string) => number> {
@@ -95,9 +132,11 @@ export async function busScenario(o: BusOptions, say: (text: string) => void): P
     say(`2 nodes, ${o.rooms} rooms, half served by each: warm-up ... `);
     await burst(pubs, subs, tally, { ...run, messages: Math.round(o.messages / 5) });
     const before = await Promise.all(children.map(metricsOf));
+    const redis0 = await redisSnapshot();
     const stored0 = before.map((m) => m('porthouse_messages_stored_total', '{via="ws"}'));
     say('run ... ');
     const throughput = await burst(pubs, subs, tally, { ...run, messages: o.messages });
+    const redis1 = await redisSnapshot();
     // The counters of the last Redis messages may trail the last delivery by a moment.
     await new Promise((r) => setTimeout(r, 300));
     const after = await Promise.all(children.map(metricsOf));
@@ -115,7 +154,14 @@ export async function busScenario(o: BusOptions, say: (text: string) => void): P
     say(
       `${nodes.map((n, i) => `node ${i} received ${n.roomEventsReceived} of the other's ${nodes[1 - i]!.published} events`).join(', ')}\n`,
     );
-    return { ...o, throughput, nodes };
+    // This benchmark's own INFO probes are two commands of the delta; nothing else is subtracted.
+    const redis: RedisFigures = {
+      commandsPerMessage: (redis1.commands - redis0.commands) / o.messages,
+      bytesInPerMessage: (redis1.bytesIn - redis0.bytesIn) / o.messages,
+      bytesOutPerMessage: (redis1.bytesOut - redis0.bytesOut) / o.messages,
+      cpuMicrosPerMessage: ((redis1.cpu - redis0.cpu) * 1e6) / o.messages,
+    };
+    return { ...o, throughput, nodes, redis };
   } finally {
     for (const c of [...subs, ...pubs]) c.close();
     await stopChildren();

@@ -8,6 +8,7 @@ export interface DoorMetrics {
   readonly framesReceived: { inc(): void };
   readonly framesSent: { inc(frames: number): void };
   readonly bytesOut: { inc(bytes: number): void };
+  readonly writes: { inc(): void };
   readonly slowConsumers: { inc(): void };
 }
 
@@ -73,6 +74,13 @@ export class Metrics {
   readonly realtimeBytesOut = new Counter({
     name: 'porthouse_realtime_bytes_sent_total',
     help: 'Bytes handed to real-time sockets, by door.',
+    labelNames: ['door'] as const,
+    registers: [this.registry],
+  });
+
+  readonly realtimeWrites = new Counter({
+    name: 'porthouse_realtime_writes_total',
+    help: 'Socket writes to real-time connections, by door: frames sent over writes is how many frames share one write (one system call).',
     labelNames: ['door'] as const,
     registers: [this.registry],
   });
@@ -169,6 +177,7 @@ export class Metrics {
         framesReceived: this.framesReceived.labels(door),
         framesSent: this.framesSent.labels(door),
         bytesOut: this.realtimeBytesOut.labels(door),
+        writes: this.realtimeWrites.labels(door),
         slowConsumers: this.slowConsumers.labels(door),
       };
       this.#doors.set(door, m);

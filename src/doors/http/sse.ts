@@ -51,6 +51,7 @@ class SseStream implements Subscriber {
       },
       onWrite: (bytes, frames) => {
         door.bytesOut.inc(bytes);
+        door.writes.inc();
         door.framesSent.inc(frames);
       },
     });

@@ -50,6 +50,7 @@ class TcpConnection implements Transport {
       },
       onWrite: (bytes, frames) => {
         door.metrics.bytesOut.inc(bytes);
+        door.metrics.writes.inc();
         door.metrics.framesSent.inc(frames);
       },
     });

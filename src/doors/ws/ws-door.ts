@@ -59,7 +59,7 @@ class WsConnection implements Transport {
     private readonly door: WsDoor,
   ) {
     const { config, services, hub, metrics } = door.deps;
-    const { bytesOut, framesSent } = door.metrics;
+    const { bytesOut, framesSent, writes } = door.metrics;
     // With compression each recipient's frame differs, so ws does the framing; without it the
     // shared pre-framed bytes go straight to the socket.
     this.#outbox = config.wsCompression
@@ -69,6 +69,7 @@ class WsConnection implements Transport {
           onOverflow: () => this.#slow(),
           onWrite: (bytes, frames) => {
             bytesOut.inc(bytes);
+            writes.inc();
             framesSent.inc(frames);
           },
         });
