@@ -73,6 +73,12 @@ test('/metrics counts requests, errors and stored messages in Prometheus format'
   assert.match(after, /porthouse_frames_received_total\{door="ws"\} 1/);
   assert.match(after, /porthouse_frames_sent_total\{door="ws"\} [2-9]/); // ready, pong
   assert.match(after, /porthouse_realtime_bytes_sent_total\{door="ws"\} [1-9]/);
+  // ready and pong were written apart (a turn each): two writes, at most one per frame.
+  const writes = Number(/porthouse_realtime_writes_total\{door="ws"\} (\d+)/.exec(after)?.[1]);
+  const frames = Number(/porthouse_frames_sent_total\{door="ws"\} (\d+)/.exec(after)?.[1]);
+  assert.ok(writes >= 1 && writes <= frames, `${writes} writes for ${frames} frames`);
+  assert.match(text, /porthouse_store_statements_total 0/, 'SQLite sends no statements over a network');
+  assert.match(text, /porthouse_bus_rooms_following 0/);
 });
 
 test('every GET carries an ETag and Cache-Control, and answers If-None-Match with 304', async (t) => {
