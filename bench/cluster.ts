@@ -295,6 +295,7 @@ function storedTable(results: readonly StoredResult[]): string {
       'commit ms',
       'statements/commit',
       'room row updates/msg',
+      'PG bytes/msg',
     ],
     results.map((r, i) => {
       const peer = r.store === 'postgres' ? results[i - 1] : undefined;
@@ -310,6 +311,7 @@ function storedTable(results: readonly StoredResult[]): string {
         fmt(r.meanCommitMs, 2),
         pg ? fmt(r.statementsPerCommit, 1) : '',
         pg ? fmt(r.roomUpdatesPerMessage, 3) : '',
+        pg ? fmt(r.postgresBytesPerMessage) : '',
       ];
     }),
   );

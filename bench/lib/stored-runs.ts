@@ -9,7 +9,7 @@ import { type BurstResult, type ClusterPublisher, burst, publisher } from './clu
 import { Tally, setUpPorthouse } from './fanout-runs.js';
 import { commitStats } from './machine.js';
 import { type CpuUse, cpuSnapshot, cpuUse } from './procstat.js';
-import { createDatabase, dropDatabase, roomRowUpdates } from './services.js';
+import { createDatabase, dropDatabase, messageBytes, roomRowUpdates } from './services.js';
 
 export interface StoredOptions {
   readonly store: 'sqlite' | 'postgres';
@@ -33,6 +33,8 @@ export interface StoredResult extends StoredOptions {
   readonly statementsPerCommit: number;
   /** Updates of room rows per stored message, from PostgreSQL's own statistics, warm-up included. */
   readonly roomUpdatesPerMessage: number;
+  /** PostgreSQL bytes (messages and idempotency keys, with their indexes) per stored message. */
+  readonly postgresBytesPerMessage: number;
 }
 
 const SERVICES = ['postgres', 'redis-server'];
@@ -90,6 +92,7 @@ export async function storedScenario(o: StoredOptions, say: (text: string) => vo
       meanCommitMs: ((c1.seconds - c0.seconds) * 1000) / commits,
       statementsPerCommit: (c1.statements - c0.statements) / commits,
       roomUpdatesPerMessage: Number.NaN,
+      postgresBytesPerMessage: Number.NaN,
     };
     for (const p of pubs.splice(0)) p.close();
     await stopChildren();
@@ -98,6 +101,7 @@ export async function storedScenario(o: StoredOptions, say: (text: string) => vo
       await new Promise((r) => setTimeout(r, 500));
       const stored = o.messages + Math.round(o.messages / 5);
       result.roomUpdatesPerMessage = (await roomRowUpdates(db.name)) / stored;
+      result.postgresBytesPerMessage = (await messageBytes(db.name)) / stored;
     }
     say(
       `${Math.round(throughput.storedPerSecond).toLocaleString('en-US')} stored/s, ${result.nodeCpuMicrosPerMessage.toFixed(1)} µs node CPU/message\n`,
