@@ -62,6 +62,8 @@ const { values: flags } = parseArgs({
     window: { type: 'string', default: '32' },
     rate: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '10' },
+    'paced-rate': { type: 'string', default: '1000' },
+    'paced-seconds': { type: 'string', default: '5' },
     rounds: { type: 'string', default: '1' },
     parts: { type: 'string', default: 'stored,nodes,bus' },
     'stored-pubs': { type: 'string', default: '16' },
@@ -84,6 +86,8 @@ const WINDOW = int('window', flags.window);
 const RATE = int('rate', flags.rate);
 const SECONDS = int('seconds', flags.seconds);
 const ROUNDS = int('rounds', flags.rounds);
+const PACED_RATE = int('paced-rate', flags['paced-rate']);
+const PACED_SECONDS = int('paced-seconds', flags['paced-seconds']);
 const PARTS = new Set(flags.parts.split(',').map((p) => p.trim()));
 for (const part of PARTS)
   if (!['stored', 'nodes', 'bus'].includes(part)) throw new Error(`--parts: unknown part ${part}`);
@@ -120,6 +124,10 @@ interface ScenarioResult {
   readonly meanCommitMs: number;
   readonly latency: LatencyResult;
   readonly latencyCpu: CpuUse;
+  /** PACED_RATE messages/s for PACED_SECONDS: latency, and node CPU per delivery at that rate. */
+  readonly paced: LatencyResult;
+  readonly pacedCpu: CpuUse;
+  readonly pacedCpuMicrosPerDelivery: number;
   /** PostgreSQL checkpoints and other databases' commits during each run (disturbances). */
   readonly throughputPostgres: PostgresActivity;
   readonly latencyPostgres: PostgresActivity;
@@ -214,7 +222,19 @@ async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
     const lat = await latency(pubs, subs, tally, { rate: RATE, seconds: SECONDS, textBytes: TEXT_BYTES });
     const latencyCpu = cpuUse(cpu2, cpuSnapshot(pids, SERVICES));
     const pg3 = await postgresActivity(db.name);
-    say(`p50 ${fmt(lat.all.p50Ms, 2)} ms, p99 ${fmt(lat.all.p99Ms, 2)} ms\n`);
+    say(`p50 ${fmt(lat.all.p50Ms, 2)} ms, p99 ${fmt(lat.all.p99Ms, 2)} ms; paced ... `);
+    // The same work at a rate both set-ups carry with cores to spare: CPU per delivery without the
+    // contention of a saturated machine (more processes than cores) in it.
+    await new Promise((r) => setTimeout(r, 500));
+    const cpu4 = cpuSnapshot(pids, SERVICES);
+    const paced = await latency(pubs, subs, tally, {
+      rate: PACED_RATE,
+      seconds: PACED_SECONDS,
+      textBytes: TEXT_BYTES,
+    });
+    const pacedCpu = cpuUse(cpu4, cpuSnapshot(pids, SERVICES));
+    const pacedCpuMicrosPerDelivery = (pacedCpu.pidsSeconds * 1e6) / (paced.all.samples || Number.NaN);
+    say(`${fmt(pacedCpuMicrosPerDelivery, 2)} µs node CPU/delivery, p99 ${fmt(paced.all.p99Ms, 2)} ms\n`);
     return {
       round,
       nodes,
@@ -228,6 +248,9 @@ async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
       framesPerWrite: framesSent / socketWrites,
       latency: lat,
       latencyCpu,
+      paced,
+      pacedCpu,
+      pacedCpuMicrosPerDelivery,
       throughputPostgres: activityDelta(pg0, pg1),
       latencyPostgres: activityDelta(pg2, pg3),
     };
@@ -323,7 +346,7 @@ async function main(): Promise<number> {
     process.stderr.write(`bench:cluster needs PostgreSQL and Redis:\n${missing}\n`);
     return 2;
   }
-  const budget = (ROUNDS * (NODE_COUNTS.length * (SECONDS + 180) + 4 * 120 + 180) + 30) * 1000;
+  const budget = (ROUNDS * (NODE_COUNTS.length * (SECONDS + PACED_SECONDS + 180) + 4 * 120 + 180) + 30) * 1000;
   setTimeout(() => void abort(`took longer than ${Math.round(budget / 1000)} s`, 3), budget).unref();
   const machine = machineInfo();
   say(
@@ -466,6 +489,8 @@ function reportNodes(results: readonly ScenarioResult[]): void {
       'p50 ms',
       'p99 ms',
       'max ms',
+      `paced µs/delivery`,
+      'paced p99 ms',
     ],
     results.map((r) => [
       ...lead(r),
@@ -480,6 +505,8 @@ function reportNodes(results: readonly ScenarioResult[]): void {
       fmt(r.latency.all.p50Ms, 2),
       fmt(r.latency.all.p99Ms, 2),
       fmt(r.latency.all.maxMs, 2),
+      fmt(r.pacedCpuMicrosPerDelivery, 2),
+      fmt(r.paced.all.p99Ms, 2),
     ]),
   );
   const twoNodes = results.filter((r) => r.nodes > 1);
@@ -532,28 +559,33 @@ function reportNodes(results: readonly ScenarioResult[]): void {
     results.flatMap((r) => [
       cpuRow(r, 'throughput', r.cpu, r.throughputPostgres),
       cpuRow(r, 'latency', r.latencyCpu, r.latencyPostgres),
+      cpuRow(r, 'paced', r.pacedCpu, { checkpoints: Number.NaN, otherCommits: Number.NaN }),
     ]),
   );
   say(
     `\n${summary}\n\n${hop}\n\nCPU in cores (1.00 = one core busy the whole run); "anything else" is other users of the machine, the kernel's threads and processes that ended during the run. PG checkpoints (each CREATE/DROP DATABASE forces one) and commits in other databases (a few are this benchmark's own probes) show whether anything else used PostgreSQL meanwhile:\n\n${cpu}\n\n`,
   );
-  const ratios: { cpu: number; p99: number }[] = [];
+  const ratios: { cpu: number; p99: number; pacedCpu: number; pacedP99: number }[] = [];
   for (let i = 0; i + 1 < results.length; i += 2) {
     const [a, b] = [results[i]!, results[i + 1]!];
     ratios.push({
       cpu: b.nodeCpuMicrosPerDelivery / a.nodeCpuMicrosPerDelivery,
       p99: b.latency.all.p99Ms / a.latency.all.p99Ms,
+      pacedCpu: b.pacedCpuMicrosPerDelivery / a.pacedCpuMicrosPerDelivery,
+      pacedP99: b.paced.all.p99Ms / a.paced.all.p99Ms,
     });
     say(
       `${ROUNDS > 1 ? `round ${a.round}: ` : ''}2 nodes / 1 node: delivered/s ×${fmt(b.throughput.deliveredPerSecond / a.throughput.deliveredPerSecond, 2)}, ` +
         `node CPU per delivery ×${fmt(b.nodeCpuMicrosPerDelivery / a.nodeCpuMicrosPerDelivery, 2)}, ` +
-        `p50 ×${fmt(b.latency.all.p50Ms / a.latency.all.p50Ms, 2)}, p99 ×${fmt(b.latency.all.p99Ms / a.latency.all.p99Ms, 2)}\n`,
+        `p50 ×${fmt(b.latency.all.p50Ms / a.latency.all.p50Ms, 2)}, p99 ×${fmt(b.latency.all.p99Ms / a.latency.all.p99Ms, 2)}; ` +
+        `paced at ${fmt(PACED_RATE)} msg/s: node CPU per delivery ×${fmt(b.pacedCpuMicrosPerDelivery / a.pacedCpuMicrosPerDelivery, 2)}, p99 ×${fmt(b.paced.all.p99Ms / a.paced.all.p99Ms, 2)}\n`,
     );
   }
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
   if (ratios.length > 1)
     say(
-      `median over ${ratios.length} rounds: node CPU per delivery ×${fmt(median(ratios.map((r) => r.cpu)), 2)}, p99 ×${fmt(median(ratios.map((r) => r.p99)), 2)}\n`,
+      `median over ${ratios.length} rounds: node CPU per delivery ×${fmt(median(ratios.map((r) => r.cpu)), 2)}, p99 ×${fmt(median(ratios.map((r) => r.p99)), 2)}; ` +
+        `paced: node CPU per delivery ×${fmt(median(ratios.map((r) => r.pacedCpu)), 2)}, p99 ×${fmt(median(ratios.map((r) => r.pacedP99)), 2)}\n`,
     );
 }
 
