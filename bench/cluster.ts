@@ -1,31 +1,7 @@
-// Cluster benchmark: what a deployment on PostgreSQL and Redis does on this machine, in three
-// parts, each against its peer in the same run. Every node is the real CLI in its own process;
-// each scenario gets its own throwaway PostgreSQL database and Redis channel.
-//
-//   npm run bench:cluster -- [--parts stored,nodes,bus] [--rounds 1]
-//     stored: [--stored-pubs 16] [--stored-messages 30000] [--rooms 100] [--window 32]
-//     nodes:  [--subs 200] [--pubs 4] [--messages 20000] [--rate 50] [--seconds 10]
-//     bus:    [--rooms 100]
-//     [--profile DIR]  (each node of the nodes part writes a CPU profile there)
-//
-// stored: one node, publishers only (no fan-out), into one room and into --rooms rooms, on SQLite
-// and on PostgreSQL: stored messages/s from the acks, CPU per message, PostgreSQL statements per
-// group commit and room-row updates per message (PostgreSQL's own statistics).
-// nodes: (A) 1 node with every subscriber and publisher, (B) 2 nodes with them split evenly, so
-// half of every message's deliveries cross Redis. (1) throughput: the publishers send `messages`
-// pubs as fast as acks allow, each with at most `window` unacked; delivered messages/s =
-// deliveries / (first pub to last delivery), and the nodes' CPU per delivery (/proc). (2)
-// latency: `rate` messages/s in total for `seconds`, each carrying its send time; p50/p99/max of
-// receipt − send over every delivery (one clock: all clients are this process).
-// bus: 2 nodes, --rooms rooms, each node's subscribers in half of them, publishers on both nodes
-// writing to every room: what each node received from Redis against what the other sent.
-// With --rounds N, each part's scenarios run N times. Writes .bench/cluster-<timestamp>.json.
-// Exits 2 when PostgreSQL or Redis cannot be reached.
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type Child, abort, makeDataDir, startPorthouse, stopChildren } from './lib/children.js';
+import { abort, startClusterNodes, stopChildren } from './lib/children.js';
 import {
   type BurstResult,
   type ClusterPublisher,
@@ -149,25 +125,12 @@ async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
   const subs: ClusterSubscriber[] = [];
   const pubs: ClusterPublisher[] = [];
   try {
-    const dataDir = makeDataDir();
-    const channel = `porthouse:bench:${randomUUID()}`;
-    const children: Child[] = [];
-    // One after the other: the first runs the migrations on the empty database.
-    for (let i = 0; i < nodes; i++) {
-      const dir = join(dataDir, `node${i}`);
-      mkdirSync(dir);
-      children.push(
-        await startPorthouse(
-          `node${i}`,
-          dir,
-          [
-            ...['--postgres', db.url, '--redis', REDIS_URL, '--redis-channel', channel],
-            ...['--scrypt-cost', '10'],
-          ],
-          flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${flags.profile}`] : [],
-        ),
-      );
-    }
+    const children = await startClusterNodes(
+      nodes,
+      db.url,
+      REDIS_URL,
+      flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${flags.profile}`] : [],
+    );
     const token = await setUpPorthouse(children[0]!);
     const endpoints: NodeEndpoint[] = children.map((c, index) => ({
       index,
@@ -346,7 +309,8 @@ async function main(): Promise<number> {
     process.stderr.write(`bench:cluster needs PostgreSQL and Redis:\n${missing}\n`);
     return 2;
   }
-  const budget = (ROUNDS * (NODE_COUNTS.length * (SECONDS + PACED_SECONDS + 180) + 4 * 120 + 180) + 30) * 1000;
+  const budget =
+    (ROUNDS * (NODE_COUNTS.length * (SECONDS + PACED_SECONDS + 180) + 4 * 120 + 180) + 30) * 1000;
   setTimeout(() => void abort(`took longer than ${Math.round(budget / 1000)} s`, 3), budget).unref();
   const machine = machineInfo();
   say(

@@ -1,12 +1,5 @@
-// The cluster benchmark's bus part: two nodes on PostgreSQL and Redis, many rooms, each node's
-// subscribers in half of them, and publishers on both nodes writing into every room. What each
-// node takes in from Redis (its /metrics counters) is compared with what the other node sent:
-// a node that hears only the rooms it serves takes about half.
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { type Child, makeDataDir, startPorthouse, stopChildren } from './children.js';
+import { type Child, startClusterNodes, stopChildren } from './children.js';
 import {
   type BurstResult,
   type ClusterPublisher,
@@ -98,19 +91,7 @@ export async function busScenario(o: BusOptions, say: (text: string) => void): P
   const subs: ClusterSubscriber[] = [];
   const pubs: ClusterPublisher[] = [];
   try {
-    const dataDir = makeDataDir();
-    const channel = `porthouse:bench:${randomUUID()}`;
-    const children: Child[] = [];
-    for (let i = 0; i < 2; i++) {
-      const dir = join(dataDir, `node${i}`);
-      mkdirSync(dir);
-      children.push(
-        await startPorthouse(`node${i}`, dir, [
-          ...['--postgres', db.url, '--redis', REDIS_URL, '--redis-channel', channel],
-          ...['--scrypt-cost', '10'],
-        ]),
-      );
-    }
+    const children = await startClusterNodes(2, db.url, REDIS_URL);
     const token = await setUpPorthouse(children[0]!);
     const rooms = await createRooms(children[0]!, token, o.rooms);
     const endpoints = children.map((c, index) => ({ index, wsUrl: `${c.url.replace(/^http/, 'ws')}/v1/ws` }));

@@ -1,7 +1,8 @@
 // Benchmark child servers: spawned directly (no shell), so the pid is the server's own and
 // /proc/PID/stat is its CPU time. Every child is tracked and stopped on every way out.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +99,38 @@ export function startPorthouse(
     ],
     /porthouse http listening on (http:\/\/\S+)/,
   );
+}
+
+/**
+ * `n` nodes of one deployment on `postgresUrl` and `redisUrl`, with a channel of their own,
+ * started one after the other (the first runs the migrations on an empty database).
+ */
+export async function startClusterNodes(
+  n: number,
+  postgresUrl: string,
+  redisUrl: string,
+  nodeArgs: readonly string[] = [],
+): Promise<Child[]> {
+  const dataDir = makeDataDir();
+  const channel = `porthouse:bench:${randomUUID()}`;
+  const nodes: Child[] = [];
+  for (let i = 0; i < n; i++) {
+    const dir = join(dataDir, `node${i}`);
+    mkdirSync(dir);
+    nodes.push(
+      await startPorthouse(
+        `node${i}`,
+        dir,
+        [
+          ...['--postgres', postgresUrl, '--redis', redisUrl, '--redis-channel', channel],
+          '--scrypt-cost',
+          '10',
+        ],
+        nodeArgs,
+      ),
+    );
+  }
+  return nodes;
 }
 
 export async function stopChildren(): Promise<void> {

@@ -122,34 +122,27 @@ export const activityDelta = (a: PostgresActivity, b: PostgresActivity): Postgre
   otherCommits: b.otherCommits - a.otherCommits,
 });
 
-/** Bytes the messages and idempotency keys of database `name` take, indexes included. */
-export async function messageBytes(name: string): Promise<number> {
+/** One number from a query in the scenario database `name`. */
+async function numberIn(name: string, sql: string): Promise<number> {
   const url = new URL(POSTGRES_URL);
   url.pathname = `/${name}`;
   const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5000 });
   await client.connect();
   try {
-    const r = await client.query<{ n: string }>(
-      "SELECT pg_total_relation_size('messages') + pg_total_relation_size('idempotency_keys') AS n",
-    );
+    const r = await client.query<{ n: string }>(sql);
     return Number(r.rows[0]?.n ?? Number.NaN);
   } finally {
     await client.end().catch(() => {});
   }
 }
 
+/** Bytes the messages and idempotency keys of database `name` take, indexes included. */
+export const messageBytes = (name: string) =>
+  numberIn(
+    name,
+    "SELECT pg_total_relation_size('messages') + pg_total_relation_size('idempotency_keys') AS n",
+  );
+
 /** UPDATEs of the rooms table of database `name` so far, by PostgreSQL's statistics (which a backend reports when it ends). */
-export async function roomRowUpdates(name: string): Promise<number> {
-  const url = new URL(POSTGRES_URL);
-  url.pathname = `/${name}`;
-  const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5000 });
-  await client.connect();
-  try {
-    const r = await client.query<{ n: string }>(
-      "SELECT n_tup_upd AS n FROM pg_stat_user_tables WHERE relname = 'rooms'",
-    );
-    return Number(r.rows[0]?.n ?? Number.NaN);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
+export const roomRowUpdates = (name: string) =>
+  numberIn(name, "SELECT n_tup_upd AS n FROM pg_stat_user_tables WHERE relname = 'rooms'");
