@@ -186,8 +186,8 @@ async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
     const latencyCpu = cpuUse(cpu2, cpuSnapshot(pids, SERVICES));
     const pg3 = await postgresActivity(db.name);
     say(`p50 ${fmt(lat.all.p50Ms, 2)} ms, p99 ${fmt(lat.all.p99Ms, 2)} ms; paced ... `);
-    // The same work at a rate both set-ups carry with cores to spare: CPU per delivery without the
-    // contention of a saturated machine (more processes than cores) in it.
+    // The same work at the same fixed rate for both set-ups, so neither's CPU per delivery is
+    // measured at a load of its own choosing (the load generator still shares the cores).
     await new Promise((r) => setTimeout(r, 500));
     const cpu4 = cpuSnapshot(pids, SERVICES);
     const paced = await latency(pubs, subs, tally, {
