@@ -7,7 +7,7 @@ import { canPost } from '../core/authorize.js';
 import type { RoomEvent } from '../bus/bus.js';
 import type { Actor, Role, RoomRecord } from '../core/types.js';
 import type { Store } from '../store/store.js';
-import { enforce, visibleRoom } from './access.js';
+import { enforce, roomFacts, visibleRoom } from './access.js';
 
 export interface PostAccessOptions {
   /** How long (ms) an entry is trusted at most; 0 reads the store for every pub. */
@@ -39,10 +39,8 @@ export class PostAccess {
   async check(actor: Actor, name: string): Promise<RoomRecord> {
     const entry = this.#fresh(name);
     if (entry?.roles.has(actor.name)) {
-      const room = entry.room;
-      const facts = { private: room.private, owner: room.owner, role: entry.roles.get(actor.name) };
-      enforce(canPost(actor, facts));
-      return room;
+      enforce(canPost(actor, roomFacts(entry.room, entry.roles.get(actor.name))));
+      return entry.room;
     }
     const seen = this.#changes;
     const { room, facts } = await visibleRoom(this.store, actor, name);

@@ -224,7 +224,10 @@ export class AsyncGroupCommit {
         i++;
         continue;
       }
-      if ((await attempt(i, end)) !== undefined)
+      const whole = await attempt(i, end);
+      // A run of one has nothing to split: its error is its item's.
+      if (whole !== undefined && end - i === 1) errors[i] = whole;
+      else if (whole !== undefined)
         for (let j = i; j < end; j++) {
           const err = await attempt(j, j + 1);
           if (err !== undefined) errors[j] = err;

@@ -79,30 +79,28 @@ export const appendRun: Batched<Append, Appended> = {
     const hashes = items.map((a) =>
       a.message.idempotencyKey === undefined ? null : textHash(a.message.text),
     );
-    // Which item stands for each key in this run, and which items go to the database at all.
+    // The item each one stands with (the first of its key in this run, or itself; -1 when its
+    // room is gone), and the items that go to the database: those that stand for themselves.
     const firstOfKey = new Map<string, number>();
-    const sent: number[] = [];
-    /** item → its place in `sent`. */
-    const slot = new Map<number, number>();
-    items.forEach((a, i) => {
-      if (!present.has(a.room.id)) return;
+    const first = items.map((a, i) => {
+      if (!present.has(a.room.id)) return -1;
       const key = keyOf(a);
-      if (key !== undefined) {
-        if (firstOfKey.has(key)) return;
-        firstOfKey.set(key, i);
-      }
-      slot.set(i, sent.length);
-      sent.push(i);
+      if (key === undefined) return i;
+      const seen = firstOfKey.get(key);
+      if (seen !== undefined) return seen;
+      firstOfKey.set(key, i);
+      return i;
     });
+    const sent = items.flatMap((_, i) => (first[i] === i ? [i] : []));
     const now = Date.now();
-    const ids = sent.map(() => randomUUID());
+    const ids = items.map(() => randomUUID());
     const rows =
       sent.length === 0
         ? []
         : ((
             await run(APPEND, [
               sent.map((i) => items[i]!.room.id),
-              ids,
+              sent.map((i) => ids[i]),
               sent.map((i) => items[i]!.message.author),
               sent.map((i) => items[i]!.message.text),
               sent.map((i) => items[i]!.message.via),
@@ -116,21 +114,13 @@ export const appendRun: Batched<Append, Appended> = {
     for (const row of rows) bySent.set(sent[row.ord - 1]!, row);
     const outcomeOf = (i: number): Outcome<Appended> => {
       const a = items[i]!;
-      if (!present.has(a.room.id)) return { error: new PorthouseError('room_not_found') };
-      const key = keyOf(a);
-      const first = key === undefined ? i : firstOfKey.get(key)!;
-      const row = bySent.get(first);
+      const row = bySent.get(first[i]!);
       if (!row) return { error: new PorthouseError('room_not_found') };
       if (row.fresh) {
-        const record = newMessageRecord(
-          a.room.name,
-          row.seq,
-          ids[slot.get(first)!]!,
-          items[first]!.message,
-          now,
-        );
-        if (first === i) return { value: { message: record, created: true } };
-        if (hashes[i] !== hashes[first]) return { error: new PorthouseError('idempotency_key_reused') };
+        const f = first[i]!;
+        const record = newMessageRecord(a.room.name, row.seq, ids[f]!, items[f]!.message, now);
+        if (f === i) return { value: { message: record, created: true } };
+        if (hashes[i] !== hashes[f]) return { error: new PorthouseError('idempotency_key_reused') };
         return { value: { message: record, created: false } };
       }
       if (row.text_hash !== hashes[i]) return { error: new PorthouseError('idempotency_key_reused') };
