@@ -1,7 +1,7 @@
 // What a connection has yet to send, shared by the stream doors (WebSocket, SSE, TCP): frames
-// queued in one event-loop turn go out in one write (a connection that was idle gets its first
-// one at once), and a client whose unsent bytes pass the limit is reported as a slow consumer
-// instead of growing the server's memory.
+// queued in one event-loop turn go out in one write (a connection that was idle gets them at the
+// end of the callback that queued them), and a client whose unsent bytes pass the limit is
+// reported as a slow consumer instead of growing the server's memory.
 
 /** The part of a net.Socket an Outbox needs. */
 export interface OutboxStream {
@@ -24,10 +24,12 @@ export interface OutboxOptions {
 }
 
 /**
- * A connection written to less recently than this is idle: its first frame of a turn goes out at
- * once, so a lone message reaches its first recipients while the fan-out to the others is still
- * running. Under a steady stream every connection is written each turn or so, and everything
- * waits for the turn's one write (one syscall a connection a turn, not two).
+ * A connection written to less recently than this is idle: what it is sent goes out as soon as
+ * the callback that sent it has finished (its promise chains included), so a lone message does
+ * not wait behind the rest of the turn's I/O. Everything one callback releases (a whole group
+ * commit, a whole bus batch) still shares that write: writing the first frame at once and the
+ * rest at the turn's end would cost a busy room two system calls a connection per commit. Under
+ * a steady stream every connection is written each turn or so, and waits for the turn's one write.
  */
 export const IDLE_MS = 5;
 
@@ -37,7 +39,32 @@ export const IDLE_MS = 5;
  */
 export const CLOSE_WAIT_MS = 2000;
 
+/**
+ * Where a write of several frames is put together. A socket that took the bytes at once (nothing
+ * left in its buffer afterwards) holds no reference to them, so the same memory serves the next
+ * connection; a write that did not go out whole keeps its slice, and the next one starts after it.
+ * One Buffer.concat a connection a turn would allocate outside the JS heap at the rate of the
+ * whole fan-out, and that rate alone sets off full garbage collections.
+ */
+const SCRATCH_BYTES = 65_536;
+let scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+let scratchUsed = 0;
+
+function gather(chunks: readonly Buffer[], bytes: number): Buffer {
+  if (scratch.length - scratchUsed < bytes) {
+    scratch = Buffer.allocUnsafeSlow(Math.max(SCRATCH_BYTES, bytes));
+    scratchUsed = 0;
+  }
+  const out = scratch.subarray(scratchUsed, scratchUsed + bytes);
+  let at = 0;
+  for (const chunk of chunks) at += chunk.copy(out, at);
+  return out;
+}
+
+/** Connections with frames for the turn's end (setImmediate). */
 const dirty = new Set<Outbox>();
+/** Idle connections with frames for the end of the current callback (process.nextTick). */
+const prompt = new Set<Outbox>();
 let scheduled = false;
 /** When the current turn's first frame was queued (one clock read a turn). */
 let turnStartedAt = 0;
@@ -48,6 +75,11 @@ function flushAll(): void {
   dirty.clear();
 }
 
+function flushPrompt(): void {
+  for (const box of prompt) box.flush();
+  prompt.clear();
+}
+
 function schedule(box: Outbox): void {
   dirty.add(box);
   if (!scheduled) {
@@ -56,6 +88,12 @@ function schedule(box: Outbox): void {
     // setImmediate: everything published in this turn (a whole group commit) shares the write.
     setImmediate(flushAll);
   }
+}
+
+function schedulePrompt(box: Outbox): void {
+  // nextTick runs once the microtask queue is empty: after every continuation of this callback.
+  if (prompt.size === 0) process.nextTick(flushPrompt);
+  prompt.add(box);
 }
 
 export class Outbox {
@@ -85,16 +123,11 @@ export class Outbox {
     if (
       this.#chunks.length === 0 &&
       turnStartedAt - this.#lastWriteAt > (this.options.idleMs ?? IDLE_MS) &&
-      this.stream.writableLength === 0 &&
-      chunk.length <= this.options.limit
-    ) {
-      this.#lastWriteAt = turnStartedAt;
-      this.stream.write(chunk);
-      this.options.onWrite?.(chunk.length, 1);
-    } else {
-      this.#chunks.push(chunk);
-      this.#bytes += chunk.length;
-    }
+      this.stream.writableLength === 0
+    )
+      schedulePrompt(this);
+    this.#chunks.push(chunk);
+    this.#bytes += chunk.length;
     if (this.unsent > this.options.limit) {
       this.#overflowed = true;
       this.#chunks = [];
@@ -103,7 +136,7 @@ export class Outbox {
     }
   }
 
-  /** Write what is queued now (normally called by the turn's scheduler). */
+  /** Write what is queued now (normally called by a scheduler above). */
   flush(): void {
     const chunks = this.#chunks;
     if (chunks.length === 0) return;
@@ -113,7 +146,11 @@ export class Outbox {
     if (this.stream.destroyed) return;
     this.#lastWriteAt = turnStartedAt;
     // One buffer, one write: copying a few KB is cheaper than a stream write call per frame.
-    this.stream.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes));
+    if (chunks.length === 1) this.stream.write(chunks[0]!);
+    else {
+      this.stream.write(gather(chunks, bytes));
+      if (this.stream.writableLength > 0) scratchUsed += bytes;
+    }
     this.options.onWrite?.(bytes, chunks.length);
   }
 

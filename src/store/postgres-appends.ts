@@ -1,8 +1,10 @@
 // Message appends on PostgreSQL, a run of them at a time: every append queued next to another in
-// a group commit is stored by the same two statements, whatever their number. The first locks
-// each room written once (in id order, so nodes writing the same rooms cannot deadlock); the
-// second, which sees every idempotency key committed before those locks, numbers the new
-// messages from each room's last_seq and inserts them and their keys at once.
+// a group commit is stored by the same statements, whatever their number. Each room written is
+// locked once, in id order, so nodes writing the same rooms cannot deadlock; then the new
+// messages are numbered from each room's last_seq and inserted with their keys at once. A batch
+// of appends alone is one statement, its own transaction. Inside a larger transaction the lock is
+// a statement of its own, so the append that follows sees every idempotency key committed before
+// the lock was granted.
 import { randomUUID } from 'node:crypto';
 import { PorthouseError } from '../core/errors.js';
 import type { MessageRecord } from '../core/types.js';
@@ -22,7 +24,7 @@ const LOCK_ROOMS = 'SELECT id FROM rooms WHERE id = ANY($1::bigint[]) ORDER BY i
 // $1..$7 one array per column (the i-th entry of each is append i), $8 the time of the batch. The
 // result has a row per append: `fresh` ones with the seq they were given, the others (their key
 // was used before) with the stored message and its key's text hash.
-const APPEND = `
+const appendSql = (lockFirst: boolean) => `
 WITH input AS (
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
     WITH ORDINALITY AS i(room_id, id, author, text, via, key, hash, ord)
@@ -38,8 +40,18 @@ seen AS (
   ) k
   WHERE i.key IS NOT NULL
 ),
-fresh AS (SELECT * FROM input i WHERE NOT EXISTS (SELECT 1 FROM seen s WHERE s.ord = i.ord)),
-counts AS (SELECT room_id, count(*) AS n FROM fresh GROUP BY room_id),
+fresh AS (SELECT * FROM input i WHERE NOT EXISTS (SELECT 1 FROM seen s WHERE s.ord = i.ord)),${
+  lockFirst
+    ? `
+-- Sorted, then locked row by row: every room of the batch is locked, in id order, before the
+-- aggregate below hands the UPDATE its first row.
+locked AS MATERIALIZED (
+  SELECT id FROM rooms WHERE id IN (SELECT room_id FROM input) ORDER BY id FOR UPDATE OF rooms
+),
+counts AS (SELECT room_id, count(*) AS n FROM fresh WHERE room_id IN (SELECT id FROM locked) GROUP BY room_id),`
+    : `
+counts AS (SELECT room_id, count(*) AS n FROM fresh GROUP BY room_id),`
+}
 bumped AS (
   UPDATE rooms r SET last_seq = r.last_seq + c.n, messages_version = r.messages_version + c.n
   FROM counts c WHERE r.id = c.room_id
@@ -63,6 +75,13 @@ SELECT ord, true AS fresh, seq, NULL::text AS text_hash, NULL::text AS id, NULL:
 FROM numbered
 UNION ALL
 SELECT ord, false, seq, text_hash, id, author, text, via, created_at, edited_at, deleted, version FROM seen`;
+const APPEND = appendSql(false);
+/**
+ * Alone, one statement has one snapshot, taken before its locks are granted: a key committed by
+ * the transaction it waited for is not seen, and inserting it again fails on the key's unique
+ * index. The batch then takes the careful path, whose two-statement appends see that key.
+ */
+const APPEND_ALONE = appendSql(true);
 
 type ResultRow = MessageRow & { ord: number; fresh: boolean; text_hash: string | null };
 
@@ -76,56 +95,65 @@ export const appendRun: Batched<Append, Appended> = {
   async exec(run: Run, items: readonly Append[]): Promise<Outcome<Appended>[]> {
     const rooms = [...new Set(items.map((a) => a.room.id))];
     const present = new Set(((await run(LOCK_ROOMS, [rooms])).rows as { id: number }[]).map((r) => r.id));
-    const hashes = items.map((a) =>
-      a.message.idempotencyKey === undefined ? null : textHash(a.message.text),
-    );
-    // The item each one stands with (the first of its key in this run, or itself; -1 when its
-    // room is gone), and the items that go to the database: those that stand for themselves.
-    const firstOfKey = new Map<string, number>();
-    const first = items.map((a, i) => {
-      if (!present.has(a.room.id)) return -1;
-      const key = keyOf(a);
-      if (key === undefined) return i;
-      const seen = firstOfKey.get(key);
-      if (seen !== undefined) return seen;
-      firstOfKey.set(key, i);
-      return i;
-    });
-    const sent = items.flatMap((_, i) => (first[i] === i ? [i] : []));
-    const now = Date.now();
-    const ids = items.map(() => randomUUID());
-    const rows =
-      sent.length === 0
-        ? []
-        : ((
-            await run(APPEND, [
-              sent.map((i) => items[i]!.room.id),
-              sent.map((i) => ids[i]),
-              sent.map((i) => items[i]!.message.author),
-              sent.map((i) => items[i]!.message.text),
-              sent.map((i) => items[i]!.message.via),
-              sent.map((i) => items[i]!.message.idempotencyKey ?? null),
-              sent.map((i) => hashes[i]),
-              now,
-            ])
-          ).rows as ResultRow[]);
-    // ord is 1-based over `sent`.
-    const bySent = new Map<number, ResultRow>();
-    for (const row of rows) bySent.set(sent[row.ord - 1]!, row);
-    const outcomeOf = (i: number): Outcome<Appended> => {
-      const a = items[i]!;
-      const row = bySent.get(first[i]!);
-      if (!row) return { error: new PorthouseError('room_not_found') };
-      if (row.fresh) {
-        const f = first[i]!;
-        const record = newMessageRecord(a.room.name, row.seq, ids[f]!, items[f]!.message, now);
-        if (f === i) return { value: { message: record, created: true } };
-        if (hashes[i] !== hashes[f]) return { error: new PorthouseError('idempotency_key_reused') };
-        return { value: { message: record, created: false } };
-      }
-      if (row.text_hash !== hashes[i]) return { error: new PorthouseError('idempotency_key_reused') };
-      return { value: { message: toMessage(a.room.name, row), created: false } };
-    };
-    return items.map((_, i) => outcomeOf(i));
+    return append(run, APPEND, items, present);
   },
+  alone: (run, items) => append(run, APPEND_ALONE, items, undefined),
 };
+
+/** `present`: the rooms found by the lock, or undefined when the statement locks them itself. */
+async function append(
+  run: Run,
+  sql: string,
+  items: readonly Append[],
+  present: ReadonlySet<number> | undefined,
+): Promise<Outcome<Appended>[]> {
+  const hashes = items.map((a) => (a.message.idempotencyKey === undefined ? null : textHash(a.message.text)));
+  // The item each one stands with (the first of its key in this run, or itself; -1 when its
+  // room is gone), and the items that go to the database: those that stand for themselves.
+  const firstOfKey = new Map<string, number>();
+  const first = items.map((a, i) => {
+    if (present && !present.has(a.room.id)) return -1;
+    const key = keyOf(a);
+    if (key === undefined) return i;
+    const seen = firstOfKey.get(key);
+    if (seen !== undefined) return seen;
+    firstOfKey.set(key, i);
+    return i;
+  });
+  const sent = items.flatMap((_, i) => (first[i] === i ? [i] : []));
+  const now = Date.now();
+  const ids = items.map(() => randomUUID());
+  const rows =
+    sent.length === 0
+      ? []
+      : ((
+          await run(sql, [
+            sent.map((i) => items[i]!.room.id),
+            sent.map((i) => ids[i]),
+            sent.map((i) => items[i]!.message.author),
+            sent.map((i) => items[i]!.message.text),
+            sent.map((i) => items[i]!.message.via),
+            sent.map((i) => items[i]!.message.idempotencyKey ?? null),
+            sent.map((i) => hashes[i]),
+            now,
+          ])
+        ).rows as ResultRow[]);
+  // ord is 1-based over `sent`.
+  const bySent = new Map<number, ResultRow>();
+  for (const row of rows) bySent.set(sent[row.ord - 1]!, row);
+  const outcomeOf = (i: number): Outcome<Appended> => {
+    const a = items[i]!;
+    const row = bySent.get(first[i]!);
+    if (!row) return { error: new PorthouseError('room_not_found') };
+    if (row.fresh) {
+      const f = first[i]!;
+      const record = newMessageRecord(a.room.name, row.seq, ids[f]!, items[f]!.message, now);
+      if (f === i) return { value: { message: record, created: true } };
+      if (hashes[i] !== hashes[f]) return { error: new PorthouseError('idempotency_key_reused') };
+      return { value: { message: record, created: false } };
+    }
+    if (row.text_hash !== hashes[i]) return { error: new PorthouseError('idempotency_key_reused') };
+    return { value: { message: toMessage(a.room.name, row), created: false } };
+  };
+  return items.map((_, i) => outcomeOf(i));
+}
