@@ -35,6 +35,8 @@ const { values: flags } = parseArgs({
     subs: { type: 'string', default: '200' },
     pubs: { type: 'string', default: '4' },
     messages: { type: 'string', default: '20000' },
+    /** Messages sent before the measured burst, so every node's code is compiled (default: half of --messages). */
+    warmup: { type: 'string' },
     window: { type: 'string', default: '32' },
     rate: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '10' },
@@ -73,7 +75,7 @@ const ROOMS = int('rooms', flags.rooms);
 const BUS_SUBS_PER_ROOM = 2;
 const BUS_PUBS_PER_NODE = 4;
 const BUS_MESSAGES = 10_000;
-const WARMUP = Math.max(PUBS * WINDOW, Math.round(MESSAGES / 10));
+const WARMUP = flags.warmup === undefined ? Math.max(PUBS * WINDOW, Math.round(MESSAGES / 2)) : int('warmup', flags.warmup);
 const TEXT_BYTES = 100;
 const NODE_COUNTS = [1, 2];
 const SERVICES = ['postgres', 'redis-server'];

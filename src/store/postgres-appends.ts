@@ -22,8 +22,9 @@ export type Appended = { message: MessageRecord; created: boolean };
 const LOCK_ROOMS = 'SELECT id FROM rooms WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE';
 
 // $1..$7 one array per column (the i-th entry of each is append i), $8 the time of the batch. The
-// result has a row per append: `fresh` ones with the seq they were given, the others (their key
-// was used before) with the stored message and its key's text hash.
+// result has a row per append: its seq and, where its key was used before, the stored message
+// and its key's text hash as one JSON value (null for a new message). Three columns, so a batch's
+// result costs the client little to read.
 const appendSql = (lockFirst: boolean) => `
 WITH input AS (
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
@@ -69,21 +70,23 @@ keys AS (
   INSERT INTO idempotency_keys (room_id, "user", key, seq, text_hash, created_at)
   SELECT room_id, author, key, seq, hash, $8 FROM numbered WHERE key IS NOT NULL
 )
-SELECT ord, true AS fresh, seq, NULL::text AS text_hash, NULL::text AS id, NULL::text AS author,
-  NULL::text AS text, NULL::text AS via, NULL::bigint AS created_at, NULL::bigint AS edited_at,
-  NULL::boolean AS deleted, NULL::integer AS version
-FROM numbered
+SELECT ord, seq, NULL::json AS seen FROM numbered
 UNION ALL
-SELECT ord, false, seq, text_hash, id, author, text, via, created_at, edited_at, deleted, version FROM seen`;
+SELECT ord, seq, json_build_object(
+  'text_hash', text_hash, 'seq', seq, 'id', id, 'author', author, 'text', text, 'via', via,
+  'created_at', created_at, 'edited_at', edited_at, 'deleted', deleted, 'version', version
+) FROM seen`;
 const APPEND = appendSql(false);
 /**
  * Alone, one statement has one snapshot, taken before its locks are granted: a key committed by
  * the transaction it waited for is not seen, and inserting it again fails on the key's unique
  * index. The batch then takes the careful path, whose two-statement appends see that key.
  */
+// Not a named prepared statement: a generic plan cached while the tables were small keeps its
+// sequential scans as they grow (seen: 9 ms, then 30 ms, per batch of replayed keys).
 const APPEND_ALONE = appendSql(true);
 
-type ResultRow = MessageRow & { ord: number; fresh: boolean; text_hash: string | null };
+type ResultRow = { ord: number; seq: number; seen: (MessageRow & { text_hash: string }) | null };
 
 /** Appends of one run, each keyed (room, author, key) where it has a key: later twins reuse the first. */
 const keyOf = (a: Append) =>
@@ -145,15 +148,16 @@ async function append(
     const a = items[i]!;
     const row = bySent.get(first[i]!);
     if (!row) return { error: new PorthouseError('room_not_found') };
-    if (row.fresh) {
+    const seen = row.seen;
+    if (seen === null) {
       const f = first[i]!;
       const record = newMessageRecord(a.room.name, row.seq, ids[f]!, items[f]!.message, now);
       if (f === i) return { value: { message: record, created: true } };
       if (hashes[i] !== hashes[f]) return { error: new PorthouseError('idempotency_key_reused') };
       return { value: { message: record, created: false } };
     }
-    if (row.text_hash !== hashes[i]) return { error: new PorthouseError('idempotency_key_reused') };
-    return { value: { message: toMessage(a.room.name, row), created: false } };
+    if (seen.text_hash !== hashes[i]) return { error: new PorthouseError('idempotency_key_reused') };
+    return { value: { message: toMessage(a.room.name, seen), created: false } };
   };
   return items.map((_, i) => outcomeOf(i));
 }
