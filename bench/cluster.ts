@@ -75,7 +75,10 @@ const ROOMS = int('rooms', flags.rooms);
 const BUS_SUBS_PER_ROOM = 2;
 const BUS_PUBS_PER_NODE = 4;
 const BUS_MESSAGES = 10_000;
-const WARMUP = flags.warmup === undefined ? Math.max(PUBS * WINDOW, Math.round(MESSAGES / 2)) : int('warmup', flags.warmup);
+const WARMUP =
+  flags.warmup === undefined
+    ? Math.max(PUBS * WINDOW, Math.round(MESSAGES / 2))
+    : int('warmup', flags.warmup);
 const TEXT_BYTES = 100;
 const NODE_COUNTS = [1, 2];
 const SERVICES = ['postgres', 'redis-server'];

@@ -45,7 +45,11 @@ interface Pending {
 
 /** Thrown inside the fast path to roll its transaction back. */
 class OpFailed extends Error {
-  constructor(cause: unknown) {
+  constructor(
+    cause: unknown,
+    /** The failure may be the statement's form, not the write's (an `alone` run): retry carefully. */
+    readonly retry = false,
+  ) {
     super('a write in the group failed', { cause });
   }
 }
@@ -141,7 +145,8 @@ export class AsyncGroupCommit {
       try {
         outcome = await this.#fast(conn, batch).catch(async (err: unknown) => {
           if (!(err instanceof OpFailed)) throw err;
-          if (batch.length === 1) return { results: [], errors: [err.cause ?? new Error('write failed')] };
+          if (batch.length === 1 && !err.retry)
+            return { results: [], errors: [err.cause ?? new Error('write failed')] };
           return this.#careful(conn, batch);
         });
         conn.release();
@@ -213,7 +218,8 @@ export class AsyncGroupCommit {
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code !== undefined && RETRYABLE.has(code)) throw err;
-      throw new OpFailed(err);
+      // A key committed by the transaction this statement waited for fails it even alone.
+      throw new OpFailed(err, true);
     }
     if (outcomes.length !== batch.length)
       throw new Error(`a batched run answered ${outcomes.length} of ${batch.length}`);
