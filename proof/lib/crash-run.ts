@@ -279,8 +279,8 @@ export async function runCrashProof(options: CrashOptions): Promise<CrashReport>
             const ref = `udp${p}-${k}-${randomUUID()}`;
             for (;;) {
               try {
-                const ack = await udp.request({ type: 'pub', room: 'crash', text, ref }, 3, 300);
-                record('udp', text, ack['seq'] as number);
+                const ack = await udp.pub('crash', text, { ref, tries: 3, timeoutMs: 300 });
+                record('udp', text, ack.seq);
                 break;
               } catch (err) {
                 if ((err as { code?: string }).code !== 'timeout') throw err;

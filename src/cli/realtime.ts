@@ -72,12 +72,10 @@ function printer(json: boolean) {
   return (frame: Frame) => {
     if (json) process.stdout.write(`${JSON.stringify(frame)}\n`);
     else if (frame.type === 'msg')
-      process.stdout.write(`#${frame['seq']} ${frame['author']}: ${oneLine(String(frame['text']))}\n`);
-    else if (frame.type === 'del') process.stdout.write(`#${frame['seq']} (deleted)\n`);
+      process.stdout.write(`#${frame.seq} ${frame.author}: ${oneLine(frame.text ?? '')}\n`);
+    else if (frame.type === 'del') process.stdout.write(`#${frame.seq} (deleted)\n`);
     else if (frame.type === 'edit')
-      process.stdout.write(
-        `#${frame['seq']} ${frame['author']} (edited): ${oneLine(String(frame['text']))}\n`,
-      );
+      process.stdout.write(`#${frame.seq} ${frame.author} (edited): ${oneLine(frame.text ?? '')}\n`);
   };
 }
 
@@ -96,8 +94,7 @@ export async function listen(room: string, values: Record<string, unknown>): Pro
     stop = resolve;
   });
   const onFrame = (frame: Frame) => {
-    if (frame.type === 'error')
-      process.stderr.write(`[${via}] error ${frame['code']}: ${frame['message']}\n`);
+    if (frame.type === 'error') process.stderr.write(`[${via}] error ${frame.code}: ${frame.message}\n`);
     print(frame);
     if (frame.type === 'msg' && count !== undefined && ++seen >= count) stop();
   };
@@ -159,14 +156,14 @@ function listenUdp(
   let chain = Promise.resolve();
   const show = (m: Message) => {
     last = m.seq;
-    onFrame({ ...m, type: 'msg' } as Frame);
+    onFrame({ ...m, type: 'msg' });
   };
   const handle = async (frame: Frame) => {
-    if (frame.type !== 'msg' || frame['room'] !== room) {
+    if (frame.type !== 'msg' || frame.room !== room) {
       onFrame(frame);
       return;
     }
-    const seq = frame['seq'] as number;
+    const seq = frame.seq;
     if (last !== undefined && seq <= last) return; // a duplicate, or already fetched
     if (last !== undefined && seq > last + 1) {
       process.stderr.write(`[udp] gap: #${last + 1}–#${seq - 1} missed; fetching over REST\n`);
@@ -176,8 +173,9 @@ function listenUdp(
         if (page.length < 200 || (page.at(-1)?.seq ?? seq) >= seq - 1) break;
       }
     }
-    if (frame['truncated']) show(await rest.request<Message>('GET', `/v1/rooms/${room}/messages/${seq}`));
-    else show(frame as unknown as Message);
+    const { type: _type, truncated, ...message } = frame;
+    if (truncated) show(await rest.request<Message>('GET', `/v1/rooms/${room}/messages/${seq}`));
+    else show(message);
   };
   const client = new UdpClient({
     url: udpUrl(values, server),
@@ -211,9 +209,9 @@ export async function sendFrame(room: string, text: string, values: Record<strin
     const client = new UdpClient({ url: udpUrl(values, server), token });
     try {
       // Retried until acked (bounded); the same ref each time, so it is stored once.
-      const ack = await client.request({ type: 'pub', room, text }, 5, 1000);
+      const ack = await client.pub(room, text, { tries: 5, timeoutMs: 1000 });
       process.stdout.write(
-        values['json'] ? `${JSON.stringify(ack)}\n` : `sent to ${ack['room']} as #${ack['seq']}\n`,
+        values['json'] ? `${JSON.stringify(ack)}\n` : `sent to ${ack.room} as #${ack.seq}\n`,
       );
     } finally {
       client.close();

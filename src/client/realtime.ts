@@ -3,7 +3,10 @@
 // (so nothing is missed or repeated), and re-sends unacknowledged pubs with their ref (so
 // nothing is stored twice). Browser-safe: give it the platform's WebSocket, or `ws` in Node.
 
-export type Frame = { readonly type: string; readonly [field: string]: unknown };
+import type { ClientFrame, ServerFrame } from '../protocol/frames.js';
+
+/** A frame from the server, typed by its `type` (the protocol's schemas, docs/frames.md). */
+export type Frame = ServerFrame;
 
 /** The part of the WHATWG WebSocket this client uses (browsers and `ws` both have it). */
 export interface WebSocketLike {
@@ -34,7 +37,7 @@ export interface RealtimeOptions {
 }
 
 interface PendingPub {
-  readonly frame: Frame & { ref: string };
+  readonly frame: ClientFrame & { ref: string };
   readonly resolve: (ack: { room: string; seq: number }) => void;
   readonly reject: (err: Error) => void;
   readonly timer: ReturnType<typeof setTimeout>;
@@ -110,7 +113,7 @@ export class RealtimeClient {
       this.#pubs.delete(ref);
       earlier.reject(new RealtimeError('superseded', 'Sent again with the same ref.'));
     }
-    const frame = { type: 'pub', room, text, ref };
+    const frame = { type: 'pub' as const, room, text, ref };
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pubs.delete(ref);
@@ -150,7 +153,7 @@ export class RealtimeClient {
     this.#options.onStatus?.('closed');
   }
 
-  #send(frame: Frame): void {
+  #send(frame: ClientFrame): void {
     this.#ws?.send(JSON.stringify(frame));
   }
 
@@ -215,58 +218,50 @@ export class RealtimeClient {
         for (const p of this.#pubs.values()) this.#send(p.frame);
         for (const w of this.#readyWaiters.splice(0)) w.resolve();
         break;
-      case 'subbed': {
-        const room = frame['room'] as string;
-        if (this.#rooms.has(room) && this.#rooms.get(room) === undefined)
-          this.#rooms.set(room, frame['seq'] as number);
+      case 'subbed':
+        if (this.#rooms.has(frame.room) && this.#rooms.get(frame.room) === undefined)
+          this.#rooms.set(frame.room, frame.seq);
         break;
-      }
       case 'msg':
       case 'del': {
-        const room = frame['room'] as string;
-        const seq = frame['seq'] as number;
-        const last = this.#rooms.get(room);
-        if (!this.#rooms.has(room)) break;
+        const last = this.#rooms.get(frame.room);
+        if (!this.#rooms.has(frame.room)) break;
         // A live `del` of an older message is not a position in the stream.
-        if (frame.type === 'msg' || last === undefined || seq > last)
-          this.#rooms.set(room, Math.max(seq, last ?? 0));
+        if (frame.type === 'msg' || last === undefined || frame.seq > last)
+          this.#rooms.set(frame.room, Math.max(frame.seq, last ?? 0));
         break;
       }
       case 'ack': {
-        const p = this.#pubs.get(frame['ref'] as string);
+        const p = typeof frame.ref === 'string' ? this.#pubs.get(frame.ref) : undefined;
         if (p) {
-          this.#pubs.delete(frame['ref'] as string);
+          this.#pubs.delete(p.frame.ref);
           clearTimeout(p.timer);
-          p.resolve({ room: frame['room'] as string, seq: frame['seq'] as number });
+          p.resolve({ room: frame.room, seq: frame.seq });
         }
         break;
       }
       case 'pong': {
-        const done = this.#pings.get(frame['ref'] as string);
+        const done = typeof frame.ref === 'string' ? this.#pings.get(frame.ref) : undefined;
         if (done) {
-          this.#pings.delete(frame['ref'] as string);
+          this.#pings.delete(frame.ref as string);
           done(0);
         }
         break;
       }
       case 'error': {
-        const ref = frame['ref'];
-        const p = typeof ref === 'string' ? this.#pubs.get(ref) : undefined;
+        const p = typeof frame.ref === 'string' ? this.#pubs.get(frame.ref) : undefined;
         if (p) {
-          this.#pubs.delete(ref as string);
+          this.#pubs.delete(p.frame.ref);
           clearTimeout(p.timer);
-          p.reject(new RealtimeError(frame['code'] as string, frame['message'] as string));
+          p.reject(new RealtimeError(frame.code, frame.message));
         }
-        if (
-          !this.#ready &&
-          ['token_invalid', 'token_expired', 'unauthorized'].includes(frame['code'] as string)
-        )
-          this.#rejectWaiters(new RealtimeError(frame['code'] as string, frame['message'] as string));
+        if (!this.#ready && ['token_invalid', 'token_expired', 'unauthorized'].includes(frame.code))
+          this.#rejectWaiters(new RealtimeError(frame.code, frame.message));
         break;
       }
       case 'unsubbed':
       case 'room_deleted':
-        this.#rooms.delete(frame['room'] as string);
+        this.#rooms.delete(frame.room);
         break;
     }
     this.#options.onFrame?.(frame);

@@ -3,6 +3,7 @@
 // shown once, and a send shows at once as pending and turns into the stored message on its ack.
 // Pure state, no I/O: the web client renders it and the tests drive it directly.
 import type { Message } from '../core/types.js';
+import type { Frame } from './realtime.js';
 
 /** A send not yet acknowledged, keyed by the client's `ref` (reused by every retry). */
 export interface PendingSend {
@@ -50,25 +51,18 @@ export class Timeline {
   }
 
   /** A server frame for this room; returns whether the timeline changed. */
-  applyFrame(frame: { readonly type: string; readonly [k: string]: unknown }): boolean {
-    if (frame['room'] !== this.room) return false;
+  applyFrame(frame: Frame): boolean {
+    if (!('room' in frame) || frame.room !== this.room) return false;
     switch (frame.type) {
       case 'msg':
       case 'edit': {
-        const {
-          type: _type,
-          truncated: _t,
-          ...message
-        } = frame as unknown as Message & {
-          type: string;
-          truncated?: boolean;
-        };
+        const { type: _type, ...message } = frame;
+        if ('truncated' in message) delete message.truncated;
         this.#put(message);
         return true;
       }
       case 'del': {
-        const seq = frame['seq'] as number;
-        const current = this.#messages.get(seq);
+        const current = this.#messages.get(frame.seq);
         if (current) {
           const { text: _text, ...rest } = current;
           this.#put({ ...rest, deleted: true });

@@ -3,8 +3,12 @@
 // and lease renewal. Delivery is best effort: callers watch seq for gaps.
 import { type Socket, createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
+import type { ClientFrame } from '../protocol/frames.js';
 import type { Frame } from './realtime.js';
 import { RealtimeError } from './realtime.js';
+
+/** A client frame as UDP sends it: the token rides in every datagram, a sub may carry a cookie. */
+export type UdpRequest = ClientFrame & { readonly cookie?: string };
 
 export interface UdpClientOptions {
   /** udp://host:port */
@@ -36,7 +40,7 @@ export class UdpClient {
       } catch {
         return;
       }
-      const ref = frame['ref'];
+      const ref = 'ref' in frame ? frame.ref : undefined;
       const waiter = typeof ref === 'string' ? this.#pending.get(ref) : undefined;
       if (waiter) waiter(frame);
       else options.onFrame?.(frame);
@@ -48,8 +52,8 @@ export class UdpClient {
    * Send `frame` (the token and a ref are added) until a reply with its ref arrives, at most
    * `tries` times. Resolves with the reply; an `error` reply rejects with its code.
    */
-  async request(frame: Record<string, unknown>, tries = 5, timeoutMs = 1000): Promise<Frame> {
-    const ref = (frame['ref'] as string | undefined) ?? newRef();
+  async request(frame: UdpRequest, tries = 5, timeoutMs = 1000): Promise<Frame> {
+    const ref = typeof frame.ref === 'string' ? frame.ref : newRef();
     const bytes = Buffer.from(JSON.stringify({ ...frame, ref, token: this.options.token }));
     try {
       for (let attempt = 0; attempt < tries; attempt++) {
@@ -62,8 +66,7 @@ export class UdpClient {
           this.#socket.send(bytes, this.#port, this.#host);
         });
         if (!reply) continue;
-        if (reply.type === 'error')
-          throw new RealtimeError(reply['code'] as string, reply['message'] as string);
+        if (reply.type === 'error') throw new RealtimeError(reply.code, reply.message);
         return reply;
       }
       throw new RealtimeError('timeout', `No answer after ${tries} tries.`);
@@ -72,18 +75,36 @@ export class UdpClient {
     }
   }
 
+  /**
+   * Publish, retried until acked (the same ref each time, so it is stored once); resolves with
+   * the ack.
+   */
+  async pub(
+    room: string,
+    text: string,
+    o: { ref?: string; tries?: number; timeoutMs?: number } = {},
+  ): Promise<Extract<Frame, { type: 'ack' }>> {
+    const reply = await this.request(
+      { type: 'pub', room, text, ...(o.ref === undefined ? {} : { ref: o.ref }) },
+      o.tries,
+      o.timeoutMs,
+    );
+    if (reply.type !== 'ack') throw new RealtimeError('bad_reply', `Expected ack, got ${reply.type}.`);
+    return reply;
+  }
+
   /** Subscribe: answer the address check, then renew the lease every `renewMs`. */
   async subscribe(room: string, since?: number, renewMs = 20_000): Promise<number> {
-    const sub: Record<string, unknown> = { type: 'sub', room, ...(since === undefined ? {} : { since }) };
+    const sub = { type: 'sub' as const, room, ...(since === undefined ? {} : { since }) };
     let reply = await this.request(sub);
-    if (reply.type === 'challenge') reply = await this.request({ ...sub, cookie: reply['cookie'] });
+    if (reply.type === 'challenge') reply = await this.request({ ...sub, cookie: reply.cookie });
     if (reply.type !== 'subbed') throw new RealtimeError('bad_reply', `Expected subbed, got ${reply.type}.`);
     clearInterval(this.#renew);
     this.#renew = setInterval(() => {
       this.request({ type: 'ping' }, 3).catch(() => {});
     }, renewMs);
     this.#renew.unref();
-    return reply['seq'] as number;
+    return reply.seq;
   }
 
   close(): void {

@@ -372,7 +372,7 @@ export class Session {
   }
 
   #onFrame(frame: Frame): void {
-    const room = typeof frame['room'] === 'string' ? frame['room'] : undefined;
+    const room = 'room' in frame ? frame.room : undefined;
     switch (frame.type) {
       case 'msg':
       case 'edit':
@@ -380,50 +380,40 @@ export class Session {
         if (room === undefined) break;
         this.timeline(room).applyFrame(frame);
         if (frame.type === 'msg') {
-          this.#bumpLastSeq(room, frame['seq'] as number);
-          this.#typing.get(room)?.delete(frame['author'] as string);
+          this.#bumpLastSeq(room, frame.seq);
+          this.#typing.get(room)?.delete(frame.author);
           if (room === this.current && document.visibilityState === 'visible') this.markRead(room);
         }
         break;
       case 'presence':
-        if (room !== undefined) this.presence.set(room, frame['online'] as string[]);
+        this.presence.set(frame.room, frame.online);
         break;
       case 'ready':
         // After a `rights_changed` close the client reconnects with the same token, which no
         // longer carries the admin right: the page stops offering what needs it.
-        if (typeof frame['admin'] === 'boolean' && frame['admin'] !== this.me.admin)
-          this.me = { ...this.me, admin: frame['admin'] };
+        if (frame.admin !== this.me.admin) this.me = { ...this.me, admin: frame.admin };
         break;
       case 'typing': {
-        const user = frame['user'] as string;
-        if (room === undefined || user === this.me.name) break;
-        let users = this.#typing.get(room);
+        if (frame.user === this.me.name) break;
+        let users = this.#typing.get(frame.room);
         if (!users) {
           users = new Map();
-          this.#typing.set(room, users);
+          this.#typing.set(frame.room, users);
         }
-        users.set(user, Date.now() + TYPING_SHOWN_MS);
+        users.set(frame.user, Date.now() + TYPING_SHOWN_MS);
         break;
       }
       case 'member_joined':
       case 'member_left':
-        if (frame['user'] === this.me.name) void this.refreshRooms().catch(() => {});
+        if (frame.user === this.me.name) void this.refreshRooms().catch(() => {});
         if (room === this.current) void this.loadMembers();
         break;
       case 'room_updated': {
         // Merged as a REST read is: older than what is shown (a room read after this change),
         // what is shown stays.
-        const updatedAt = frame['updatedAt'] as string | undefined;
+        const { title, topic, private: isPrivate, updatedAt } = frame;
         this.rooms = this.rooms.map((r) =>
-          r.name === room
-            ? newer(r, {
-                ...r,
-                title: frame['title'] as string,
-                topic: frame['topic'] as string,
-                private: frame['private'] as boolean,
-                updatedAt: updatedAt ?? r.updatedAt,
-              })
-            : r,
+          r.name === room ? newer(r, { ...r, title, topic, private: isPrivate, updatedAt }) : r,
         );
         break;
       }
@@ -441,7 +431,7 @@ export class Session {
         break;
       case 'error':
         // Errors answering a pub are shown on the message itself.
-        if (frame['ref'] === undefined) this.notify(describeError(frame));
+        if (frame.ref === undefined) this.notify(describeError(frame));
         break;
       default:
         return;
