@@ -10,7 +10,8 @@ import { MemoryBus } from './bus/bus-memory.js';
 import { type Config, checkServable } from './config.js';
 import { buildHttpApp } from './doors/http/app.js';
 import { HttpConnections } from './doors/http/http-connections.js';
-import { SseStreams } from './doors/http/sse.js';
+import { eventRoutes } from './doors/sse/events-route.js';
+import { SseStreams } from './doors/sse/sse-streams.js';
 import { AddressCap } from './doors/address-cap.js';
 import { TcpDoor } from './doors/tcp/tcp-door.js';
 import { COOKIE_SECRET_SETTING } from './doors/udp/cookie.js';
@@ -26,7 +27,7 @@ import { PostgresStore } from './store/store-postgres.js';
 import { SqliteStore, type SqliteStoreOptions } from './store/store-sqlite.js';
 
 export interface DoorAddress {
-  /** Door name: http (REST, docs), later ws, sse, tcp, udp. */
+  /** Door name: http (REST, docs), ws, sse, tcp or udp. */
   readonly door: string;
   readonly protocol: 'tcp' | 'udp';
   readonly host: string;
@@ -167,7 +168,8 @@ export async function start(
       config,
       cap,
       services,
-      sse,
+      // The SSE door rides on the HTTP door's port and admission; its route is its own.
+      routes: [eventRoutes(services, sse, config)],
       sockets: () => listSockets(),
       metrics,
       logger,

@@ -9,8 +9,16 @@ const closed = { additionalProperties: false } as const;
 /** Longest `ref` a client may attach; it is echoed back and kept as an idempotency key. */
 export const MAX_REF_LENGTH = 128;
 
-const RoomName = Type.String({ pattern: ROOM_NAME_PATTERN, description: 'A room name.' });
-const UserName = Type.String({ pattern: USER_NAME_PATTERN });
+export const RoomName = Type.String({
+  pattern: ROOM_NAME_PATTERN,
+  description: 'Lowercase letters, digits, `_` and `-`; 1–64 long; starts with a letter or digit.',
+  examples: ['general'],
+});
+export const UserName = Type.String({
+  pattern: USER_NAME_PATTERN,
+  description: 'Lowercase letters, digits, `_` and `-`; 1–32 long; starts with a letter or digit.',
+  examples: ['ada'],
+});
 const Seq = Type.Integer({ minimum: 0, description: 'Per-room sequence number; 0 = before the first.' });
 const Ref = Type.Union([Type.String({ minLength: 1, maxLength: MAX_REF_LENGTH }), Type.Integer()], {
   description: 'Client-chosen; echoed in the answer. On `pub`, also the idempotency key.',

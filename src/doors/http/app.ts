@@ -1,83 +1,38 @@
 // The HTTP door: one fastify instance on a node's HTTP port, with the REST API, the operational
 // endpoints and the API docs. Authentication and rate limits run before the body is read, so an
 // anonymous or throttled client costs almost nothing.
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
   type HookHandlerDoneFunction,
   type onRequestHookHandler,
   LogController,
 } from 'fastify';
-import type { Config } from '../../config.js';
 import { fail } from '../../core/errors.js';
 import type { RateDecision } from '../../core/rate-limiter.js';
-import type { Actor, SocketInfo } from '../../core/types.js';
-import type { Metrics } from '../../metrics/metrics.js';
-import type { Services } from '../../service/services.js';
-import { type AddressCap, refuseWith } from '../address-cap.js';
+import { refuseWith } from '../address-cap.js';
+import { Cors } from '../cors.js';
+import type { App } from '../fastify-app.js';
 import { rawProblem } from '../raw-problem.js';
 import { AllowedMethods } from './allowed-methods.js';
 import { type Problem, problemOf, toProblem } from './problem.js';
+import type { HttpDoorDeps } from './route-context.js';
 import { accountRoutes } from './routes/accounts.js';
-import { eventRoutes } from './routes/events.js';
 import { memberRoutes } from './routes/members.js';
 import { messageRoutes } from './routes/messages.js';
 import { SERVICE_INDEX, opsRoutes } from './routes/ops.js';
 import { roomRoutes } from './routes/rooms.js';
 import { socketRoutes } from './routes/sockets.js';
 import { Problem as ProblemSchema } from './schemas.js';
-import type { SseStreams } from './sse.js';
-import { Cors } from './cors.js';
 import { BUNDLED_WEB_DIR, loadWebClient, webClientRoutes } from './web-client.js';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Who the bearer token speaks for; null on routes that need no token. */
-    actor: Actor | null;
-    /** The route's pattern (/v1/rooms/:room), or 'unmatched': the metrics label. */
-    routeUrl: string;
-  }
-  interface FastifyContextConfig {
-    /** false: the route needs no token (log-in, registration, health). */
-    auth?: boolean;
-    /** 'login': the stricter per-address limit against password guessing. */
-    limit?: 'login';
-    /** The token may come as `?access_token=` (EventSource cannot send headers). */
-    tokenInQuery?: boolean;
-  }
-}
-
-export type App = FastifyInstance<
-  Server,
-  IncomingMessage,
-  ServerResponse,
-  FastifyBaseLogger,
-  TypeBoxTypeProvider
->;
-
-export interface HttpDoorDeps {
-  readonly config: Config;
-  /** Open connections per client address, shared with the TCP door. */
-  readonly cap: AddressCap;
-  readonly services: Services;
-  readonly sse: SseStreams;
-  readonly metrics: Metrics;
-  readonly logger: FastifyBaseLogger;
-  /** Every live socket of every door on this node (GET /v1/sockets). */
-  readonly sockets: () => SocketInfo[];
-  /** Readiness: the store answers and the node is not shutting down. */
-  readonly ready: () => Promise<boolean>;
-}
-
-/** The actor of a route that requires authentication (the onRequest hook guarantees it). */
-export const actorOf = (req: { actor: Actor | null }): Actor => req.actor ?? fail('unauthorized');
+export type { App } from '../fastify-app.js';
+export type { HttpDoorDeps } from './route-context.js';
 
 export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
   const { config, services, metrics } = deps;
@@ -328,7 +283,7 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
   await app.register(roomRoutes(services));
   await app.register(memberRoutes(services));
   await app.register(messageRoutes(services, config));
-  await app.register(eventRoutes(services, deps.sse, cors));
+  for (const routes of deps.routes ?? []) await app.register(routes);
   await app.register(socketRoutes(deps));
   if (web) await app.register(webClientRoutes(web, SERVICE_INDEX));
   return app;

@@ -2,8 +2,11 @@
 // serializes responses with them, and @fastify/swagger turns them into /openapi.json.
 import { type Static, Type } from '@sinclair/typebox';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../auth/password.js';
-import { ROOM_NAME_PATTERN, USER_NAME_PATTERN } from '../../core/names.js';
 import { VIAS } from '../../core/types.js';
+import { RoomName, UserName } from '../../protocol/frames.js';
+import { ErrorResponse } from '../fastify-app.js';
+
+export { ErrorResponse, RoomName, UserName };
 
 export const MAX_TITLE_LENGTH = 100;
 export const MAX_TOPIC_LENGTH = 500;
@@ -11,16 +14,6 @@ export const MAX_PAGE_SIZE = 200;
 
 const closed = { additionalProperties: false } as const;
 
-export const RoomName = Type.String({
-  pattern: ROOM_NAME_PATTERN,
-  description: 'Lowercase letters, digits, `_` and `-`; 1–64 long; starts with a letter or digit.',
-  examples: ['general'],
-});
-export const UserName = Type.String({
-  pattern: USER_NAME_PATTERN,
-  description: 'Lowercase letters, digits, `_` and `-`; 1–32 long; starts with a letter or digit.',
-  examples: ['ada'],
-});
 const Title = Type.String({ minLength: 1, maxLength: MAX_TITLE_LENGTH });
 const Topic = Type.String({ maxLength: MAX_TOPIC_LENGTH });
 const Timestamp = Type.String({ format: 'date-time' });
@@ -126,43 +119,6 @@ export const MemberParams = Type.Object({ room: RoomName, user: UserName });
 export const MessageParams = Type.Object({ room: RoomName, seq: Type.Integer({ minimum: 1 }) });
 export const UserParams = Type.Object({ user: UserName });
 
-export const EventsQuery = Type.Object(
-  {
-    since: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        description: 'Replay every message after this seq first (Last-Event-ID wins when both are sent).',
-      }),
-    ),
-    access_token: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 8192,
-        description:
-          'The bearer token, for EventSource, which cannot set headers. URLs end up in logs and histories: prefer the header where possible.',
-      }),
-    ),
-    lastEventId: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        description:
-          'What EventSource polyfills send on reconnect where they cannot set Last-Event-ID; the same as since.',
-      }),
-    ),
-  },
-  // Open: EventSource polyfills and caches add their own parameters (`_=` cache busters), and
-  // a 422 would end an EventSource for good; unknown parameters are ignored.
-  { additionalProperties: true },
-);
-export const EventsHeaders = Type.Object({
-  'last-event-id': Type.Optional(
-    Type.String({
-      pattern: '^[0-9]{1,15}$',
-      description: 'Sent by a reconnecting EventSource: the last seq it saw.',
-    }),
-  ),
-});
-
 export const HistoryQuery = Type.Object(
   {
     after: Type.Optional(
@@ -203,9 +159,6 @@ export type RegistrationBody = Static<typeof Registration>;
 export type NewRoomBody = Static<typeof NewRoom>;
 
 /** Every route's error answer, for the OpenAPI document. */
-export const ErrorResponse = {
-  default: { $ref: 'Problem#', description: 'An error, as problem+json.' },
-} as const;
 
 export const SocketEntry = Type.Object({
   protocol: Type.Union([Type.Literal('tcp'), Type.Literal('udp')]),

@@ -10,7 +10,7 @@ import { ERRORS, type ErrorCode } from '../../core/errors.js';
 import type { Hub } from '../../hub/hub.js';
 import { Outgoing } from '../../hub/outgoing.js';
 import type { DoorMetrics, Metrics } from '../../metrics/metrics.js';
-import { Conversation, type Transport, conversationOptions } from '../../protocol/conversation.js';
+import { Conversation, type Transport, conversationOptions } from '../conversation.js';
 import type { Services } from '../../service/services.js';
 import { type AddressCap, refuseWith } from '../address-cap.js';
 import { type ConnectionInfo, describeConnection } from '../connection-info.js';

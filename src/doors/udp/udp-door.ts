@@ -14,7 +14,7 @@ import type { Hub } from '../../hub/hub.js';
 import { Outgoing } from '../../hub/outgoing.js';
 import type { Subscriber } from '../../hub/subscription.js';
 import type { Metrics } from '../../metrics/metrics.js';
-import { logInternal } from '../../protocol/conversation.js';
+import { logInternal } from '../conversation.js';
 import { refOf, validateFrame } from '../../protocol/decode.js';
 import type { ClientFrame, FrameRef, ServerFrame } from '../../protocol/frames.js';
 import type { Services } from '../../service/services.js';

@@ -13,12 +13,7 @@ import type { Actor } from '../../core/types.js';
 import type { Hub } from '../../hub/hub.js';
 import type { Outgoing } from '../../hub/outgoing.js';
 import type { DoorMetrics, Metrics } from '../../metrics/metrics.js';
-import {
-  Conversation,
-  type Transport,
-  conversationOptions,
-  logInternal,
-} from '../../protocol/conversation.js';
+import { Conversation, type Transport, conversationOptions, logInternal } from '../conversation.js';
 import type { Services } from '../../service/services.js';
 import { type ConnectionInfo, describeConnection } from '../connection-info.js';
 import { OriginList } from '../origin-list.js';

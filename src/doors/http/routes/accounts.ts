@@ -2,7 +2,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../../service/services.js';
-import { actorOf } from '../app.js';
+import { actorOf } from '../../fastify-app.js';
 import { hashTag, ifMatch, sendCached } from '../caching.js';
 import { Type } from '@sinclair/typebox';
 import {

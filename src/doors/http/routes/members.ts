@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Member as MemberValue } from '../../../core/types.js';
 import type { Services } from '../../../service/services.js';
-import { actorOf } from '../app.js';
+import { actorOf } from '../../fastify-app.js';
 import { hashTag, ifMatch, sendCached, tag } from '../caching.js';
 import { ErrorResponse, Member, MemberParams, RoomParams } from '../schemas.js';
 

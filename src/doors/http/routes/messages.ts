@@ -7,7 +7,7 @@ import type { Config } from '../../../config.js';
 import { type Actor, type MessageRecord, publicMessage } from '../../../core/types.js';
 import type { Precondition } from '../../../service/access.js';
 import type { Services } from '../../../service/services.js';
-import { actorOf } from '../app.js';
+import { actorOf } from '../../fastify-app.js';
 import { fresh, ifMatch, sendCached, tag } from '../caching.js';
 import {
   ErrorResponse,

@@ -2,7 +2,7 @@
 // public signing key (so another service can verify porthouse tokens).
 import type { FastifyInstance } from 'fastify';
 import { fail } from '../../../core/errors.js';
-import type { HttpDoorDeps } from '../app.js';
+import type { HttpDoorDeps } from '../route-context.js';
 import { hashTag, sendCached } from '../caching.js';
 
 const open = { auth: false } as const;

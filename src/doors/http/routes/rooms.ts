@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { type RoomRecord, publicRoom, roomSummary } from '../../../core/types.js';
 import type { Services } from '../../../service/services.js';
-import { actorOf } from '../app.js';
+import { actorOf } from '../../fastify-app.js';
 import { hashTag, ifMatch, sendCached, tag } from '../caching.js';
 import {
   ErrorResponse,

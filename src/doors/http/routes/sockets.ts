@@ -2,8 +2,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { fail } from '../../../core/errors.js';
-import type { HttpDoorDeps } from '../app.js';
-import { actorOf } from '../app.js';
+import type { HttpDoorDeps } from '../route-context.js';
+import { actorOf } from '../../fastify-app.js';
 import { ErrorResponse, SocketList } from '../schemas.js';
 
 export const socketRoutes = (deps: HttpDoorDeps) => async (fastify: FastifyInstance) => {

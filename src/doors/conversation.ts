@@ -12,8 +12,8 @@ import { Outgoing } from '../hub/outgoing.js';
 import type { Subscriber } from '../hub/subscription.js';
 import type { Services } from '../service/services.js';
 import { Turns } from '../service/turns.js';
-import { decodeFrame } from './decode.js';
-import type { ClientFrame, FrameRef, ServerFrame } from './frames.js';
+import { decodeFrame } from '../protocol/decode.js';
+import type { ClientFrame, FrameRef, ServerFrame } from '../protocol/frames.js';
 
 export interface Transport {
   /** Queue a frame; the door coalesces writes and enforces the send buffer limit. */

@@ -1,7 +1,7 @@
 // Cross-origin reads for a front end served from elsewhere (CORS): which origins may call the
 // REST door and open SSE streams from a browser, and the preflight answer. Tokens travel in the
 // Authorization header, never in cookies, so no credentials mode is needed and `*` is safe.
-import { OriginList } from '../origin-list.js';
+import { OriginList } from './origin-list.js';
 
 /** Request headers a browser may send cross-origin, beyond the CORS-safelisted ones. */
 const ALLOW_HEADERS = 'authorization, content-type, if-match, if-none-match, idempotency-key, last-event-id';
