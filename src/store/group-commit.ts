@@ -1,7 +1,7 @@
 // Group commit for a synchronous database: writes queued within one event-loop turn run in one
 // transaction and share one fsync, yet each resolves or rejects on its own.
 // This is what lets hundreds of concurrent posts be durable without hundreds of fsyncs.
-import type Database from 'better-sqlite3';
+import type { Database } from './sqlite-driver.js';
 import { PorthouseError } from '../core/errors.js';
 
 interface Pending {
@@ -52,7 +52,7 @@ export class GroupCommit {
   #broken: Error | undefined;
 
   constructor(
-    db: Database.Database,
+    db: Database,
     options: {
       maxBatch: number;
       onBatch?: (stats: BatchStats) => void;

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { Database } from './sqlite-driver.js';
 import { PorthouseError } from '../core/errors.js';
 import type { Member, MessageRecord, Role, RoomRecord, UserRecord } from '../core/types.js';
 import { type BatchStats, GroupCommit } from './group-commit.js';
@@ -62,7 +62,7 @@ const isUniqueViolation = (err: unknown) =>
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
-  readonly #db: Database.Database;
+  readonly #db: Database;
   readonly #writes: GroupCommit;
   readonly #walSync: WalSync | undefined;
   readonly #q;
@@ -451,7 +451,7 @@ export class SqliteStore implements Store {
   }
 }
 
-function migrate(db: Database.Database): void {
+function migrate(db: Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SQLITE_MIGRATIONS.length) {
     throw new Error(

@@ -3,7 +3,7 @@
 // one (`unavailable`), not as a bug.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import Database from 'better-sqlite3';
+import { Database } from '../../src/store/sqlite-driver.js';
 import { PorthouseError } from '../../src/core/errors.js';
 import { GroupCommit } from '../../src/store/group-commit.js';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import Database from 'better-sqlite3';
+import { Database } from '../../src/store/sqlite-driver.js';
 import { GroupCommit } from '../../src/store/group-commit.js';
 import { WalSync } from '../../src/store/wal-sync.js';
 import { tempDir } from '../support/server.js';
