@@ -12,7 +12,7 @@ import {
 } from 'node:crypto';
 import { type JWTPayload, SignJWT, createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import { USER_RECHECK_MS } from '../core/authorize.js';
-import { PorthouseError } from '../core/errors.js';
+import { PorthouseError, USER_DELETED } from '../core/errors.js';
 import { isUserName } from '../core/names.js';
 import type { Actor } from '../core/types.js';
 import type { Store } from '../store/store.js';
@@ -176,7 +176,7 @@ export class Tokens {
       // Their rights changed while they were read: what was read may be the old ones.
       if (this.#changed.get(payload.sub) !== changed) user = await this.#store.getUser(payload.sub);
       if (this.#forgotten.get(payload.sub) !== forgotten)
-        throw new PorthouseError('token_invalid', 'The user of this token was deleted.');
+        throw new PorthouseError('token_invalid', USER_DELETED);
       if (!user) throw new PorthouseError('token_invalid', 'The user of this token no longer exists.');
       const created = Date.parse(user.createdAt);
       // `uc` names the user exactly; a token without it (crafted, or from before it existed)

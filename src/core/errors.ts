@@ -86,6 +86,9 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/** The detail of a `token_invalid` whose user was deleted: every door and the token check say it. */
+export const USER_DELETED = 'The user of this token was deleted.';
+
 /** The stable identifier of an error kind: problem+json `type` on every door that uses HTTP. */
 export const errorTypeUri = (code: ErrorCode) => `urn:porthouse:error:${code}`;
 

@@ -249,7 +249,7 @@ export class Conversation implements Subscriber {
       }
       case 'typing':
         this.#take(this.#typing);
-        await this.hub.typing(actor, f.room);
+        await this.services.messages.typing(actor, f.room);
         return;
     }
   }

@@ -1,12 +1,14 @@
 // The hub every real-time door shares: which connection follows which room, fan-out of every
-// stored event from the bus in seq order, resume from the store, presence and typing notices.
-// It knows frames and subscribers, never sockets.
+// event from the bus in seq order, resume from the store, and presence. It knows frames and
+// subscribers, never sockets; connections' lifetime is in connections.ts, the frame of each
+// event in event-frames.ts.
 import type { Bus, InRoomEvent, RoomEvent } from '../bus/bus.js';
-import { USER_RECHECK_MS, canPost } from '../core/authorize.js';
-import { ERRORS, type ErrorCode, PorthouseError, fail } from '../core/errors.js';
-import type { Actor, Message, MessageRecord, RoomRecord } from '../core/types.js';
-import { enforce, visibleRoom } from '../service/access.js';
+import { ERRORS, type ErrorCode, PorthouseError, USER_DELETED, fail } from '../core/errors.js';
+import type { MessageRecord, RoomRecord } from '../core/types.js';
+import { visibleRoom } from '../service/access.js';
 import type { Store } from '../store/store.js';
+import { Connections } from './connections.js';
+import { eventFrame, messageFrame } from './event-frames.js';
 import { Outgoing } from './outgoing.js';
 import { Presence } from './presence.js';
 import { Reorder } from './reorder.js';
@@ -38,23 +40,6 @@ export interface HubStats {
   readonly held: number;
 }
 
-const messageBody = (m: Message) => ({
-  room: m.room,
-  seq: m.seq,
-  id: m.id,
-  author: m.author,
-  text: m.text ?? '',
-  via: m.via,
-  createdAt: m.createdAt,
-  ...(m.editedAt ? { editedAt: m.editedAt } : {}),
-});
-
-/** A stored message as the frame a subscriber receives: `msg`, or `del` for a tombstone. */
-export function messageFrame(m: Message): Outgoing {
-  if (m.deleted) return new Outgoing({ type: 'del', room: m.room, seq: m.seq }, m.seq);
-  return new Outgoing({ type: 'msg', ...messageBody(m) }, m.seq);
-}
-
 export class Hub {
   readonly #store: Store;
   readonly #bus: Bus;
@@ -65,11 +50,8 @@ export class Hub {
   readonly #following = new Map<string, Promise<void>>();
   /** connection → its subscriptions by room. */
   readonly #bySubscriber = new Map<Subscriber, Map<string, Subscription>>();
-  /** user → their authenticated frame connections, to tell them of rooms they were added to. */
-  readonly #byUser = new Map<string, Set<Subscriber>>();
-  readonly #attached = new Map<Subscriber, string>();
-  /** Connections that are gone: a subscribe still on its way for one of them stops. */
-  readonly #dropped = new WeakSet<Subscriber>();
+  /** Attached connections by user, the ones gone, the users just deleted. */
+  readonly #connections: Connections;
   /** This node's own users per room; its changes are shared through the bus. */
   readonly #presence: Presence;
   readonly #reorder: Reorder;
@@ -92,6 +74,7 @@ export class Hub {
     this.#store = deps.store;
     this.#bus = deps.bus;
     this.#options = options;
+    this.#connections = new Connections(options.maxConnectionsPerUser ?? 0);
     this.#presence = new Presence(options.presenceInterval, (room, online) => this.#bus.share(room, online));
     this.#reorder = new Reorder(options.reorderWait, (event) => this.#fanOut(event));
     this.#unsubscribeBus = this.#bus.subscribe((event) => this.#onEvent(event));
@@ -121,16 +104,16 @@ export class Hub {
     ref?: string | number,
   ): Promise<void> {
     const actor = subscriber.actor;
-    if (this.#wasDeleted(actor.name)) fail('token_invalid', 'The user of this token was deleted.');
-    const revocations = this.#revocations;
+    if (this.#connections.wasDeleted(actor.name)) fail('token_invalid', USER_DELETED);
+    const revocations = this.#connections.revocations;
     await visibleRoom(this.#store, actor, roomName);
     // An admin right taken away while the room was looked up may be what let them see it, and
     // their connections were ended before this one was registered: end this one too.
-    if (actor.admin && this.#revocations !== revocations) fail('rights_changed');
-    if (this.#wasDeleted(actor.name)) fail('token_invalid', 'The user of this token was deleted.');
+    if (actor.admin && this.#connections.revocations !== revocations) fail('rights_changed');
+    if (this.#connections.wasDeleted(actor.name)) fail('token_invalid', USER_DELETED);
     // The connection may have gone while the room was looked up: registering it now would
     // leave a subscription (and presence) that nothing ever removes.
-    if (this.#dropped.has(subscriber)) return;
+    if (this.#connections.isDropped(subscriber)) return;
     let mine = this.#bySubscriber.get(subscriber);
     if (mine?.has(roomName)) this.#remove(mine.get(roomName)!);
     mine = this.#bySubscriber.get(subscriber);
@@ -187,49 +170,15 @@ export class Hub {
    * was ended with instead (its user was deleted, or already has the most connections allowed).
    */
   attach(subscriber: Subscriber): ErrorCode | undefined {
-    const name = subscriber.actor.name;
-    if (this.#wasDeleted(name)) {
-      subscriber.end?.('token_invalid', 'The user of this token was deleted.');
-      return 'token_invalid';
-    }
-    let conns = this.#byUser.get(name);
-    const max = this.#options.maxConnectionsPerUser ?? 0;
-    if (max > 0 && (conns?.size ?? 0) >= max) {
-      subscriber.end?.(
-        'too_many_connections',
-        `${name} already has ${max} connections open here; close one and try again.`,
-      );
-      return 'too_many_connections';
-    }
-    this.#attached.set(subscriber, name);
-    if (!conns) {
-      conns = new Set();
-      this.#byUser.set(name, conns);
-    }
-    conns.add(subscriber);
-    return undefined;
+    return this.#connections.attach(subscriber);
   }
 
   /** The connection is gone: end all its subscriptions. */
   drop(subscriber: Subscriber): void {
-    this.#dropped.add(subscriber);
-    const name = this.#attached.get(subscriber);
-    if (name !== undefined) {
-      this.#attached.delete(subscriber);
-      const conns = this.#byUser.get(name)!;
-      conns.delete(subscriber);
-      if (conns.size === 0) this.#byUser.delete(name);
-    }
+    this.#connections.detach(subscriber);
     const mine = this.#bySubscriber.get(subscriber);
     if (!mine) return;
     for (const sub of [...mine.values()]) this.#remove(sub);
-  }
-
-  /** A typing notice: members only, sent through the bus to every node, never stored. */
-  async typing(actor: Actor, room: string): Promise<void> {
-    const { facts } = await visibleRoom(this.#store, actor, room);
-    enforce(canPost(actor, facts));
-    await this.#bus.publish({ type: 'typing', room, user: actor.name });
   }
 
   close(): void {
@@ -239,8 +188,7 @@ export class Hub {
     this.#unsubscribeResync = undefined;
     for (const subs of [...this.#rooms.values()]) for (const sub of [...subs]) this.#remove(sub);
     this.#following.clear();
-    this.#byUser.clear();
-    this.#attached.clear();
+    this.#connections.clear();
     this.#presence.close();
     this.#reorder.close();
   }
@@ -387,7 +335,7 @@ export class Hub {
       // Their connections were opened with the right now gone (admins see private rooms): they
       // reconnect, and their token is read again.
       if (event.admin) return;
-      this.#revocations++;
+      this.#connections.revocations++;
       for (const subscriber of this.#connectionsOf(event.user)) {
         this.drop(subscriber);
         subscriber.end?.('rights_changed', ERRORS.rights_changed.title);
@@ -402,26 +350,9 @@ export class Hub {
     else this.#reorder.push(event);
   }
 
-  /**
-   * A connection whose token was verified just before its user's deletion may reach `attach` or
-   * `subscribe` just after it: deleted users are remembered for a while (tokens are re-checked
-   * within USER_RECHECK_MS) and turned away there.
-   */
-  readonly #deleted = new Map<string, number>();
-  /** Admin rights taken away so far (any user's): a subscribe that spans one checks again. */
-  #revocations = 0;
-
-  #wasDeleted(user: string): boolean {
-    const until = this.#deleted.get(user);
-    if (until === undefined) return false;
-    if (until > Date.now()) return true;
-    this.#deleted.delete(user);
-    return false;
-  }
-
   /** The user's connections on this node: attached, or holding subscriptions. */
   #connectionsOf(user: string): Set<Subscriber> {
-    const theirs = new Set(this.#byUser.get(user));
+    const theirs = new Set(this.#connections.of(user));
     for (const subscriber of this.#bySubscriber.keys())
       if (subscriber.actor.name === user) theirs.add(subscriber);
     return theirs;
@@ -429,12 +360,10 @@ export class Hub {
 
   /** A deleted user's connections on this node end (their token no longer opens anything). */
   #endUser(user: string): void {
-    const now = Date.now();
-    for (const [name, until] of this.#deleted) if (until <= now) this.#deleted.delete(name);
-    this.#deleted.set(user, now + 2 * USER_RECHECK_MS);
+    this.#connections.userDeleted(user);
     for (const subscriber of this.#connectionsOf(user)) {
       this.drop(subscriber);
-      subscriber.end?.('token_invalid', 'The user of this token was deleted.');
+      subscriber.end?.('token_invalid', USER_DELETED);
     }
   }
 
@@ -447,48 +376,19 @@ export class Hub {
         for (const sub of subs) if (sub.offer(out)) void this.#catchUp(sub);
         return;
       }
-      case 'edit':
-        this.#broadcast(event.room, new Outgoing({ type: 'edit', ...messageBody(event.message) }));
-        return;
-      case 'del':
-        this.#broadcast(event.room, new Outgoing({ type: 'del', room: event.room, seq: event.seq }));
+      case 'presence':
         return;
       case 'typing': {
-        const out = new Outgoing({ type: 'typing', room: event.room, user: event.user });
+        const out = eventFrame(event);
         // Not to the typist's own connections.
         for (const sub of subs) if (sub.subscriber.actor.name !== event.user) sub.offer(out);
         return;
       }
-      case 'member_joined':
-        this.#broadcast(
-          event.room,
-          new Outgoing({
-            type: 'member_joined',
-            room: event.room,
-            user: event.member.user,
-            role: event.member.role,
-          }),
-        );
-        return;
-      case 'member_left':
-        this.#broadcast(
-          event.room,
-          new Outgoing({ type: 'member_left', room: event.room, user: event.user }),
-        );
-        void this.#recheck(event.room, event.user);
-        return;
-      case 'room_updated': {
-        const { name: _n, createdAt: _c, ...fields } = event.value;
-        this.#broadcast(event.room, new Outgoing({ type: 'room_updated', room: event.room, ...fields }));
-        if (event.value.private) void this.#recheck(event.room);
-        return;
-      }
-      case 'room_deleted': {
-        this.#broadcast(event.room, new Outgoing({ type: 'room_deleted', room: event.room }));
-        for (const sub of [...subs]) this.#remove(sub);
-        return;
-      }
     }
+    this.#broadcast(event.room, eventFrame(event));
+    if (event.type === 'member_left') void this.#recheck(event.room, event.user);
+    else if (event.type === 'room_updated' && event.value.private) void this.#recheck(event.room);
+    else if (event.type === 'room_deleted') for (const sub of [...subs]) this.#remove(sub);
   }
 
   /** The bus may have dropped events: every live subscription re-reads its room from the store. */
@@ -530,8 +430,8 @@ export class Hub {
 
   /** The added user's connections that do not follow the room hear of it too (an invite). */
   #tellNewMember(room: string, user: string, role: string): void {
-    const conns = this.#byUser.get(user);
-    if (!conns) return;
+    const conns = this.#connections.of(user);
+    if (conns.size === 0) return;
     const out = new Outgoing({ type: 'member_joined', room, user, role });
     for (const conn of conns) if (!this.#bySubscriber.get(conn)?.has(room)) conn.send(out);
   }

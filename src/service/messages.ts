@@ -33,6 +33,12 @@ export class Messages {
     private readonly onStored: (via: Via) => void = () => {},
   ) {}
 
+  /** A typing notice: whoever may post there, sent through the bus to every node, never stored. */
+  async typing(actor: Actor, room: string): Promise<void> {
+    await this.access.check(actor, room);
+    this.publish({ type: 'typing', room, user: actor.name });
+  }
+
   checkText(text: string): void {
     const problem = checkText(text, this.options.maxTextLength);
     if (problem === 'text_too_long')

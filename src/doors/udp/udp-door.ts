@@ -271,7 +271,7 @@ export class UdpDoor {
           return;
         }
         case 'typing':
-          await this.deps.hub.typing(actor, frame.room);
+          await this.deps.services.messages.typing(actor, frame.room);
           return;
         case 'unsub': {
           const peer = this.#peers.get(peerKey(from, actor));
