@@ -639,6 +639,17 @@ function isTrue(raw: string | undefined): boolean {
 }
 
 /** docs/config.md, generated from the table so the docs cannot drift from the code. */
+/** The options by group, in the order groups first appear; options keep their order within it. */
+function optionGroups(): Map<string, [string, OptionSpec][]> {
+  const groups = new Map<string, [string, OptionSpec][]>();
+  for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
+    const group = groups.get(spec.group) ?? [];
+    group.push([name, spec]);
+    groups.set(spec.group, group);
+  }
+  return groups;
+}
+
 export function renderConfigDoc(): string {
   const lines = [
     '# Configuration',
@@ -651,14 +662,7 @@ export function renderConfigDoc(): string {
     'once at start-up; a bad value stops the node with a message naming the option.',
     '',
   ];
-  // One table per group, in the order groups first appear; options keep their order within it.
-  const groups = new Map<string, [string, OptionSpec][]>();
-  for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
-    const group = groups.get(spec.group) ?? [];
-    group.push([name, spec]);
-    groups.set(spec.group, group);
-  }
-  for (const [group, options] of groups) {
+  for (const [group, options] of optionGroups()) {
     lines.push(
       `## ${group}`,
       '',
@@ -683,6 +687,56 @@ export function renderConfigDoc(): string {
       );
     }
     lines.push('');
+  }
+  return lines.join('\n');
+}
+
+/** Wraps `text` to lines of at most `width` characters, each starting with `indent`. */
+function wrap(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(indent + line);
+  return lines;
+}
+
+/**
+ * `porthouse serve --help`: every option with its flag, value, default and meaning, from the
+ * same table as docs/config.md, grouped the same way.
+ */
+export function renderServeHelp(): string {
+  const lines = [
+    'usage: porthouse serve [OPTION...]',
+    '',
+    'Every option may also be set by its PORTHOUSE_* environment variable or in a JSON file',
+    'given by --config FILE (keys as in docs/config.md); a flag wins over both.',
+  ];
+  for (const [group, options] of optionGroups()) {
+    lines.push('', `${group}:`);
+    for (const [name, spec] of options) {
+      const value =
+        spec.kind === 'bool'
+          ? ''
+          : spec.values
+            ? ` ${spec.values.join('|')}`
+            : spec.kind === 'int'
+              ? ' N'
+              : ' VALUE';
+      const flag = name === 'registration' ? '--[no-]registration' : `--${flagOf(name)}${value}`;
+      const def =
+        spec.default === undefined
+          ? 'no default'
+          : spec.kind === 'bool'
+            ? `default ${spec.default ? 'on' : 'off'}`
+            : `default ${spec.default}`;
+      const range = spec.kind === 'int' && spec.min !== undefined ? `, ${spec.min}–${spec.max}` : '';
+      lines.push(`  ${flag}  (${def}${range})`, ...wrap(spec.doc, 100, '      '));
+    }
   }
   return lines.join('\n');
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `porthouse` command: `serve` runs a node; the rest are tools for operators and clients.
 import { parseArgs } from 'node:util';
-import { ConfigError, renderConfigDoc } from '../config.js';
+import { ConfigError, renderConfigDoc, renderServeHelp } from '../config.js';
 import { RealtimeError } from '../client/realtime.js';
 import { ApiError } from '../client/rest.js';
 import { PorthouseError } from '../core/errors.js';
@@ -15,7 +15,7 @@ import { serve } from './serve.js';
 
 const USAGE = `usage:
   porthouse serve [--host H] [--port N] [--data DIR] [--jwks-url URL] [--no-registration]
-                  [--rate-limits on|off] [--config FILE] [...every option in docs/config.md]
+                  [--rate-limits on|off] [--config FILE] [...]   (serve --help lists them all)
   porthouse user add NAME [--admin] [STORE]      (password on standard input)
   porthouse user admin NAME [--revoke] [STORE]   (grant or take away the admin right)
   porthouse token NAME [STORE]                    (prints a bearer token)
@@ -27,14 +27,18 @@ const USAGE = `usage:
                                            over udp, gaps are reported and filled over REST)
   porthouse ping [--via ws|tcp|udp] [--count N]    (round-trip min/avg/p99; udp: loss too)
   porthouse sockets [--json]               (admin: every live socket as a five-tuple)
+  porthouse config-doc | frames-doc         (print docs/config.md or docs/frames.md, made
+                                           from the code's own tables)
   --tcp HOST:PORT, --udp HOST:PORT (or PORTHOUSE_TCP, PORTHOUSE_UDP) name those doors;
   default: the server's host, port 7070
 
 Client commands read PORTHOUSE_SERVER (default http://127.0.0.1:8080) and PORTHOUSE_TOKEN.
 Every serve flag also has a PORTHOUSE_<FLAG> environment variable.`;
 
-/** Thrown by `--help`/`-h` after a command: the usage, on standard output, exit 0. */
-const HELP = Symbol('help');
+/** Thrown by `--help`/`-h` after a command: its usage, on standard output, exit 0. */
+class Help {
+  constructor(readonly text: string) {}
+}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -49,7 +53,7 @@ async function main(argv: string[]): Promise<void> {
       allowPositionals: positionals === 'positionals',
       strict: true,
     });
-    if (parsed.values['help']) throw HELP;
+    if (parsed.values['help']) throw new Help(command === 'serve' ? renderServeHelp() : USAGE);
     return parsed;
   };
   switch (command) {
@@ -130,8 +134,8 @@ const OPERATOR_ERRORS = new Set([
 ]);
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err === HELP) {
-    process.stdout.write(`${USAGE}\n`);
+  if (err instanceof Help) {
+    process.stdout.write(`${err.text}\n`);
     process.exit(0);
   }
   if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -5,6 +5,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { OPTIONS, flagOf } from '../../src/config.js';
 import { run, serve } from '../support/cli.js';
 import { Api, tempDir } from '../support/server.js';
 
@@ -158,6 +159,29 @@ test('--help after any command prints the usage and exits 0', async () => {
     assert.equal(help.code, 0, args.join(' '));
     assert.match(help.stdout, /^usage:/);
   }
+});
+
+test('serve --help lists every option of docs/config.md, with its flag and default', async () => {
+  const help = await run(['serve', '--help']);
+  assert.equal(help.code, 0);
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    const flag = name === 'registration' ? '--[no-]registration' : `--${flagOf(name)}`;
+    const line = help.stdout
+      .split('\n')
+      .find((l) => l.trimStart().startsWith(`${flag} `) || l.trim() === flag);
+    assert.ok(line, `${flag} is listed`);
+    const def =
+      spec.default === undefined
+        ? 'no default'
+        : typeof spec.default === 'boolean'
+          ? spec.default
+            ? 'on'
+            : 'off'
+          : String(spec.default);
+    assert.ok(line.includes(`default ${def}`), `${flag}: ${line} shows ${def}`);
+  }
+  const usage = await run(['--help']);
+  assert.match(usage.stdout, /config-doc \| frames-doc/, 'the doc commands are named in the usage');
 });
 
 test('a port already in use is said in one line, without a stack trace', async (t) => {
