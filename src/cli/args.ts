@@ -1,5 +1,5 @@
 // Command-line flags for the config table: every option is `--kebab-case VALUE`, plus the
-// `--no-registration` switch the contract names. Client commands share --server and --token.
+// `--no-registration` switch. Client commands share --server and --token.
 import type { parseArgs } from 'node:util';
 import { OPTIONS, flagOf } from '../config.js';
 

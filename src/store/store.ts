@@ -1,6 +1,5 @@
-// The Store: the durable record of users, rooms, members and messages. Every adapter (SQLite
-// now, PostgreSQL later) keeps the promises written on each method; test/store/contract.ts
-// holds them to it.
+// The Store: the durable record of users, rooms, members and messages. Every adapter (SQLite,
+// PostgreSQL) keeps the promises written on each method; test/store/contract.ts holds them to it.
 import type { Member, MessageRecord, Role, RoomRecord, UserRecord, Via } from '../core/types.js';
 
 /** A room as the message methods need it: its never-reused id and its name. */
