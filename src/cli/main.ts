@@ -8,7 +8,7 @@ import { PorthouseError } from '../core/errors.js';
 import { renderFramesDoc } from '../protocol/frames-doc.js';
 import { token, userAdd, userAdmin } from './admin.js';
 import { type ParseOptions, UsageError, clientFlags, configFlags } from './args.js';
-import { listen, ping, sendFrame } from './realtime.js';
+import { listen, ping, sendFrame } from './realtime-commands.js';
 import { send } from './send.js';
 import { sockets } from './sockets.js';
 import { serve } from './serve.js';

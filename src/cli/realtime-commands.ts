@@ -1,5 +1,5 @@
-// Client commands over the real-time doors: `listen` (ws, tcp or sse, resuming after drops),
-// `send --via ws|tcp`, and `ping --via ws|tcp` (round-trip times).
+// The commands that speak the real-time doors: `listen` (ws, tcp, udp or sse, resuming after
+// drops), `send --via ws|tcp|udp`, and `ping --via ws|tcp|udp` (round-trip times).
 import { WebSocket } from 'ws';
 import { type Frame, RealtimeClient, type WebSocketLike } from '../client/realtime.js';
 import { followSse } from '../client/sse.js';
