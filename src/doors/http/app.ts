@@ -6,20 +6,14 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
-import Fastify, {
-  type FastifyReply,
-  type FastifyRequest,
-  type HookHandlerDoneFunction,
-  type onRequestHookHandler,
-  LogController,
-} from 'fastify';
-import { fail } from '../../core/errors.js';
-import type { RateDecision } from '../../core/rate-limiter.js';
+import Fastify, { type FastifyReply, LogController } from 'fastify';
+import type { Metrics } from '../../metrics/metrics.js';
+import type { Services } from '../../service/services.js';
 import { refuseWith } from '../address-cap.js';
 import { Cors } from '../cors.js';
 import type { App } from '../fastify-app.js';
 import { rawProblem } from '../raw-problem.js';
-import { AllowedMethods } from './allowed-methods.js';
+import { type Admission, addAdmission } from './admission.js';
 import { type Problem, problemOf, toProblem } from './problem.js';
 import type { HttpDoorDeps } from './route-context.js';
 import { accountRoutes } from './routes/accounts.js';
@@ -34,8 +28,26 @@ import { BUNDLED_WEB_DIR, loadWebClient, webClientRoutes } from './web-client.js
 export type { App } from '../fastify-app.js';
 export type { HttpDoorDeps } from './route-context.js';
 
+/**
+ * The HTTP door, step by step: the fastify instance and its server, admission (token and rate
+ * limit), CORS, durable reads, request metrics, error answers, the API docs, then the routes.
+ */
 export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
-  const { config, services, metrics } = deps;
+  const app = createApp(deps);
+  const admission = addAdmission(app, deps.config, deps.services);
+  const cors = new Cors(deps.config.corsOrigins);
+  addCors(app, cors);
+  addDurableReads(app, deps.services);
+  addRequestMetrics(app, deps.metrics);
+  addErrorAnswers(app, deps.metrics, admission, cors);
+  await addDocs(app);
+  await addRoutes(app, deps);
+  return app;
+}
+
+/** The instance: its HTTP server (timeouts, the per-address cap), validators and body parsers. */
+function createApp(deps: HttpDoorDeps): App {
+  const { config, metrics } = deps;
   // Bodies are validated strictly (no coercion, unknown fields refused); query strings, path
   // parameters and headers are text on the wire, so those are coerced to their declared types.
   const strict = new Ajv({
@@ -99,96 +111,12 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
     app.getDefaultJsonParser('error', 'error'),
   );
 
-  // With Redis these buckets are shared by every node (a client cannot multiply its allowance
-  // by spreading over nodes); otherwise they live in this process.
-  const requests = services.limiter('requests', {
-    ratePerSecond: config.rateRequestsPerSecond,
-    burst: config.rateRequestsBurst,
-  });
-  const logins = services.limiter('logins', {
-    ratePerSecond: config.rateLoginsPerMinute / 60,
-    burst: config.rateLoginsPerMinute,
-  });
+  return app;
+}
 
-  const refuse = (decision: RateDecision) => {
-    if (!decision.ok)
-      fail('rate_limited', `Try again in ${decision.retryAfter} s.`, { retryAfter: decision.retryAfter });
-  };
-  /** Spend one request of the caller's allowance: throws when refused at once, or returns a promise. */
-  const limit = (req: FastifyRequest, login: boolean): Promise<void> | undefined => {
-    if (!config.rateLimits) return undefined;
-    const now = Date.now();
-    const decision = login
-      ? logins.take(`a:${req.ip}`, now)
-      : requests.take(req.actor ? `u:${req.actor.name}` : `a:${req.ip}`, now);
-    if (decision instanceof Promise) return decision.then(refuse);
-    refuse(decision);
-    return undefined;
-  };
-  /** `next` once the limit allows it; a refusal (now or later) goes to `done`. */
-  const limitThen = (
-    req: FastifyRequest,
-    login: boolean,
-    done: HookHandlerDoneFunction,
-    next: () => void,
-  ) => {
-    const pending = limit(req, login);
-    if (!pending) return next();
-    pending.then(() => {
-      try {
-        next();
-      } catch (err) {
-        done(err as Error);
-      }
-    }, done);
-  };
-  // One onRequest hook per route, decided when the route is added: whether it needs a token and
-  // which limit applies are facts of the route, not of each request. Callback style, so a token
-  // verified before costs no promise: that is nearly every request.
-  const admit =
-    (url: string, needsToken: boolean, login: boolean, tokenInQuery: boolean): onRequestHookHandler =>
-    (req, _reply, done) => {
-      req.routeUrl = url;
-      if (!needsToken) return limitThen(req, login, done, done);
-      let header = req.headers.authorization;
-      if (header === undefined && tokenInQuery) {
-        const fromQuery = (req.query as Record<string, unknown> | undefined)?.['access_token'];
-        if (typeof fromQuery === 'string') header = `Bearer ${fromQuery}`;
-      }
-      const token = header === undefined ? undefined : /^Bearer +([!-~]+)$/i.exec(header)?.[1];
-      const known = token === undefined ? undefined : services.tokens.verifiedBefore(token);
-      if (known) {
-        req.actor = known;
-        return limitThen(req, login, done, done);
-      }
-      // Until a token is verified the client is anonymous: it spends its address's allowance,
-      // so a flood of made-up tokens cannot buy signature checks for free.
-      limitThen(req, login, done, () => {
-        if (header === undefined) fail('unauthorized');
-        if (token === undefined) fail('token_invalid', 'The Authorization header must be "Bearer <token>".');
-        services.tokens.verify(token).then((actor) => {
-          req.actor = actor;
-          done();
-        }, done);
-      });
-    };
-  const allowed = new AllowedMethods();
-  app.addHook('onRoute', (route) => {
-    allowed.add(route.url, route.method);
-    // Everything under /v1 needs a token unless its route says otherwise; docs and probes do not.
-    const needsToken = route.config?.auth !== false && route.url.startsWith('/v1/');
-    const hook = admit(
-      route.url,
-      needsToken,
-      route.config?.limit === 'login',
-      route.config?.tokenInQuery === true,
-    );
-    route.onRequest = [hook, ...(route.onRequest ? [route.onRequest].flat() : [])];
-  });
-
-  // CORS: an allowed origin's page may read every answer, errors included (onSend runs for
-  // them all); preflights are answered by the not-found handler below, as no route has OPTIONS.
-  const cors = new Cors(config.corsOrigins);
+/** An allowed origin's page may read every answer, errors included (onSend runs for them all). */
+function addCors(app: App, cors: Cors): void {
+  // Preflights are answered by the not-found handler, as no route has OPTIONS.
   if (cors.enabled)
     app.addHook('onSend', (req, reply, payload, done) => {
       const headers = reply.hasHeader('access-control-allow-origin')
@@ -200,7 +128,9 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
       }
       done(null, payload);
     });
+}
 
+function addDurableReads(app: App, services: Services): void {
   // An API read answers only with what survives a power loss: a message or version read between
   // its commit and its sync could otherwise come back, after one, under the same seq or ETag
   // with other content. Writes waited for their own sync already, which covers everything
@@ -222,12 +152,17 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
       },
     );
   });
+}
 
+function addRequestMetrics(app: App, metrics: Metrics): void {
   app.addHook('onResponse', (req, reply, done) => {
     metrics.httpRequest(req.method, req.routeUrl, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
+}
 
+/** Every error as problem+json; unknown addresses as 404 or 405, and CORS preflights. */
+function addErrorAnswers(app: App, metrics: Metrics, { limit, allowed }: Admission, cors: Cors): void {
   const sendProblem = (reply: FastifyReply, problem: Problem) => {
     metrics.errors.inc({ door: 'http', code: problem.code });
     return reply.code(problem.status).type('application/problem+json').send(JSON.stringify(problem));
@@ -255,7 +190,9 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
       problemOf('method_not_allowed', `${path} answers ${methods.join(', ')}, not ${req.method}.`),
     );
   });
+}
 
+async function addDocs(app: App): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -272,7 +209,10 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+}
 
+async function addRoutes(app: App, deps: HttpDoorDeps): Promise<void> {
+  const { config, services } = deps;
   const web =
     config.web === 'off' ? undefined : loadWebClient(config.web === 'bundled' ? BUNDLED_WEB_DIR : config.web);
   if (config.web === 'bundled' && !web)
@@ -286,5 +226,4 @@ export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
   for (const routes of deps.routes ?? []) await app.register(routes);
   await app.register(socketRoutes(deps));
   if (web) await app.register(webClientRoutes(web, SERVICE_INDEX));
-  return app;
 }
