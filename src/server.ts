@@ -63,74 +63,25 @@ export function createLogger(config: Config): Logger {
   );
 }
 
-export async function start(
-  config: Config,
-  options: {
-    logger?: Logger;
-    store?: Store;
-    bus?: Bus;
-    /** Tests only: wraps each WAL sync of the SQLite store this node opens, to fail one on purpose. */
-    wrapSync?: SqliteStoreOptions['wrapSync'];
-  } = {},
-): Promise<PorthouseServer> {
+export interface StartOptions {
+  logger?: Logger;
+  store?: Store;
+  bus?: Bus;
+  /** Tests only: wraps each WAL sync of the SQLite store this node opens, to fail one on purpose. */
+  wrapSync?: SqliteStoreOptions['wrapSync'];
+}
+
+/**
+ * Start one node, step by step: check the configuration, open the store, open the bus (closing
+ * the store if it cannot), build the services and the hub, then open the doors.
+ */
+export async function start(config: Config, options: StartOptions = {}): Promise<PorthouseServer> {
   // Before anything is opened: options that go together, and the files they name.
   checkServable(config);
   const logger = options.logger ?? createLogger(config);
   const metrics = new Metrics();
-  const onBatch = ({ size, seconds, statements }: { size: number; seconds: number; statements?: number }) => {
-    metrics.commitBatchSize.observe(size);
-    metrics.commitDuration.observe(seconds);
-    if (statements !== undefined) metrics.commitStatements.inc(statements);
-  };
-  const store =
-    options.store ??
-    (config.postgres
-      ? await PostgresStore.open({
-          url: config.postgres,
-          poolSize: config.postgresPool,
-          maxBatch: config.groupCommitMaxBatch,
-          onBatch,
-        })
-      : new SqliteStore({
-          dir: config.data,
-          synchronous: config.sqliteSynchronous as 'full' | 'fdatasync' | 'normal',
-          maxBatch: config.groupCommitMaxBatch,
-          // In memory only while this process makes every write (never with a shared database).
-          cache: { maxRooms: config.cacheRooms, maxRoles: config.cacheRoles },
-          onBatch,
-          onSync: (seconds) => metrics.syncWait.observe(seconds),
-          onDiskFailure: (err) => {
-            metrics.diskFailed.set(1);
-            logger.error(
-              { err },
-              'the disk failed a write or a sync: nothing more is stored or shown as durable; fix the disk and restart this node',
-            );
-          },
-          ...(options.wrapSync ? { wrapSync: options.wrapSync } : {}),
-        }));
-  let bus: Bus;
-  if (options.bus) bus = options.bus;
-  else if (config.redis) {
-    const redis = new RedisBus({
-      url: config.redis,
-      channel: config.redisChannel,
-      presenceLease: config.presenceLease,
-      roomLinger: config.redisRoomLinger,
-      onReceive: (channel, origin, events) => {
-        metrics.busReceived.labels(channel, origin).inc();
-        if (events > 0) metrics.busEventsReceived.labels(channel).inc(events);
-      },
-      onError: (err) => logger.warn({ err: err.message }, 'redis'),
-    });
-    try {
-      await redis.connect();
-    } catch (err) {
-      await redis.close();
-      await store.close().catch(() => {});
-      throw new Error(`--redis ${config.redis}: cannot connect (${(err as Error).message})`);
-    }
-    bus = redis;
-  } else bus = new MemoryBus();
+  const store = options.store ?? (await openStore(config, metrics, logger, options.wrapSync));
+  const bus = options.bus ?? (await openBus(config, metrics, logger, store));
   metrics.following = () => bus.following;
   let stopping = false;
   try {
@@ -159,55 +110,8 @@ export async function start(
         followTimeout: config.busFollowTimeout,
       },
     );
-    const sse = new SseStreams({ config, hub, metrics });
-    // Filled in once the doors exist: the five-tuple listing sees every door from here.
-    let listSockets: () => SocketInfo[] = () => [];
-    // One count per client address across HTTP and TCP: a flood on one door fills the same cap.
-    const cap = new AddressCap(config.maxConnectionsPerAddress);
-    const app = await buildHttpApp({
-      config,
-      cap,
-      services,
-      // The SSE door rides on the HTTP door's port and admission; its route is its own.
-      routes: [eventRoutes(services, sse, config)],
-      sockets: () => listSockets(),
-      metrics,
-      logger,
-      ready: async () => {
-        if (stopping || !bus.healthy) return false;
-        try {
-          await store.ping();
-          return true;
-        } catch {
-          return false;
-        }
-      },
-    });
-    const httpConnections = new HttpConnections(app.server);
-    const ws = new WsDoor({ config, services, hub, metrics, server: app.server, logger });
-    const tcp = new TcpDoor({ config, cap, services, hub, metrics, logger });
-    const cookieSecret = Buffer.from(
-      await store.settingOrInit(COOKIE_SECRET_SETTING, () => randomBytes(32).toString('base64')),
-      'base64',
-    );
-    const udp = new UdpDoor({ config, services, hub, metrics, cookieSecret, logger });
-    await app.listen({ host: config.host, port: config.port });
-    let tcpAddress: { port: number };
-    let udpAddress: { port: number };
-    try {
-      tcpAddress = await tcp.listen(config.host, config.tcpPort);
-      udpAddress = await udp.listen(config.host, config.udpPort);
-    } catch (err) {
-      ws.close();
-      await tcp.close().catch(() => {});
-      await udp.close().catch(() => {});
-      await app.close();
-      throw err;
-    }
-    listSockets = () => listAllSockets(app.server, httpConnections.sockets(), ws, sse, tcp, udp);
-    const bound = app.server.address();
-    const port = typeof bound === 'object' && bound ? bound.port : config.port;
-    const url = `http://${hostForUrl(config.host)}:${port}`;
+    const doors = await openDoors(config, { store, bus, services, hub, metrics, logger }, () => stopping);
+    const { app, httpConnections, ws, sse, tcp, udp, port, url, tcpAddress, udpAddress } = doors;
 
     const pruneEvery = Math.min(3_600_000, config.idempotencyWindow * 1000);
     const prune = setInterval(() => {
@@ -286,6 +190,138 @@ export async function start(
     await store.close().catch(() => {});
     throw err;
   }
+}
+
+/**
+ * The doors: HTTP (REST, and SSE on its port), WebSocket on the HTTP server, TCP and UDP; each
+ * listening, or none (a port in use closes the ones already open).
+ */
+async function openDoors(
+  config: Config,
+  parts: {
+    store: Store;
+    bus: Bus;
+    services: Services;
+    hub: Hub;
+    metrics: Metrics;
+    logger: Logger;
+  },
+  stopping: () => boolean,
+) {
+  const { store, bus, services, hub, metrics, logger } = parts;
+  const sse = new SseStreams({ config, hub, metrics });
+  // Filled in once the doors exist: the five-tuple listing sees every door from here.
+  let listSockets: () => SocketInfo[] = () => [];
+  // One count per client address across HTTP and TCP: a flood on one door fills the same cap.
+  const cap = new AddressCap(config.maxConnectionsPerAddress);
+  const app = await buildHttpApp({
+    config,
+    cap,
+    services,
+    // The SSE door rides on the HTTP door's port and admission; its route is its own.
+    routes: [eventRoutes(services, sse, config)],
+    sockets: () => listSockets(),
+    metrics,
+    logger,
+    ready: async () => {
+      if (stopping() || !bus.healthy) return false;
+      try {
+        await store.ping();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
+  const httpConnections = new HttpConnections(app.server);
+  const ws = new WsDoor({ config, services, hub, metrics, server: app.server, logger });
+  const tcp = new TcpDoor({ config, cap, services, hub, metrics, logger });
+  const cookieSecret = Buffer.from(
+    await store.settingOrInit(COOKIE_SECRET_SETTING, () => randomBytes(32).toString('base64')),
+    'base64',
+  );
+  const udp = new UdpDoor({ config, services, hub, metrics, cookieSecret, logger });
+  await app.listen({ host: config.host, port: config.port });
+  let tcpAddress: { port: number };
+  let udpAddress: { port: number };
+  try {
+    tcpAddress = await tcp.listen(config.host, config.tcpPort);
+    udpAddress = await udp.listen(config.host, config.udpPort);
+  } catch (err) {
+    ws.close();
+    await tcp.close().catch(() => {});
+    await udp.close().catch(() => {});
+    await app.close();
+    throw err;
+  }
+  listSockets = () => listAllSockets(app.server, httpConnections.sockets(), ws, sse, tcp, udp);
+  const bound = app.server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : config.port;
+  const url = `http://${hostForUrl(config.host)}:${port}`;
+
+  return { app, httpConnections, ws, sse, tcp, udp, port, url, tcpAddress, udpAddress };
+}
+
+/** The embedded SQLite store under --data, or the deployment's PostgreSQL with --postgres. */
+async function openStore(
+  config: Config,
+  metrics: Metrics,
+  logger: Logger,
+  wrapSync: StartOptions['wrapSync'],
+): Promise<Store> {
+  const onBatch = ({ size, seconds, statements }: { size: number; seconds: number; statements?: number }) => {
+    metrics.commitBatchSize.observe(size);
+    metrics.commitDuration.observe(seconds);
+    if (statements !== undefined) metrics.commitStatements.inc(statements);
+  };
+  return config.postgres
+    ? await PostgresStore.open({
+        url: config.postgres,
+        poolSize: config.postgresPool,
+        maxBatch: config.groupCommitMaxBatch,
+        onBatch,
+      })
+    : new SqliteStore({
+        dir: config.data,
+        synchronous: config.sqliteSynchronous as 'full' | 'fdatasync' | 'normal',
+        maxBatch: config.groupCommitMaxBatch,
+        // In memory only while this process makes every write (never with a shared database).
+        cache: { maxRooms: config.cacheRooms, maxRoles: config.cacheRoles },
+        onBatch,
+        onSync: (seconds) => metrics.syncWait.observe(seconds),
+        onDiskFailure: (err) => {
+          metrics.diskFailed.set(1);
+          logger.error(
+            { err },
+            'the disk failed a write or a sync: nothing more is stored or shown as durable; fix the disk and restart this node',
+          );
+        },
+        ...(wrapSync ? { wrapSync } : {}),
+      });
+}
+
+/** Redis with --redis (the store is closed if it cannot be reached), else the in-process bus. */
+async function openBus(config: Config, metrics: Metrics, logger: Logger, store: Store): Promise<Bus> {
+  if (!config.redis) return new MemoryBus();
+  const redis = new RedisBus({
+    url: config.redis,
+    channel: config.redisChannel,
+    presenceLease: config.presenceLease,
+    roomLinger: config.redisRoomLinger,
+    onReceive: (channel, origin, events) => {
+      metrics.busReceived.labels(channel, origin).inc();
+      if (events > 0) metrics.busEventsReceived.labels(channel).inc(events);
+    },
+    onError: (err) => logger.warn({ err: err.message }, 'redis'),
+  });
+  try {
+    await redis.connect();
+  } catch (err) {
+    await redis.close();
+    await store.close().catch(() => {});
+    throw new Error(`--redis ${config.redis}: cannot connect (${(err as Error).message})`);
+  }
+  return redis;
 }
 
 /**
