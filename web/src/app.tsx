@@ -2,7 +2,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Chat } from './chat.js';
 import { SignIn } from './sign-in.js';
-import { Session, savedToken } from './session.js';
+import { Session } from './session.js';
+import { savedToken } from './storage.js';
 
 export function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);

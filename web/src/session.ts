@@ -1,31 +1,32 @@
-// The signed-in user's view of the server: rooms, timelines, presence, typing and connection
-// state, kept current from REST and the WebSocket door. Components read it and call its
-// actions; it talks to the server only through the public client library.
+// The signed-in user's view of the server, kept current from REST and the WebSocket door: it wires
+// the client library to the frame reducer, the typing tracker and what the browser stores.
+// Components read it and call its actions; it talks to the server only through the client library.
 import { type Frame, RealtimeClient, type WebSocketLike, newRef } from '../../src/client/realtime.js';
 import { RestClient } from '../../src/client/rest.js';
-import { Timeline } from '../../src/client/timeline.js';
+import type { Timeline } from '../../src/client/timeline.js';
 import type { Member, Message, RoomSummary } from '../../src/core/types.js';
 import { describeError } from './errors.js';
+import {
+  type ClientState,
+  type Effect,
+  type Me,
+  bumpLastSeq,
+  newer,
+  reduceFrame,
+  timelineOf,
+} from './frame-reducer.js';
+import { forgetToken, readMarks, saveReadMarks, saveToken } from './storage.js';
+import { TypingTracker } from './typing.js';
 
 export type ConnectionStatus = 'connecting' | 'ready' | 'reconnecting' | 'closed';
-
-export interface Me {
-  readonly name: string;
-  readonly admin: boolean;
-}
 
 export interface Notice {
   readonly id: number;
   readonly text: string;
 }
 
-const TOKEN_KEY = 'porthouse.token';
 /** Messages per history page. */
 export const PAGE = 50;
-/** How long a typing notice shows after the last one. */
-const TYPING_SHOWN_MS = 4000;
-/** We tell the server at most this often that we are typing (it rate-limits too). */
-const TYPING_SENT_EVERY_MS = 2000;
 /**
  * A pending send is retried over reconnects for this long (a server restart included) before it
  * is shown as failed; a manual retry reuses its ref, so it can never be stored twice.
@@ -36,28 +37,18 @@ const ROOMS_REFRESH_MS = 20_000;
 /** After a subscription lands, the room list is re-read once for every `subbed` of this moment. */
 const RESYNC_DELAY_MS = 50;
 
-export const savedToken = (): string | null => sessionStorage.getItem(TOKEN_KEY);
-
 export class Session {
   readonly rest: RestClient;
-  /** Who is signed in; `admin` follows each `ready` (an admin's right can be taken away). */
-  me: Me;
-  rooms: RoomSummary[] = [];
-  current: string | undefined;
   status: ConnectionStatus = 'connecting';
   statusDetail = '';
   notices: Notice[] = [];
   members: Member[] = [];
-  readonly timelines = new Map<string, Timeline>();
-  readonly presence = new Map<string, readonly string[]>();
-  readonly #typing = new Map<string, Map<string, number>>();
+  /** What frames change, kept apart so the reducer can be tested without a browser. */
+  readonly #state: ClientState;
   readonly #drafts = new Map<string, string>();
   #membersAsked = 0;
   readonly #listeners = new Set<() => void>();
   readonly #rt: RealtimeClient;
-  /** Rooms followed over the WebSocket: every room we are a member of, and the open one. */
-  readonly #followed = new Set<string>();
-  #lastTypingSent = 0;
   #noticeId = 0;
   #changeQueued = false;
   #typingTimer: ReturnType<typeof setInterval>;
@@ -70,7 +61,15 @@ export class Session {
 
   private constructor(rest: RestClient, me: Me) {
     this.rest = rest;
-    this.me = me;
+    this.#state = {
+      me,
+      rooms: [],
+      current: undefined,
+      timelines: new Map(),
+      presence: new Map(),
+      followed: new Set(),
+      typing: new TypingTracker(me.name),
+    };
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     this.#rt = new RealtimeClient({
       url: `${scheme}://${location.host}/v1/ws`,
@@ -87,7 +86,9 @@ export class Session {
       },
       onFrame: (frame) => this.#onFrame(frame),
     });
-    this.#typingTimer = setInterval(() => this.#expireTyping(), 1000);
+    this.#typingTimer = setInterval(() => {
+      if (this.#state.typing.expire(Date.now())) this.#changed();
+    }, 1000);
     // New public rooms are not pushed to non-members; a conditional GET (304 when unchanged) finds them.
     this.#roomsTimer = setInterval(() => void this.refreshRooms().catch(() => {}), ROOMS_REFRESH_MS);
   }
@@ -99,13 +100,35 @@ export class Session {
     try {
       me = await rest.request<Me>('GET', '/v1/me');
     } catch {
-      sessionStorage.removeItem(TOKEN_KEY);
+      forgetToken();
       return null;
     }
-    sessionStorage.setItem(TOKEN_KEY, token);
+    saveToken(token);
     const session = new Session(rest, me);
     await session.refreshRooms();
     return session;
+  }
+
+  /** Who is signed in; `admin` follows each `ready` (an admin's right can be taken away). */
+  get me(): Me {
+    return this.#state.me;
+  }
+
+  get rooms(): RoomSummary[] {
+    return this.#state.rooms;
+  }
+
+  /** The open room. */
+  get current(): string | undefined {
+    return this.#state.current;
+  }
+
+  get timelines(): ReadonlyMap<string, Timeline> {
+    return this.#state.timelines;
+  }
+
+  get presence(): ReadonlyMap<string, readonly string[]> {
+    return this.#state.presence;
   }
 
   subscribe(listener: () => void): () => void {
@@ -114,7 +137,7 @@ export class Session {
   }
 
   signOut(): void {
-    sessionStorage.removeItem(TOKEN_KEY);
+    forgetToken();
     clearInterval(this.#typingTimer);
     clearInterval(this.#roomsTimer);
     clearTimeout(this.#resyncTimer);
@@ -149,20 +172,15 @@ export class Session {
 
   unread(room: RoomSummary): number {
     if (room.role === undefined) return 0;
-    return Math.max(0, room.lastSeq - (this.#readMarks()[room.name] ?? 0));
+    return Math.max(0, room.lastSeq - (readMarks(this.me.name)[room.name] ?? 0));
   }
 
   typingIn(room: string): string[] {
-    return [...(this.#typing.get(room)?.keys() ?? [])];
+    return this.#state.typing.who(room);
   }
 
   timeline(room: string): Timeline {
-    let t = this.timelines.get(room);
-    if (!t) {
-      t = new Timeline(room);
-      this.timelines.set(room, t);
-    }
-    return t;
+    return timelineOf(this.#state, room);
   }
 
   async refreshRooms(): Promise<void> {
@@ -172,18 +190,18 @@ export class Session {
     // before it: neither may put an older state back.
     if (asked < this.#roomsShown) return;
     this.#roomsShown = asked;
-    this.rooms = rooms.map((r) => newer(this.room(r.name), r));
+    this.#state.rooms = rooms.map((r) => newer(this.room(r.name), r));
     for (const room of this.rooms) if (room.role !== undefined) this.#follow(room.name, room.lastSeq);
-    for (const name of this.#followed)
+    for (const name of this.#state.followed)
       if (name !== this.current && this.room(name)?.role === undefined) this.#unfollow(name);
-    if (this.current !== undefined && !this.room(this.current)) this.current = undefined;
+    if (this.current !== undefined && !this.room(this.current)) this.#state.current = undefined;
     this.#changed();
   }
 
   /** Show a room: its latest page from REST, then live frames from where the page ends. */
   async open(name: string): Promise<void> {
     const previous = this.current;
-    this.current = name;
+    this.#state.current = name;
     this.members = [];
     this.#changed();
     if (previous !== undefined && previous !== name && this.room(previous)?.role === undefined)
@@ -256,9 +274,7 @@ export class Session {
   }
 
   typing(): void {
-    const now = Date.now();
-    if (this.current === undefined || now - this.#lastTypingSent < TYPING_SENT_EVERY_MS) return;
-    this.#lastTypingSent = now;
+    if (this.current === undefined || !this.#state.typing.shouldSend(Date.now())) return;
     this.#rt.typing(this.current);
   }
 
@@ -310,7 +326,7 @@ export class Session {
         `${this.#roomPath(room)}/members/${encodeURIComponent(this.me.name)}`,
       );
       this.#unfollow(room);
-      if (this.current === room) this.current = undefined;
+      if (this.current === room) this.#state.current = undefined;
       await this.refreshRooms();
     });
   }
@@ -337,10 +353,10 @@ export class Session {
   markRead(room: string): void {
     const summary = this.room(room);
     if (!summary) return;
-    const marks = this.#readMarks();
+    const marks = readMarks(this.me.name);
     if ((marks[room] ?? 0) >= summary.lastSeq) return;
     marks[room] = summary.lastSeq;
-    localStorage.setItem(this.#readKey(), JSON.stringify(marks));
+    saveReadMarks(this.me.name, marks);
     this.#changed();
   }
 
@@ -348,7 +364,7 @@ export class Session {
     this.#rt.publish(room, text, ref).then(
       ({ seq }) => {
         this.timeline(room).acknowledge(ref, seq);
-        this.#bumpLastSeq(room, seq);
+        this.#state.rooms = bumpLastSeq(this.rooms, room, seq);
         this.#changed();
       },
       (err: { code?: string; message?: string }) => {
@@ -360,83 +376,42 @@ export class Session {
   }
 
   #follow(room: string, since: number): void {
-    if (this.#followed.has(room)) return;
-    this.#followed.add(room);
+    if (this.#state.followed.has(room)) return;
+    this.#state.followed.add(room);
     this.#rt.subscribe(room, since);
   }
 
   #unfollow(room: string): void {
-    if (!this.#followed.delete(room)) return;
+    if (!this.#state.followed.delete(room)) return;
     this.#rt.unsubscribe(room);
-    this.presence.delete(room);
+    this.#state.presence.delete(room);
   }
 
   #onFrame(frame: Frame): void {
-    const room = 'room' in frame ? frame.room : undefined;
-    switch (frame.type) {
-      case 'msg':
-      case 'edit':
-      case 'del':
-        if (room === undefined) break;
-        this.timeline(room).applyFrame(frame);
-        if (frame.type === 'msg') {
-          this.#bumpLastSeq(room, frame.seq);
-          this.#typing.get(room)?.delete(frame.author);
-          if (room === this.current && document.visibilityState === 'visible') this.markRead(room);
-        }
-        break;
-      case 'presence':
-        this.presence.set(frame.room, frame.online);
-        break;
-      case 'ready':
-        // After a `rights_changed` close the client reconnects with the same token, which no
-        // longer carries the admin right: the page stops offering what needs it.
-        if (frame.admin !== this.me.admin) this.me = { ...this.me, admin: frame.admin };
-        break;
-      case 'typing': {
-        if (frame.user === this.me.name) break;
-        let users = this.#typing.get(frame.room);
-        if (!users) {
-          users = new Map();
-          this.#typing.set(frame.room, users);
-        }
-        users.set(frame.user, Date.now() + TYPING_SHOWN_MS);
-        break;
-      }
-      case 'member_joined':
-      case 'member_left':
-        if (frame.user === this.me.name) void this.refreshRooms().catch(() => {});
-        if (room === this.current) void this.loadMembers();
-        break;
-      case 'room_updated': {
-        // Merged as a REST read is: older than what is shown (a room read after this change),
-        // what is shown stays.
-        const { title, topic, private: isPrivate, updatedAt } = frame;
-        this.rooms = this.rooms.map((r) =>
-          r.name === room ? newer(r, { ...r, title, topic, private: isPrivate, updatedAt }) : r,
-        );
-        break;
-      }
-      case 'subbed':
-        if (room !== undefined) this.#resync(room);
-        break;
-      case 'unsubbed':
-      case 'room_deleted':
-        if (room === undefined) break;
-        this.#followed.delete(room);
-        if (frame.type === 'room_deleted' || this.room(room)?.private) {
-          if (this.current === room) this.current = undefined;
-          void this.refreshRooms().catch(() => {});
-        }
-        break;
-      case 'error':
-        // Errors answering a pub are shown on the message itself.
-        if (frame.ref === undefined) this.notify(describeError(frame));
-        break;
-      default:
-        return;
-    }
+    const effects = reduceFrame(this.#state, frame, Date.now());
+    if (effects === undefined) return;
+    for (const effect of effects) this.#run(effect);
     this.#changed();
+  }
+
+  #run(effect: Effect): void {
+    switch (effect.kind) {
+      case 'arrived':
+        if (document.visibilityState === 'visible') this.markRead(effect.room);
+        break;
+      case 'refreshRooms':
+        void this.refreshRooms().catch(() => {});
+        break;
+      case 'loadMembers':
+        void this.loadMembers();
+        break;
+      case 'resync':
+        this.#resync(effect.room);
+        break;
+      case 'notify':
+        this.notify(effect.text);
+        break;
+    }
   }
 
   /**
@@ -462,36 +437,6 @@ export class Session {
     }, RESYNC_DELAY_MS);
   }
 
-  #bumpLastSeq(room: string, seq: number): void {
-    const summary = this.room(room);
-    if (summary && seq > summary.lastSeq)
-      this.rooms = this.rooms.map((r) => (r === summary ? { ...r, lastSeq: seq } : r));
-  }
-
-  #expireTyping(): void {
-    const now = Date.now();
-    let changed = false;
-    for (const users of this.#typing.values())
-      for (const [user, until] of users)
-        if (until <= now) {
-          users.delete(user);
-          changed = true;
-        }
-    if (changed) this.#changed();
-  }
-
-  #readKey(): string {
-    return `porthouse.read.${this.me.name}`;
-  }
-
-  #readMarks(): Record<string, number> {
-    try {
-      return JSON.parse(localStorage.getItem(this.#readKey()) ?? '{}') as Record<string, number>;
-    } catch {
-      return {};
-    }
-  }
-
   #roomPath(room: string): string {
     return `/v1/rooms/${encodeURIComponent(room)}`;
   }
@@ -509,15 +454,6 @@ export class Session {
       for (const l of this.#listeners) l();
     });
   }
-}
-
-/** A room as read over REST, keeping what `held` knows that is newer (its fields, its last seq). */
-function newer(held: RoomSummary | undefined, read: RoomSummary): RoomSummary {
-  if (!held || held.createdAt !== read.createdAt) return read;
-  const lastSeq = Math.max(held.lastSeq, read.lastSeq);
-  if (held.updatedAt <= read.updatedAt) return { ...read, lastSeq };
-  const { title, topic, private: isPrivate, updatedAt } = held;
-  return { ...read, title, topic, private: isPrivate, updatedAt, lastSeq };
 }
 
 /** Log in (or register first) and start a session; throws an ApiError the caller describes. */
