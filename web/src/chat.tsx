@@ -1,7 +1,7 @@
 // The signed-in layout: header with the connection state, the room list, the open room, and for
 // admins the Network panel. On a phone-width window the room list folds behind a button.
 import { useState } from 'preact/hooks';
-import { Conversation } from './conversation.js';
+import { RoomView } from './room-view.js';
 import { NetworkPanel } from './network-panel.js';
 import type { Session } from './session.js';
 import { Sidebar } from './sidebar.js';
@@ -74,7 +74,7 @@ export function Chat({ session, onSignOut }: { session: Session; onSignOut: () =
         {view === 'network' && session.me.admin ? (
           <NetworkPanel session={session} />
         ) : (
-          <Conversation session={session} />
+          <RoomView session={session} />
         )}
       </main>
     </div>

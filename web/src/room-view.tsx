@@ -10,7 +10,7 @@ import type { Session } from './session.js';
 const VIA_LABEL: Record<string, string> = { http: 'REST', ws: 'WebSocket', tcp: 'TCP', udp: 'UDP' };
 const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
-export function Conversation({ session }: { session: Session }) {
+export function RoomView({ session }: { session: Session }) {
   const name = session.current;
   const room = session.room(name);
   const [panel, setPanel] = useState(false);
