@@ -639,6 +639,13 @@ function isTrue(raw: string | undefined): boolean {
 }
 
 /** docs/config.md, generated from the table so the docs cannot drift from the code. */
+/** An option's default as a person reads it: on/off for switches; undefined when it has none. */
+function shownDefault(spec: OptionSpec): string | undefined {
+  if (spec.default === undefined) return undefined;
+  if (spec.kind === 'bool') return spec.default ? 'on' : 'off';
+  return String(spec.default);
+}
+
 /** The options by group, in the order groups first appear; options keep their order within it. */
 function optionGroups(): Map<string, [string, OptionSpec][]> {
   const groups = new Map<string, [string, OptionSpec][]>();
@@ -672,14 +679,8 @@ export function renderConfigDoc(): string {
     for (const [name, spec] of options) {
       const range = spec.kind === 'int' && spec.min !== undefined ? ` (${spec.min}–${spec.max})` : '';
       const values = spec.values ? ` (${spec.values.join(', ')})` : '';
-      const def =
-        spec.default === undefined
-          ? '(none)'
-          : spec.kind === 'bool'
-            ? spec.default
-              ? 'on'
-              : 'off'
-            : `\`${spec.default}\``;
+      const shown = shownDefault(spec);
+      const def = shown === undefined ? '(none)' : spec.kind === 'bool' ? shown : `\`${shown}\``;
       const flag =
         name === 'registration' ? '`--registration`, `--no-registration`' : `\`--${flagOf(name)}\``;
       lines.push(
@@ -728,12 +729,8 @@ export function renderServeHelp(): string {
               ? ' N'
               : ' VALUE';
       const flag = name === 'registration' ? '--[no-]registration' : `--${flagOf(name)}${value}`;
-      const def =
-        spec.default === undefined
-          ? 'no default'
-          : spec.kind === 'bool'
-            ? `default ${spec.default ? 'on' : 'off'}`
-            : `default ${spec.default}`;
+      const shown = shownDefault(spec);
+      const def = shown === undefined ? 'no default' : `default ${shown}`;
       const range = spec.kind === 'int' && spec.min !== undefined ? `, ${spec.min}–${spec.max}` : '';
       lines.push(`  ${flag}  (${def}${range})`, ...wrap(spec.doc, 100, '      '));
     }

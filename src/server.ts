@@ -13,6 +13,7 @@ import { HttpConnections } from './doors/http/http-connections.js';
 import { eventRoutes } from './doors/sse/events-route.js';
 import { SseStreams } from './doors/sse/sse-streams.js';
 import { AddressCap } from './doors/address-cap.js';
+import { Cors } from './doors/cors.js';
 import { TcpDoor } from './doors/tcp/tcp-door.js';
 import { COOKIE_SECRET_SETTING } from './doors/udp/cookie.js';
 import { UdpDoor } from './doors/udp/udp-door.js';
@@ -110,8 +111,11 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         followTimeout: config.busFollowTimeout,
       },
     );
-    const doors = await openDoors(config, { store, bus, services, hub, metrics, logger }, () => stopping);
-    const { app, httpConnections, ws, sse, tcp, udp, port, url, tcpAddress, udpAddress } = doors;
+    const { app, httpConnections, ws, sse, tcp, udp, port, url, tcpAddress, udpAddress } = await openDoors(
+      config,
+      { store, bus, services, hub, metrics, logger },
+      () => stopping,
+    );
 
     const pruneEvery = Math.min(3_600_000, config.idempotencyWindow * 1000);
     const prune = setInterval(() => {
@@ -214,12 +218,15 @@ async function openDoors(
   let listSockets: () => SocketInfo[] = () => [];
   // One count per client address across HTTP and TCP: a flood on one door fills the same cap.
   const cap = new AddressCap(config.maxConnectionsPerAddress);
+  // Which origins' pages may read answers: REST's and the SSE stream's alike.
+  const cors = new Cors(config.corsOrigins);
   const app = await buildHttpApp({
     config,
     cap,
     services,
+    cors,
     // The SSE door rides on the HTTP door's port and admission; its route is its own.
-    routes: [eventRoutes(services, sse, config)],
+    routes: [eventRoutes(services, sse, cors)],
     sockets: () => listSockets(),
     metrics,
     logger,

@@ -241,9 +241,10 @@ export class RealtimeClient {
         break;
       }
       case 'pong': {
-        const done = typeof frame.ref === 'string' ? this.#pings.get(frame.ref) : undefined;
+        const ref = typeof frame.ref === 'string' ? frame.ref : undefined;
+        const done = ref === undefined ? undefined : this.#pings.get(ref);
         if (done) {
-          this.#pings.delete(frame.ref as string);
+          this.#pings.delete(ref!);
           done(0);
         }
         break;

@@ -17,8 +17,7 @@ export class Connections {
    * within USER_RECHECK_MS) and turned away.
    */
   readonly #deleted = new Map<string, number>();
-  /** Admin rights taken away so far (any user's): a subscribe that spans one checks again. */
-  revocations = 0;
+  #revocations = 0;
 
   /** `maxPerUser`: most connections one user may have attached; 0 for no limit. */
   constructor(private readonly maxPerUser: number) {}
@@ -80,6 +79,16 @@ export class Connections {
     if (until > Date.now()) return true;
     this.#deleted.delete(user);
     return false;
+  }
+
+  /** Admin rights taken away so far (any user's): a subscribe that spans one checks again. */
+  get revocations(): number {
+    return this.#revocations;
+  }
+
+  /** Someone's admin right was taken away. */
+  rightsRevoked(): void {
+    this.#revocations++;
   }
 
   clear(): void {

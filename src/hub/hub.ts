@@ -335,7 +335,7 @@ export class Hub {
       // Their connections were opened with the right now gone (admins see private rooms): they
       // reconnect, and their token is read again.
       if (event.admin) return;
-      this.#connections.revocations++;
+      this.#connections.rightsRevoked();
       for (const subscriber of this.#connectionsOf(event.user)) {
         this.drop(subscriber);
         subscriber.end?.('rights_changed', ERRORS.rights_changed.title);

@@ -221,8 +221,7 @@ export class AsyncGroupCommit {
       // A key committed by the transaction this statement waited for fails it even alone.
       throw new OpFailed(err, true);
     }
-    if (outcomes.length !== batch.length)
-      throw new Error(`a batched run answered ${outcomes.length} of ${batch.length}`);
+    answeredAll(outcomes, batch.length);
     for (let i = 0; i < batch.length; i++) settle(outcomes[i]!, i, results, errors);
     return { results, errors };
   }
@@ -294,9 +293,13 @@ async function execRun(
 ): Promise<Outcome<unknown>[]> {
   const items = batch.slice(first, end).map((p) => p.item);
   const outcomes = await batch[first]!.kind!.exec(run, items);
-  if (outcomes.length !== items.length)
-    throw new Error(`a batched run answered ${outcomes.length} of ${items.length}`);
+  answeredAll(outcomes, items.length);
   return outcomes;
+}
+
+/** A Batched kind answers for each item it was given, in order; anything else is a bug. */
+function answeredAll(outcomes: readonly Outcome<unknown>[], items: number): void {
+  if (outcomes.length !== items) throw new Error(`a batched run answered ${outcomes.length} of ${items}`);
 }
 
 function settle(outcome: Outcome<unknown>, i: number, results: unknown[], errors: unknown[]): void {

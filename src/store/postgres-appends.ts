@@ -76,14 +76,12 @@ SELECT ord, seq, json_build_object(
   'text_hash', text_hash, 'seq', seq, 'id', id, 'author', author, 'text', text, 'via', via,
   'created_at', created_at, 'edited_at', edited_at, 'deleted', deleted, 'version', version
 ) FROM seen`;
-const APPEND = appendSql(false);
-/**
- * Alone, one statement has one snapshot, taken before its locks are granted: a key committed by
- * the transaction it waited for is not seen, and inserting it again fails on the key's unique
- * index. The batch then takes the careful path, whose two-statement appends see that key.
- */
-// Not a named prepared statement: a generic plan cached while the tables were small keeps its
+// Alone, one statement has one snapshot, taken before its locks are granted: a key committed by
+// the transaction it waited for is not seen, and inserting it again fails on the key's unique
+// index. The batch then takes the careful path, whose two-statement appends see that key. Neither
+// is a named prepared statement: a generic plan cached while the tables were small keeps its
 // sequential scans as they grow (seen: 9 ms, then 30 ms, per batch of replayed keys).
+const APPEND = appendSql(false);
 const APPEND_ALONE = appendSql(true);
 
 type ResultRow = { ord: number; seq: number; seen: (MessageRow & { text_hash: string }) | null };

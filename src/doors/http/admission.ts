@@ -1,7 +1,5 @@
-// The HTTP door's admission: every route's onRequest hook, decided when the route is added —
-// whether it needs a bearer token, where the token may come from, and which rate limit it
-// spends. Callback style, so a token verified before costs no promise: that is nearly every
-// request.
+// The HTTP door's admission: every route's onRequest hook — whether it needs a bearer token,
+// where the token may come from, and which rate limit it spends.
 import type { FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 import type { Config } from '../../config.js';
 import { fail } from '../../core/errors.js';

@@ -10,7 +10,7 @@ import Fastify, { type FastifyReply, LogController } from 'fastify';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { Services } from '../../service/services.js';
 import { refuseWith } from '../address-cap.js';
-import { Cors } from '../cors.js';
+import type { Cors } from '../cors.js';
 import type { App } from '../fastify-app.js';
 import { rawProblem } from '../raw-problem.js';
 import { type Admission, addAdmission } from './admission.js';
@@ -25,9 +25,6 @@ import { socketRoutes } from './routes/sockets.js';
 import { Problem as ProblemSchema } from './schemas.js';
 import { BUNDLED_WEB_DIR, loadWebClient, webClientRoutes } from './web-client.js';
 
-export type { App } from '../fastify-app.js';
-export type { HttpDoorDeps } from './route-context.js';
-
 /**
  * The HTTP door, step by step: the fastify instance and its server, admission (token and rate
  * limit), CORS, durable reads, request metrics, error answers, the API docs, then the routes.
@@ -35,11 +32,10 @@ export type { HttpDoorDeps } from './route-context.js';
 export async function buildHttpApp(deps: HttpDoorDeps): Promise<App> {
   const app = createApp(deps);
   const admission = addAdmission(app, deps.config, deps.services);
-  const cors = new Cors(deps.config.corsOrigins);
-  addCors(app, cors);
+  addCors(app, deps.cors);
   addDurableReads(app, deps.services);
   addRequestMetrics(app, deps.metrics);
-  addErrorAnswers(app, deps.metrics, admission, cors);
+  addErrorAnswers(app, deps.metrics, admission, deps.cors);
   await addDocs(app);
   await addRoutes(app, deps);
   return app;

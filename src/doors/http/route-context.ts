@@ -6,6 +6,7 @@ import type { SocketInfo } from '../../core/types.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { Services } from '../../service/services.js';
 import type { AddressCap } from '../address-cap.js';
+import type { Cors } from '../cors.js';
 import type { RoutePlugin } from '../fastify-app.js';
 
 export interface HttpDoorDeps {
@@ -13,6 +14,8 @@ export interface HttpDoorDeps {
   /** Open connections per client address, shared with the TCP door. */
   readonly cap: AddressCap;
   readonly services: Services;
+  /** Which origins' pages may read answers; the SSE door's stream uses the same. */
+  readonly cors: Cors;
   readonly metrics: Metrics;
   readonly logger: FastifyBaseLogger;
   /** Every live socket of every door on this node (GET /v1/sockets). */

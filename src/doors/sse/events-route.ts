@@ -2,17 +2,15 @@
 // the HTTP door's instance (its admission hook has checked the token and the rate limit).
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../../config.js';
 import type { Services } from '../../service/services.js';
-import { Cors } from '../cors.js';
+import type { Cors } from '../cors.js';
 import { ErrorResponse, type RoutePlugin, actorOf } from '../fastify-app.js';
 import { EventsHeaders, EventsParams, EventsQuery } from './schemas.js';
 import type { SseStreams } from './sse-streams.js';
 
 export const eventRoutes =
-  (s: Services, sse: SseStreams, config: Config): RoutePlugin =>
+  (s: Services, sse: SseStreams, cors: Cors): RoutePlugin =>
   async (fastify: FastifyInstance) => {
-    const cors = new Cors(config.corsOrigins);
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
     app.get(
       '/v1/rooms/:room/events',
