@@ -103,6 +103,74 @@ export const OPTIONS = {
     group: 'Network',
     doc: 'PEM private key file for tcpTlsCert.',
   }),
+  ircPort: opt({
+    kind: 'int',
+    default: 6667,
+    min: -1,
+    max: 65535,
+    group: 'IRC',
+    doc: 'IRC door port (RFC 1459/2812 lines with IRCv3 tags): `#room` is room `room`. 0 turns the door off; -1 picks a free port (`--irc-port=-1`).',
+  }),
+  ircTlsPort: opt({
+    kind: 'int',
+    default: 6697,
+    min: -1,
+    max: 65535,
+    group: 'IRC',
+    doc: "IRC over TLS, with the node's TLS pair (tcpTlsCert, tcpTlsKey); without one it stays closed. 0 turns it off; -1 picks a free port.",
+  }),
+  ircServerName: opt({
+    kind: 'string',
+    default: 'porthouse',
+    group: 'IRC',
+    doc: "The server's name in IRC prefixes and numerics, and the host part of every user's mask (`nick!nick@NAME`).",
+  }),
+  ircMotd: opt({
+    kind: 'string',
+    default: undefined,
+    group: 'IRC',
+    doc: 'A text file whose lines are the message of the day; without one clients get 422 (no MOTD).',
+  }),
+  ircRegistrationTimeout: opt({
+    kind: 'int',
+    default: 30_000,
+    min: 1000,
+    max: 600_000,
+    group: 'IRC',
+    doc: 'Milliseconds an IRC client has to register (CAP, NICK, USER, SASL or PASS) before it is closed.',
+  }),
+  ircPingInterval: opt({
+    kind: 'int',
+    default: 120_000,
+    min: 1000,
+    max: 86_400_000,
+    group: 'IRC',
+    doc: 'Milliseconds of silence after which the server PINGs an IRC client; as long again without a word closes it (`Ping timeout`).',
+  }),
+  ircLinesPerSecond: opt({
+    kind: 'int',
+    default: 20,
+    min: 1,
+    max: 1_000_000,
+    group: 'Rate limits',
+    doc: 'Sustained lines per second from one IRC client (any command; PRIVMSG is limited by framePubPerSecond as well). Past the burst the client is closed with `Excess Flood`.',
+  }),
+  ircLinesBurst: opt({
+    kind: 'int',
+    default: 100,
+    min: 1,
+    max: 1_000_000,
+    group: 'Rate limits',
+    doc: 'Lines an IRC client may send at once (a client joining its channels on connect) before ircLinesPerSecond applies.',
+  }),
+  ircHistoryLimit: opt({
+    kind: 'int',
+    default: 100,
+    min: 1,
+    max: 10_000,
+    group: 'IRC',
+    doc: 'Most messages one CHATHISTORY request returns (ISUPPORT `CHATHISTORY`).',
+  }),
   data: opt({
     kind: 'string',
     default: './data',
@@ -628,6 +696,8 @@ export function checkServable(config: Config): void {
     throw new ConfigError(
       `${named('tcpTlsCert')} and ${named('tcpTlsKey')}: TLS for the TCP door needs both, or neither`,
     );
+  if (config.ircMotd !== undefined && !existsSync(config.ircMotd))
+    throw new ConfigError(`${named('ircMotd')}: no such file ${config.ircMotd}`);
   if (config.web !== 'bundled' && config.web !== 'off' && !existsSync(join(config.web, 'index.html')))
     throw new ConfigError(
       `${named('web')}: no index.html in ${config.web} (a client build, bundled, or off)`,

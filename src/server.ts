@@ -14,6 +14,7 @@ import { eventRoutes } from './doors/sse/events-route.js';
 import { SseStreams } from './doors/sse/sse-streams.js';
 import { AddressCap } from './doors/address-cap.js';
 import { Cors } from './doors/cors.js';
+import { IrcDoor } from './doors/irc/irc-door.js';
 import { TcpDoor } from './doors/tcp/tcp-door.js';
 import { COOKIE_SECRET_SETTING } from './doors/udp/cookie.js';
 import { UdpDoor } from './doors/udp/udp-door.js';
@@ -28,7 +29,7 @@ import { PostgresStore } from './store/store-postgres.js';
 import { SqliteStore, type SqliteStoreOptions } from './store/store-sqlite.js';
 
 export interface DoorAddress {
-  /** Door name: http (REST, docs), ws, sse, tcp or udp. */
+  /** Door name: http (REST, docs), ws, sse, tcp, udp or irc. */
   readonly door: string;
   readonly protocol: 'tcp' | 'udp';
   readonly host: string;
@@ -48,6 +49,7 @@ export interface PorthouseServer {
   readonly sse: SseStreams;
   readonly tcp: TcpDoor;
   readonly udp: UdpDoor;
+  readonly irc: IrcDoor;
   addresses(): DoorAddress[];
   /** The HTTP base URL, e.g. http://127.0.0.1:8080. */
   readonly url: string;
@@ -111,11 +113,8 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         followTimeout: config.busFollowTimeout,
       },
     );
-    const { app, httpConnections, ws, sse, tcp, udp, port, url, tcpAddress, udpAddress } = await openDoors(
-      config,
-      { store, bus, services, hub, metrics, logger },
-      () => stopping,
-    );
+    const { app, httpConnections, ws, sse, tcp, udp, irc, port, url, tcpAddress, udpAddress } =
+      await openDoors(config, { store, bus, services, hub, metrics, logger }, () => stopping);
 
     const pruneEvery = Math.min(3_600_000, config.idempotencyWindow * 1000);
     const prune = setInterval(() => {
@@ -138,6 +137,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       sse,
       tcp,
       udp,
+      irc,
       addresses: () => [
         { door: 'http', protocol: 'tcp', host: config.host, port, url },
         {
@@ -161,6 +161,13 @@ export async function start(config: Config, options: StartOptions = {}): Promise
           port: udpAddress.port,
           url: `udp://${hostForUrl(config.host)}:${udpAddress.port}`,
         },
+        ...irc.addresses().map(({ address, tls }) => ({
+          door: 'irc',
+          protocol: 'tcp' as const,
+          host: config.host,
+          port: address.port,
+          url: `${tls ? 'ircs' : 'irc'}://${hostForUrl(config.host)}:${address.port}`,
+        })),
       ],
       stop: () => {
         stopped ??= (async () => {
@@ -175,10 +182,12 @@ export async function start(config: Config, options: StartOptions = {}): Promise
           httpConnections.closeIdle();
           const tcpClosed = tcp.close();
           const udpClosed = udp.close();
+          const ircClosed = irc.close();
           hub.close();
           await app.close();
           await tcpClosed;
           await udpClosed;
+          await ircClosed;
           clearTimeout(deadline);
           await bus.close();
           // Every request has answered, so every write it started is queued or committed; close
@@ -197,7 +206,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
 }
 
 /**
- * The doors: HTTP (REST, and SSE on its port), WebSocket on the HTTP server, TCP and UDP; each
+ * The doors: HTTP (REST, and SSE on its port), WebSocket on the HTTP server, TCP, UDP and IRC; each
  * listening, or none (a port in use closes the ones already open).
  */
 async function openDoors(
@@ -216,7 +225,7 @@ async function openDoors(
   const sse = new SseStreams({ config, hub, metrics });
   // Filled in once the doors exist: the five-tuple listing sees every door from here.
   let listSockets: () => SocketInfo[] = () => [];
-  // One count per client address across HTTP and TCP: a flood on one door fills the same cap.
+  // One count per client address across HTTP, TCP and IRC: a flood on one door fills the same cap.
   const cap = new AddressCap(config.maxConnectionsPerAddress);
   // Which origins' pages may read answers: REST's and the SSE stream's alike.
   const cors = new Cors(config.corsOrigins);
@@ -248,25 +257,28 @@ async function openDoors(
     'base64',
   );
   const udp = new UdpDoor({ config, services, hub, metrics, cookieSecret, logger });
+  const irc = new IrcDoor({ config, cap, services, hub, metrics, logger });
   await app.listen({ host: config.host, port: config.port });
   let tcpAddress: { port: number };
   let udpAddress: { port: number };
   try {
     tcpAddress = await tcp.listen(config.host, config.tcpPort);
     udpAddress = await udp.listen(config.host, config.udpPort);
+    await irc.listen(config.host, config.ircPort, config.ircTlsPort);
   } catch (err) {
     ws.close();
     await tcp.close().catch(() => {});
     await udp.close().catch(() => {});
+    await irc.close().catch(() => {});
     await app.close();
     throw err;
   }
-  listSockets = () => listAllSockets(app.server, httpConnections.sockets(), ws, sse, tcp, udp);
+  listSockets = () => listAllSockets(app.server, httpConnections.sockets(), ws, sse, tcp, udp, irc);
   const bound = app.server.address();
   const port = typeof bound === 'object' && bound ? bound.port : config.port;
   const url = `http://${hostForUrl(config.host)}:${port}`;
 
-  return { app, httpConnections, ws, sse, tcp, udp, port, url, tcpAddress, udpAddress };
+  return { app, httpConnections, ws, sse, tcp, udp, irc, port, url, tcpAddress, udpAddress };
 }
 
 /** The embedded SQLite store under --data, or the deployment's PostgreSQL with --postgres. */
@@ -343,6 +355,7 @@ function listAllSockets(
   sse: SseStreams,
   tcp: TcpDoor,
   udp: UdpDoor,
+  irc: IrcDoor,
 ): SocketInfo[] {
   const out: SocketInfo[] = [];
   const listening = (door: SocketInfo['door'], address: AddressInfo | string | null) => {
@@ -357,6 +370,7 @@ function listAllSockets(
   };
   listening('http', http.address());
   listening('tcp', tcp.address());
+  for (const { address } of irc.addresses()) listening('irc', address);
   const udpAt = udp.address();
   if (udpAt)
     out.push({
@@ -378,6 +392,7 @@ function listAllSockets(
   for (const c of ws.connections()) connected('ws', c);
   for (const c of sse.streams()) connected('sse', c);
   for (const c of tcp.connections()) connected('tcp', c);
+  for (const c of irc.connections()) connected('irc', c);
   for (const p of udp.peers())
     out.push({
       protocol: 'udp',

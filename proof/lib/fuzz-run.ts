@@ -278,6 +278,7 @@ export class FuzzTarget {
         port: 0,
         tcpPort: 0,
         udpPort: 0,
+        ircPort: -1,
         data: this.dir,
         logLevel: 'silent',
         // Limits stay at their defaults except these, which would otherwise turn most cases into

@@ -54,6 +54,8 @@ export class ServeProcess {
   url = '';
   tcpPort = 0;
   udpPort = 0;
+  /** The IRC door's port, once its line was read (0 when it is off). */
+  ircPort = 0;
 
   private constructor(readonly proc: ChildProcess) {
     this.exited = new Promise((resolve) =>
@@ -87,6 +89,8 @@ export class ServeProcess {
           const http = /http listening on (\S+)/.exec(line);
           const tcp = /tcp listening on (?:tcp|tls):\/\/\S+:(\d+)/.exec(line);
           const udp = /udp listening on udp:\/\/\S+:(\d+)/.exec(line);
+          const irc = /irc listening on irc:\/\/\S+:(\d+)/.exec(line);
+          if (irc) server.ircPort = Number(irc[1]);
           if (http) server.url = http[1]!;
           if (tcp) server.tcpPort = Number(tcp[1]);
           if (udp) server.udpPort = Number(udp[1]);
@@ -111,7 +115,8 @@ export class ServeProcess {
   ): Promise<ServeProcess> {
     return ServeProcess.start(
       [
-        ...['--port', '0', '--tcp-port', '0', '--udp-port', '0', '--data', dataDir],
+        ...['--port', '0', '--tcp-port', '0', '--udp-port', '0', '--irc-port=-1', '--irc-tls-port=-1'],
+        ...['--data', dataDir],
         ...['--log-level', 'warn', '--scrypt-cost', '10'],
         ...extra,
       ],

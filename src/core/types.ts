@@ -2,8 +2,8 @@
 // the *Record types and never reaches a client except through an ETag.
 
 /** The door a message came through. */
-export type Via = 'http' | 'ws' | 'tcp' | 'udp';
-export const VIAS: readonly Via[] = ['http', 'ws', 'tcp', 'udp'];
+export type Via = 'http' | 'ws' | 'tcp' | 'udp' | 'irc';
+export const VIAS: readonly Via[] = ['http', 'ws', 'tcp', 'udp', 'irc'];
 
 export type Role = 'owner' | 'member';
 
@@ -117,7 +117,7 @@ export function publicMessage(m: MessageRecord): Message {
  */
 export interface SocketInfo {
   protocol: 'tcp' | 'udp';
-  door: 'http' | 'ws' | 'sse' | 'tcp' | 'udp';
+  door: 'http' | 'ws' | 'sse' | 'tcp' | 'udp' | 'irc';
   /** `subscribed`: a UDP address registered for events (UDP has no connections). */
   state: 'listening' | 'connected' | 'subscribed';
   localAddress: string;

@@ -200,6 +200,8 @@ test('a port already in use is said in one line, without a stack trace', async (
     '0',
     '--udp-port',
     '0',
+    '--irc-port',
+    '0',
     '--data',
     dataDir(),
   ]);

@@ -35,6 +35,8 @@ export async function startServer(
       port: 0,
       tcpPort: 0,
       udpPort: 0,
+      ircPort: -1,
+      ircTlsPort: -1,
       data: dataDir,
       rateLimits: false,
       scryptCost: 10,

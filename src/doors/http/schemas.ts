@@ -162,7 +162,7 @@ export type NewRoomBody = Static<typeof NewRoom>;
 
 export const SocketEntry = Type.Object({
   protocol: Type.Union([Type.Literal('tcp'), Type.Literal('udp')]),
-  door: Type.Union(['http', 'ws', 'sse', 'tcp', 'udp'].map((d) => Type.Literal(d))),
+  door: Type.Union(['http', 'ws', 'sse', 'tcp', 'udp', 'irc'].map((d) => Type.Literal(d))),
   state: Type.Union([Type.Literal('listening'), Type.Literal('connected'), Type.Literal('subscribed')]),
   localAddress: Type.String(),
   localPort: Type.Integer(),

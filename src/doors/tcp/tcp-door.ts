@@ -15,7 +15,7 @@ import type { Services } from '../../service/services.js';
 import { type AddressCap, refuseWith } from '../address-cap.js';
 import { type ConnectionInfo, describeConnection } from '../connection-info.js';
 import { CLOSE_WAIT_MS, Outbox } from '../outbox.js';
-import { LineSplitter } from './line-splitter.js';
+import { LineSplitter } from '../line-splitter.js';
 
 export interface TcpDoorDeps {
   readonly config: Config;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { type LineEvent, LineSplitter } from '../../../src/doors/tcp/line-splitter.js';
+import { type LineEvent, LineSplitter } from '../../src/doors/line-splitter.js';
 
 const texts = (events: LineEvent[]) => events.map((e) => (e.kind === 'line' ? e.text : `<${e.kind}>`));
 
