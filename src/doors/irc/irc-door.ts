@@ -273,7 +273,9 @@ export class IrcDoor {
     this.metrics.connections.inc();
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
-    socket.setTimeout(config.ircPingInterval, () => c.idle());
+    // `on`, not setTimeout's callback, which is a `once`: silence is PINGed again and again.
+    socket.setTimeout(config.ircPingInterval);
+    socket.on('timeout', () => c.idle());
     const registration = setTimeout(() => c.session.timedOut(), config.ircRegistrationTimeout);
     registration.unref();
     socket.on('data', (chunk: Buffer) => c.receive(chunk));
