@@ -371,3 +371,127 @@ export function bodyCases(): fc.Arbitrary<BodyCase> {
     authorized: fc.boolean(),
   });
 }
+
+/** Commands an IRC client sends, and some it should not (its registration again, servers' own). */
+const IRC_COMMANDS = [
+  'PRIVMSG',
+  'NOTICE',
+  'JOIN',
+  'PART',
+  'TOPIC',
+  'NAMES',
+  'LIST',
+  'WHO',
+  'WHOIS',
+  'MODE',
+  'KICK',
+  'INVITE',
+  'AWAY',
+  'CHATHISTORY',
+  'REDACT',
+  'TAGMSG',
+  'CAP',
+  'NICK',
+  'USER',
+  'PASS',
+  'AUTHENTICATE',
+  'PING',
+  'PONG',
+  'MOTD',
+  'SERVER',
+  'SQUIT',
+  'OPER',
+  'KILL',
+  'privmsg',
+  '',
+] as const;
+
+const ircWord = fc.oneof(
+  fc.constantFrom(
+    `#${FUZZ_ROOM}`,
+    '#secret',
+    '#',
+    '#Fuzz',
+    '#no-such',
+    'fuzzer',
+    '*',
+    '0',
+    'LATEST',
+    'BEFORE',
+    'AROUND',
+    'BETWEEN',
+    'TARGETS',
+    'msgid=fuzz:1',
+    'msgid=fuzz:999999',
+    'timestamp=2026-01-01T00:00:00Z',
+    'timestamp=nope',
+    '+i',
+    '-s',
+    'b',
+    '+o',
+    'LS',
+    'REQ',
+    'END',
+    'PLAIN',
+    '+',
+    '*',
+    'fuzz:1',
+    '100',
+    '-1',
+  ),
+  fc.string({ maxLength: 20 }).map((s) => s.replace(/[\s\0]/g, '') || 'x'),
+);
+
+const ircTags = fc.oneof(
+  fc.constant(''),
+  fc.constantFrom(
+    '@label=x ',
+    '@+typing=active ',
+    '@+draft/typing=active;label=y ',
+    '@a=\\:\\s\\\\;b ',
+    '@ ',
+    '@;;; ',
+  ),
+  fc.string({ maxLength: 30 }).map((s) => `@${s.replace(/[\s\0]/g, '')} `),
+);
+
+/**
+ * One IRC case: a line of a known command with hostile parameters (tags, a trailing text that
+ * is multi-byte, hostile JSON or past 512 bytes), raw bytes, or several lines; cut anywhere.
+ */
+export function ircCases(): fc.Arbitrary<TcpCase> {
+  const cuts = fc.array(fc.nat(), { minLength: 1, maxLength: 6 });
+  const trailing = fc.oneof(
+    multibyte,
+    hostileJson.map((s) => s.replace(/[\r\n\0]/g, ' ')),
+    fc.nat({ max: 5000 }).map((n) => 'z'.repeat(n)),
+    fc.constantFrom('\x01ACTION waves\x01', '\x01VERSION\x01', '\x01', ':', ''),
+  );
+  const line = fc
+    .tuple(
+      ircTags,
+      fc.constantFrom(...IRC_COMMANDS),
+      fc.array(ircWord, { maxLength: 6 }),
+      fc.option(trailing),
+    )
+    .map(
+      ([tags, cmd, words, text]) =>
+        `${tags}${cmd}${words.map((w) => ` ${w}`).join('')}${text === null ? '' : ` :${text}`}`,
+    );
+  return fc.oneof(
+    {
+      weight: 8,
+      arbitrary: fc
+        .tuple(fc.array(line, { minLength: 1, maxLength: 3 }), fc.constantFrom('\r\n', '\n'), cuts)
+        .map(([lines, end, c]) => ({ chunks: splitAt(Buffer.from(lines.map((l) => l + end).join('')), c) })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.constantFrom('\n', '\r\n'))
+        .map(([bytes, end]) => ({
+          chunks: [Buffer.concat([Buffer.from(bytes.filter((b) => b !== 0x0a)), Buffer.from(end)])],
+        })),
+    },
+  );
+}

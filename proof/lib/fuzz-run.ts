@@ -1,5 +1,5 @@
 // Fuzzes every door of one real server, in this process so its heap and handles can be read:
-// HTTP bodies and raw requests, WebSocket frames, TCP lines and UDP datagrams, N cases each
+// HTTP bodies and raw requests, WebSocket frames, TCP lines, UDP datagrams and IRC lines, N cases each
 // (lib/fuzz-inputs.ts). After each case on a connection a ping must be answered or the
 // connection closed by the server within a deadline, else the case counts as stuck. At the end
 // every client is closed and memory, handles and the server's own tables are compared with the
@@ -21,6 +21,7 @@ import {
   HTTP_ROOM,
   bodyCases,
   hostileJson,
+  ircCases,
   rawHttpCases,
   tcpCases,
   textFrame,
@@ -86,12 +87,17 @@ class Tally {
   readonly notes: string[] = [];
   readonly started = performance.now();
 
-  /** Counts every `"code":"…"` in frames the server sent. */
+  /** Counts every `"code":"…"` in frames the server sent, and IRC's error numerics and FAILs. */
   countCodes(text: string): void {
-    for (const m of text.matchAll(/"type":"error","code":"([a-z_]+)"/g)) {
-      this.codes[m[1]!] = (this.codes[m[1]!] ?? 0) + 1;
-      if (m[1] === 'internal') this.internal++;
-    }
+    for (const m of text.matchAll(/"type":"error","code":"([a-z_]+)"/g)) this.#count(m[1]!);
+    for (const m of text.matchAll(/^:\S+ ((?:4|5|9)\d\d) /gm)) this.#count(m[1]!);
+    for (const m of text.matchAll(/^(?:@\S+ )?:\S+ FAIL \S+ ([A-Z0-9_]+)/gm))
+      this.#count(m[1]!.toLowerCase());
+  }
+
+  #count(code: string): void {
+    this.codes[code] = (this.codes[code] ?? 0) + 1;
+    if (code === 'internal') this.internal++;
   }
 
   report(door: string, cases: number): DoorReport {
@@ -134,6 +140,10 @@ abstract class Lane {
 
   protected abstract connect(): Promise<Socket>;
   protected abstract ping(ref: string): Buffer;
+  /** The refs of the pongs in `text` (the frame doors' JSON by default). */
+  protected pongs(text: string): Iterable<string> {
+    return [...text.matchAll(/"type":"pong","ref":"([^"]+)"/g)].map((m) => m[1]!);
+  }
 
   async open(): Promise<void> {
     this.socket = await this.connect();
@@ -143,7 +153,7 @@ abstract class Lane {
       const s = d.toString('latin1');
       this.tally.countCodes(s);
       // A pong may come before, inside or after a long replay: every one is noted as it passes.
-      for (const m of (this.#tail + s).matchAll(/"type":"pong","ref":"([^"]+)"/g)) this.#pongs.add(m[1]!);
+      for (const ref of this.pongs(this.#tail + s)) this.#pongs.add(ref);
       this.#tail = s.slice(-64);
       this.#wake?.();
     });
@@ -243,6 +253,27 @@ class TcpLane extends Lane {
   }
 }
 
+class IrcLane extends Lane {
+  protected async connect(): Promise<Socket> {
+    const s = connect(this.port, '127.0.0.1');
+    s.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      s.once('connect', resolve);
+      s.once('error', reject);
+    });
+    s.write(`PASS ${this.token}\r\nNICK fuzzer\r\nUSER f 0 * :fuzz\r\nJOIN #${FUZZ_ROOM}\r\n`);
+    return s;
+  }
+
+  protected ping(ref: string): Buffer {
+    return Buffer.from(`PING ${ref}\r\n`);
+  }
+
+  protected override pongs(text: string): Iterable<string> {
+    return [...text.matchAll(/ PONG \S+ :?(\S+)\r\n/g)].map((m) => m[1]!);
+  }
+}
+
 /** Runs `cases` in `lanes` lanes side by side, each case then its settle. */
 async function inLanes<L extends Lane, C>(
   lanes: L[],
@@ -271,6 +302,7 @@ export class FuzzTarget {
   httpPort = 0;
   tcpPort = 0;
   udpPort = 0;
+  ircPort = 0;
 
   async start(): Promise<void> {
     const config = loadConfig({
@@ -297,6 +329,7 @@ export class FuzzTarget {
     this.httpPort = port('http');
     this.tcpPort = port('tcp');
     this.udpPort = port('udp');
+    this.ircPort = port('irc');
     const json = { 'content-type': 'application/json' };
     const account = JSON.stringify({ name: 'fuzzer', password: 'correct horse battery' });
     await fetch(`${this.server.url}/v1/users`, { method: 'POST', headers: json, body: account });
@@ -340,6 +373,7 @@ export class FuzzTarget {
       server: {
         ws: s.ws.size,
         tcp: s.tcp.size,
+        irc: s.irc.size,
         sse: [...s.sse.streams()].length,
         udpPeers: s.udp.peers().length,
         subscriptions: s.hub.stats().subscriptions,
@@ -384,6 +418,17 @@ export class FuzzTarget {
     tally.notes.push(`${sent.length} multi-byte pubs split across writes: ${intact} stored intact`);
     if (intact < sent.length) tally.internal++;
     return tally.report('tcp', cases.length);
+  }
+
+  async irc(o: FuzzOptions): Promise<DoorReport> {
+    const tally = new Tally();
+    const cases = fc.sample(ircCases(), { numRuns: o.cases, seed: o.seed });
+    const lanes = Array.from(
+      { length: o.lanes },
+      (_, i) => new IrcLane(tally, `i${i}`, this.ircPort, this.token),
+    );
+    await inLanes(lanes, cases, (lane, c) => lane.send(c.chunks), o.deadlineMs);
+    return tally.report('irc', cases.length);
   }
 
   /** The text of every message in the fuzz room. */
@@ -565,6 +610,7 @@ export class FuzzTarget {
     for (const lane of [
       new WsLane(new Tally(), 'hw', this.httpPort, this.token),
       new TcpLane(new Tally(), 'ht', this.tcpPort, this.token),
+      new IrcLane(new Tally(), 'hi', this.ircPort, this.token),
     ]) {
       const t = lane.tally;
       await lane.open();
@@ -596,11 +642,11 @@ export async function runFuzz(o: FuzzOptions, log: (line: string) => void = () =
     // A warm-up (a few hundred cases per door) so that the baseline holds the code, caches and
     // pools the run itself will have, then the baseline with every client gone.
     const warm = { ...o, cases: Math.min(300, o.cases), seed: o.seed + 1000 };
-    for (const door of ['http', 'ws', 'tcp', 'udp'] as const) await target[door](warm);
+    for (const door of ['http', 'ws', 'tcp', 'udp', 'irc'] as const) await target[door](warm);
     await sleep(3000);
     const baseline = target.snapshot();
     const doors: DoorReport[] = [];
-    for (const door of ['http', 'ws', 'tcp', 'udp'] as const) {
+    for (const door of ['http', 'ws', 'tcp', 'udp', 'irc'] as const) {
       const r = await target[door](o);
       log(`${door}: ${JSON.stringify(r)}`);
       doors.push(r);

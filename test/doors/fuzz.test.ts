@@ -1,5 +1,5 @@
 // The fuzzers of `npm run proof:fuzz`, at full size: 10,000 cases on each door (HTTP routes and
-// raw requests, WebSocket frames, TCP lines split anywhere, UDP datagrams). No crash, no
+// raw requests, WebSocket frames, TCP lines split anywhere, UDP datagrams, IRC lines). No crash, no
 // unhandled rejection, no 5xx or `internal`, no connection left without an answer; memory,
 // handles and the server's tables back to the baseline afterwards; every door still serves.
 import assert from 'node:assert/strict';
