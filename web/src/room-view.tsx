@@ -7,7 +7,13 @@ import { Lock } from './lock.js';
 import { RoomPanel } from './room-panel.js';
 import type { Session } from './session.js';
 
-const VIA_LABEL: Record<string, string> = { http: 'REST', ws: 'WebSocket', tcp: 'TCP', udp: 'UDP', irc: 'IRC' };
+const VIA_LABEL: Record<string, string> = {
+  http: 'REST',
+  ws: 'WebSocket',
+  tcp: 'TCP',
+  udp: 'UDP',
+  irc: 'IRC',
+};
 const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 export function RoomView({ session }: { session: Session }) {
