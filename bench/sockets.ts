@@ -1,5 +1,5 @@
-// Socket doors benchmark: (1) TCP fan-out beside the WebSocket door, same porthouse, same run:
-// N subscribers on each, bursts of 100-byte messages, delivered/s and server CPU µs per
+// Socket doors benchmark: (1) TCP and IRC fan-out beside the WebSocket door, same porthouse, same
+// run: N subscribers on each, bursts of 100-byte messages, delivered/s and server CPU µs per
 // delivery; (2) UDP ingest: acked pubs/s from one client keeping a window of pubs in flight,
 // beside a bare node:dgram server that only parses and answers.
 //
@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { type Child, abort, makeDataDir, startChild, startPorthouse, stopChildren } from './lib/children.js';
 import {
   type ThroughputResult,
+  porthouseIrcServer,
   porthouseServer,
   porthouseTcpServer,
   setUpPorthouse,
@@ -142,15 +143,19 @@ async function main(): Promise<number> {
     throw new Error(`expected the bench user to be refused /v1/sockets, got ${admin.status}`);
   const ports = await portsOf(porthouse);
 
-  const fanout: { n: number; ws: ThroughputResult; tcp: ThroughputResult }[] = [];
+  const fanout: { n: number; ws: ThroughputResult; tcp: ThroughputResult; irc: ThroughputResult }[] = [];
   const options = { burst: 100, deliveries: DELIVERIES, textBytes: 100 };
   for (const n of SUBSCRIBERS) {
     process.stdout.write(`${n} subscribers: ws ... `);
     const ws = await throughput(porthouseServer(porthouse, token), n, options);
     process.stdout.write(`${fmt(ws.deliveredPerSecond)}/s, ${fmt(ws.cpuMicrosPerDelivery, 2)} µs; tcp ... `);
     const tcp = await throughput(porthouseTcpServer(porthouse, token, ports.tcp), n, options);
-    process.stdout.write(`${fmt(tcp.deliveredPerSecond)}/s, ${fmt(tcp.cpuMicrosPerDelivery, 2)} µs\n`);
-    fanout.push({ n, ws, tcp });
+    process.stdout.write(
+      `${fmt(tcp.deliveredPerSecond)}/s, ${fmt(tcp.cpuMicrosPerDelivery, 2)} µs; irc ... `,
+    );
+    const irc = await throughput(porthouseIrcServer(porthouse, token, ports.irc), n, options);
+    process.stdout.write(`${fmt(irc.deliveredPerSecond)}/s, ${fmt(irc.cpuMicrosPerDelivery, 2)} µs\n`);
+    fanout.push({ n, ws, tcp, irc });
   }
   process.stdout.write('UDP ingest: porthouse ... ');
   const udpPorthouse = await ingest('porthouse', porthouse, ports.udp, token);
@@ -160,14 +165,26 @@ async function main(): Promise<number> {
   await stopChildren();
 
   const rows = [
-    ['subscribers', 'ws delivered/s', 'tcp delivered/s', 'ws CPU µs/delivery', 'tcp CPU µs/delivery'],
-    ['---', '---', '---', '---', '---'],
+    [
+      'subscribers',
+      'ws delivered/s',
+      'tcp delivered/s',
+      'irc delivered/s',
+      'ws CPU µs/delivery',
+      'tcp CPU µs/delivery',
+      'irc CPU µs/delivery',
+      'irc ÷ tcp',
+    ],
+    ['---', '---', '---', '---', '---', '---', '---', '---'],
     ...fanout.map((f) => [
       fmt(f.n),
       fmt(f.ws.deliveredPerSecond),
       fmt(f.tcp.deliveredPerSecond),
+      fmt(f.irc.deliveredPerSecond),
       fmt(f.ws.cpuMicrosPerDelivery, 2),
       fmt(f.tcp.cpuMicrosPerDelivery, 2),
+      fmt(f.irc.cpuMicrosPerDelivery, 2),
+      fmt(f.irc.cpuMicrosPerDelivery / f.tcp.cpuMicrosPerDelivery, 2),
     ]),
   ];
   const udpRows = [
@@ -210,13 +227,15 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** The TCP and UDP ports porthouse printed at start-up. */
-async function portsOf(child: Child): Promise<{ tcp: number; udp: number }> {
+/** The TCP, UDP and IRC ports porthouse printed at start-up. */
+async function portsOf(child: Child): Promise<{ tcp: number; udp: number; irc: number }> {
   const lines = child.stdout();
   const tcp = /porthouse tcp listening on tcp:\/\/\S+:(\d+)/.exec(lines)?.[1];
   const udp = /porthouse udp listening on udp:\/\/\S+:(\d+)/.exec(lines)?.[1];
-  if (!tcp || !udp) throw new Error(`porthouse did not print its tcp and udp addresses:\n${lines}`);
-  return { tcp: Number(tcp), udp: Number(udp) };
+  const irc = /porthouse irc listening on irc:\/\/\S+:(\d+)/.exec(lines)?.[1];
+  if (!tcp || !udp || !irc)
+    throw new Error(`porthouse did not print its tcp, udp and irc addresses:\n${lines}`);
+  return { tcp: Number(tcp), udp: Number(udp), irc: Number(irc) };
 }
 
 main().then(

@@ -458,3 +458,47 @@ export function porthouseTcpServer(child: Child, token: string, tcpPort: number)
       }),
   };
 }
+
+/**
+ * porthouse with IRC subscribers: each signs in with its token as PASS and takes server-time and
+ * message-tags, as a modern client does (every line carries its time and msgid); the publisher
+ * stays on WebSocket.
+ */
+export function porthouseIrcServer(child: Child, token: string, ircPort: number): Server {
+  const ws = porthouseServer(child, token);
+  return {
+    name: 'porthouse-irc',
+    child,
+    publisher: ws.publisher,
+    subscriber: (delivered) =>
+      new Promise((resolve, reject) => {
+        const socket = tcpConnect(ircPort, '127.0.0.1');
+        socket.setNoDelay(true);
+        let buffer = '';
+        let ready = false;
+        const sub: Subscriber = { received: 0, onMessage: undefined, close: () => socket.destroy() };
+        socket.setEncoding('latin1');
+        socket.on('error', reject);
+        socket.on('data', (chunk: string) => {
+          buffer += chunk;
+          for (let nl = buffer.indexOf('\r\n'); nl >= 0; nl = buffer.indexOf('\r\n')) {
+            const line = buffer.slice(0, nl);
+            buffer = buffer.slice(nl + 2);
+            if (line.includes(' PRIVMSG #bench :')) {
+              sub.received++;
+              sub.onMessage?.(Buffer.from(line, 'latin1'));
+              delivered();
+            } else if (line.startsWith('PING ')) socket.write(`PONG ${line.slice(5)}\r\n`);
+            else if (!ready && / 00[1] /.test(line)) socket.write('JOIN #bench\r\n');
+            else if (!ready && / 366 /.test(line)) {
+              ready = true;
+              resolve(sub);
+            } else if (/ 464 |^ERROR /.test(line)) reject(new Error(`IRC refused: ${line}`));
+          }
+        });
+        socket.write(
+          `CAP LS 302\r\nCAP REQ :server-time message-tags\r\nPASS ${token}\r\nNICK bench\r\nUSER bench 0 * :bench\r\nCAP END\r\n`,
+        );
+      }),
+  };
+}

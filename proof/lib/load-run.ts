@@ -1,4 +1,4 @@
-// Many connections on one node: WebSocket, TCP and SSE subscribers spread over rooms and over
+// Many connections on one node: WebSocket, TCP, SSE and IRC subscribers spread over rooms and over
 // loopback source addresses (so neither ephemeral ports nor the per-address cap run out), first
 // idle, to measure what each connection costs the server, then under a steady publish rate, to
 // measure deliveries per second, latency from pub to receipt, and the server's CPU. Every
@@ -18,6 +18,8 @@ export interface LoadOptions {
   readonly ws: number;
   readonly tcp: number;
   readonly sse: number;
+  /** IRC subscribers (0 when omitted). */
+  readonly irc?: number;
   readonly rooms: number;
   readonly users: number;
   /** Loopback source addresses the subscribers are spread over: 127.0.1.1, 127.0.1.2, … */
@@ -37,10 +39,16 @@ export interface Percentiles {
 }
 
 export interface LoadReport {
-  readonly connections: { ws: number; tcp: number; sse: number };
+  readonly connections: { ws: number; tcp: number; sse: number; irc: number };
   readonly connectSeconds: number;
   /** Server samples: after set-up, after each door's connections, all idle. */
-  readonly memory: { base: ProcessSample; ws: ProcessSample; tcp: ProcessSample; sse: ProcessSample };
+  readonly memory: {
+    base: ProcessSample;
+    ws: ProcessSample;
+    tcp: ProcessSample;
+    sse: ProcessSample;
+    irc: ProcessSample;
+  };
   /** Server heap in use (from /metrics) at the same points. */
   readonly heap: { base: number; idle: number };
   readonly publish: {
@@ -168,6 +176,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
         const options = {
           httpPort: http,
           tcpPort: server.tcpPort,
+          ircPort: server.ircPort,
           token: tokens[i % tokens.length]!,
           room: inbox.room,
           localAddress: sourceAddress(i, o.addresses),
@@ -183,10 +192,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     await sleep(2000);
     const tcpSample = server.sample();
     await open('sse', o.sse, o.ws + o.tcp);
-    const connectSeconds = (performance.now() - t0) / 1000;
-    log(`${o.ws + o.tcp + o.sse} subscribers connected in ${connectSeconds.toFixed(1)} s`);
     await sleep(3000);
     const sseSample = server.sample();
+    const irc = o.irc ?? 0;
+    await open('irc', irc, o.ws + o.tcp + o.sse);
+    const connectSeconds = (performance.now() - t0) / 1000;
+    log(`${o.ws + o.tcp + o.sse + irc} subscribers connected in ${connectSeconds.toFixed(1)} s`);
+    await sleep(3000);
+    const ircSample = server.sample();
     const heapIdle = (await serverMetrics(base)).heap;
 
     // Publishers: WebSocket connections of the rooms' owner from their own address, round robin
@@ -256,9 +269,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
     await sleep(3000);
     const fdsAfter = server.sample().fds;
     return {
-      connections: { ws: o.ws, tcp: o.tcp, sse: o.sse },
+      connections: { ws: o.ws, tcp: o.tcp, sse: o.sse, irc },
       connectSeconds,
-      memory: { base: baseSample, ws: wsSample, tcp: tcpSample, sse: sseSample },
+      memory: { base: baseSample, ws: wsSample, tcp: tcpSample, sse: sseSample, irc: ircSample },
       heap: { base: heapBase, idle: heapIdle },
       publish: {
         seconds: publishSeconds,

@@ -1,5 +1,6 @@
 // A subscriber to one room on each real-time door, as the load and soak proofs open them by the
-// thousand: WebSocket (the ws package), TCP (auth and sub in one write) and SSE (node:http).
+// thousand: WebSocket (the ws package), TCP (auth and sub in one write), SSE (node:http) and IRC
+// (PASS with the token, message-tags for each line's msgid).
 // Each resolves once subscribed and calls `onMsg` for every message; `drop` ends it without a
 // goodbye (no close frame, no unsub), the way a vanished client does.
 import { request as httpRequest } from 'node:http';
@@ -7,11 +8,13 @@ import { type Socket, connect } from 'node:net';
 import { WebSocket } from 'ws';
 import { SseParser } from '../../src/client/sse-parser.js';
 
-export type SubscriberDoor = 'ws' | 'tcp' | 'sse';
+export type SubscriberDoor = 'ws' | 'tcp' | 'sse' | 'irc';
 
 export interface SubscribeOptions {
   readonly httpPort: number;
   readonly tcpPort: number;
+  /** Needed for the IRC door only. */
+  readonly ircPort?: number;
   readonly token: string;
   readonly room: string;
   /** Resume after this seq; undefined subscribes from the head. */
@@ -31,6 +34,7 @@ type OnMsg = (seq: number, text: string) => void;
 export function subscribe(door: SubscriberDoor, o: SubscribeOptions, onMsg: OnMsg): Promise<RoomSubscriber> {
   if (door === 'ws') return subscribeWs(o, onMsg);
   if (door === 'tcp') return subscribeTcp(o, onMsg);
+  if (door === 'irc') return subscribeIrc(o, onMsg);
   return subscribeSse(o, onMsg);
 }
 
@@ -120,5 +124,43 @@ function subscribeSse(o: SubscribeOptions, onMsg: OnMsg): Promise<RoomSubscriber
       resolve({ pub: () => false, drop: () => req.destroy() });
     });
     req.end();
+  });
+}
+
+function subscribeIrc(o: SubscribeOptions, onMsg: OnMsg): Promise<RoomSubscriber> {
+  const s: Socket = connect({
+    port: o.ircPort ?? 6667,
+    host: '127.0.0.1',
+    ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+  });
+  const channel = `#${o.room}`;
+  return new Promise((resolve, reject) => {
+    s.once('error', reject);
+    let buffer = '';
+    let joined = false;
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => {
+      buffer += d;
+      for (let nl = buffer.indexOf('\r\n'); nl >= 0; nl = buffer.indexOf('\r\n')) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 2);
+        const privmsg = line.indexOf(` PRIVMSG ${channel} :`);
+        if (privmsg > 0) {
+          // `@time=…;msgid=room:seq :nick!nick@host PRIVMSG #room :text`
+          const msgid = /[@;]msgid=([^; ]+)/.exec(line)?.[1] ?? '';
+          onMsg(Number(msgid.slice(msgid.lastIndexOf(':') + 1)), line.slice(privmsg + channel.length + 11));
+        } else if (line.startsWith('PING ')) s.write(`PONG ${line.slice(5)}\r\n`);
+        else if (!joined && line.includes(` 366 `)) {
+          joined = true;
+          resolve({
+            pub: (text) => !s.destroyed && s.write(`PRIVMSG ${channel} :${text}\r\n`),
+            drop: () => s.destroy(),
+          });
+        } else if (/ 464 |^ERROR /.test(line)) reject(new Error(`IRC refused: ${line}`));
+      }
+    });
+    s.write(
+      `CAP LS 302\r\nCAP REQ :message-tags\r\nPASS ${o.token}\r\nNICK x\r\nUSER x 0 * :x\r\nCAP END\r\nJOIN ${channel}\r\n`,
+    );
   });
 }
