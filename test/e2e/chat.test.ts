@@ -7,7 +7,8 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { run } from '../support/cli.js';
-import { type TestServer, startServer, tempDir, userApi } from '../support/server.js';
+import { PASSWORD, type TestServer, startServer, tempDir, userApi } from '../support/server.js';
+import { registerIrc } from '../support/irc.js';
 import { signal } from '../support/signal.js';
 import {
   PHONE,
@@ -90,7 +91,7 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
     assert.deepEqual(pageErrors(b), []);
   });
 
-  test('a message from any door shows with its badge: REST, TCP, UDP (porthouse send --via udp)', async (t) => {
+  test('a message from any door shows with its badge: REST, TCP, UDP (porthouse send --via udp), IRC', async (t) => {
     const server = await startServer(t);
     const ada = await userApi(server, 'ada');
     await ada.post('/v1/rooms', { name: 'doors' });
@@ -111,7 +112,12 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
       );
       assert.equal(sent.code, 0, sent.stderr);
     }
-    await page.locator('.messages [data-seq="3"]').waitFor();
+    const irc = await registerIrc(server, 'ada', PASSWORD);
+    t.after(() => irc.socket.destroy());
+    irc.send('JOIN #doors');
+    await irc.expect('366');
+    irc.send('PRIVMSG #doors :by irc');
+    await page.locator('.messages [data-seq="4"]').waitFor();
     const badges = await page
       .locator('.messages [data-seq]')
       .evaluateAll((els) =>
@@ -121,6 +127,7 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
       ['by rest', 'REST'],
       ['by tcp', 'TCP'],
       ['by udp', 'UDP'],
+      ['by irc', 'IRC'],
     ]);
   });
 

@@ -1,10 +1,10 @@
 // The clients in examples/ run against a live server, so they never rot: the Python TCP
-// listener (standard library only) and the curl walk-through of the REST API.
+// listener, UDP sender and IRC bot (standard library only) and the curl walk-through of the REST API.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startServer, userApi } from '../support/server.js';
+import { PASSWORD, startServer, userApi } from '../support/server.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
@@ -78,4 +78,38 @@ test('examples/python/udp_send.py sends over UDP, waits for the ack, and the mes
   ).done;
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /room_not_found/);
+});
+
+test('examples/python/irc_bot.py signs in with SASL, prints the history, then live messages, and answers !ping', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  const bob = await userApi(server, 'bob');
+  await ada.post('/v1/rooms', { name: 'py' });
+  await bob.put('/v1/rooms/py/members/bob');
+  await ada.post('/v1/rooms/py/messages', { text: 'before' });
+  const irc = server.addresses().find((a) => a.door === 'irc')!;
+  const py = runProcess(
+    'python3',
+    [`${EXAMPLES}python/irc_bot.py`, 'py', '--port', String(irc.port), '--count', '2'],
+    { PORTHOUSE_USER: 'bob', PORTHOUSE_PASSWORD: PASSWORD },
+  );
+  t.after(() => py.proc.kill());
+  const deadline = Date.now() + 10_000;
+  while (!py.out().includes('#1 ') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await ada.post('/v1/rooms/py/messages', { text: '!ping' });
+  while (!py.out().includes('#2 ') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await server.services.messages.post({ name: 'ada', admin: false }, 'py', '/me waves', 'ws');
+  const result = await py.done;
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, '#1 ada: before\n#2 ada: !ping\n#4 * ada waves\n');
+  const history = (await ada.get('/v1/rooms/py/messages')).body;
+  assert.deepEqual(
+    history.map((m: any) => [m.seq, m.author, m.via, m.text]),
+    [
+      [1, 'ada', 'http', 'before'],
+      [2, 'ada', 'http', '!ping'],
+      [3, 'bob', 'irc', 'pong'],
+      [4, 'ada', 'ws', '/me waves'],
+    ],
+  );
 });
