@@ -4,9 +4,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { type ErrorCode, ERRORS, PorthouseError } from '../core/errors.js';
-import { RateLimiter } from '../core/rate-limiter.js';
 import type { Actor, Via } from '../core/types.js';
 import type { Hub } from '../hub/hub.js';
+import { Allowance, type Refusal } from './allowance.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { Outgoing } from '../hub/outgoing.js';
 import type { Subscriber } from '../hub/subscription.js';
@@ -82,10 +82,9 @@ export class Conversation implements Subscriber {
   #closed = false;
   /** Frames that arrived while an `auth` was being checked (undefined when none is). */
   #held: ClientFrame[] | undefined;
-  readonly #pubs: RateLimiter;
+  readonly #allowance: Allowance;
   /** Keeps this connection's pubs stored in the order they arrived. */
   readonly #turns = new Turns();
-  readonly #typing: RateLimiter;
   /**
    * Per room, the last sub/unsub still running: the next waits for it, so `sub` then `unsub`
    * leaves the connection unsubscribed and each gets its answer, in the order they were sent.
@@ -98,11 +97,7 @@ export class Conversation implements Subscriber {
     private readonly hub: Hub,
     private readonly options: ConversationOptions,
   ) {
-    this.#pubs = new RateLimiter({ ratePerSecond: options.pubPerSecond, burst: options.pubBurst }, 1);
-    this.#typing = new RateLimiter(
-      { ratePerSecond: options.typingPerSecond, burst: options.typingPerSecond },
-      1,
-    );
+    this.#allowance = new Allowance(options);
   }
 
   get actor(): Actor {
@@ -232,7 +227,7 @@ export class Conversation implements Subscriber {
           );
         });
       case 'pub': {
-        this.#take(this.#pubs);
+        this.#take(this.#allowance.pub());
         await this.services.messages.post(actor, f.room, f.text, this.options.via, {
           idempotencyKey: f.ref === undefined ? undefined : String(f.ref),
           turn: this.#turns.take(),
@@ -248,7 +243,7 @@ export class Conversation implements Subscriber {
         return;
       }
       case 'typing':
-        this.#take(this.#typing);
+        this.#take(this.#allowance.typing());
         await this.services.messages.typing(actor, f.room);
         return;
     }
@@ -286,12 +281,10 @@ export class Conversation implements Subscriber {
     return run;
   }
 
-  #take(limiter: RateLimiter): void {
-    if (!this.options.limits) return;
-    const decision = limiter.take('c', Date.now());
-    if (!decision.ok)
-      throw new PorthouseError('rate_limited', `Slow down; try again in ${decision.retryAfter} s.`, {
-        retryAfter: decision.retryAfter,
+  #take(refusal: Refusal): void {
+    if (refusal)
+      throw new PorthouseError('rate_limited', `Slow down; try again in ${refusal.retryAfter} s.`, {
+        retryAfter: refusal.retryAfter,
       });
   }
 

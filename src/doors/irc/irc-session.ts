@@ -2,7 +2,6 @@
 // channels as rooms through the same services and hub as every door. The door hands it whole
 // parsed lines and an IrcLink; it never touches a socket.
 import { type ErrorCode, ERRORS, PorthouseError } from '../../core/errors.js';
-import { RateLimiter } from '../../core/rate-limiter.js';
 import type { Actor, MessageRecord, RoomRecord } from '../../core/types.js';
 import type { Hub } from '../../hub/hub.js';
 import type { Outgoing } from '../../hub/outgoing.js';
@@ -10,6 +9,7 @@ import type { Subscriber } from '../../hub/subscription.js';
 import type { ServerFrame } from '../../protocol/frames.js';
 import type { Services } from '../../service/services.js';
 import { Turns } from '../../service/turns.js';
+import { Allowance } from '../allowance.js';
 import { Capabilities } from './capabilities.js';
 import { historyTargets, parseChathistory, readHistory } from './chathistory.js';
 import {
@@ -125,8 +125,7 @@ export class IrcSession implements Subscriber {
   #queue: Promise<void> = Promise.resolve();
   #queued = 0;
   readonly #turns = new Turns();
-  readonly #pubs: RateLimiter;
-  readonly #typing: RateLimiter;
+  readonly #allowance: Allowance;
 
   constructor(
     private readonly link: IrcLink,
@@ -134,11 +133,7 @@ export class IrcSession implements Subscriber {
     private readonly hub: Hub,
     private readonly options: IrcSessionOptions,
   ) {
-    this.#pubs = new RateLimiter({ ratePerSecond: options.pubPerSecond, burst: options.pubBurst }, 1);
-    this.#typing = new RateLimiter(
-      { ratePerSecond: options.typingPerSecond, burst: options.typingPerSecond },
-      1,
-    );
+    this.#allowance = new Allowance(options);
   }
 
   get actor(): Actor {
@@ -710,11 +705,9 @@ export class IrcSession implements Subscriber {
       }
     };
     try {
-      if (this.options.limits) {
-        const decision = this.#pubs.take('c', Date.now());
-        if (!decision.ok)
-          throw new PorthouseError('rate_limited', `slow down; try again in ${decision.retryAfter} s`);
-      }
+      const refused = this.#allowance.pub();
+      if (refused)
+        throw new PorthouseError('rate_limited', `slow down; try again in ${refused.retryAfter} s`);
       this.services.messages.checkText(text);
     } catch (err) {
       fail(err);
@@ -742,7 +735,7 @@ export class IrcSession implements Subscriber {
     const typing = m.tags.get('+typing') ?? m.tags.get('+draft/typing');
     const room = roomOf(target);
     if (typing !== 'active' || room === undefined || !this.#channels.has(room)) return;
-    if (this.options.limits && !this.#typing.take('c', Date.now()).ok) return;
+    if (this.#allowance.typing()) return;
     await this.services.messages.typing(this.actor, room);
   }
 

@@ -411,3 +411,31 @@ test('a client flooding lines is cut off with Excess Flood; others are unaffecte
   calm.send('PING ok');
   assert.equal((await calm.expect('PONG')).params.at(-1), 'ok');
 });
+
+test('PRIVMSGs past the per-connection allowance get 404 "slow down", and are not stored', async (t) => {
+  const server = await startServer(t, {
+    rateLimits: true,
+    framePubPerSecond: 1,
+    framePubBurst: 3,
+    rateLoginsPerMinute: 100,
+  });
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'r' });
+  const irc = await registerIrc(server, 'ada', PASSWORD);
+  t.after(() => irc.socket.destroy());
+  irc.send('JOIN #r');
+  await irc.expect('366');
+  irc.send(...Array.from({ length: 6 }, (_, i) => `PRIVMSG #r :m${i}`));
+  const refused = await irc.expect('404');
+  assert.match(refused.params.at(-1)!, /slow down/);
+  irc.send('PING :after');
+  await irc.expect('PONG');
+  // The allowed three are stored (their commits may still be on their way), the rest never.
+  let stored: string[] = [];
+  for (let i = 0; i < 100 && stored.length < 3; i++) {
+    stored = (await ada.get('/v1/rooms/r/messages')).body.map((m: any) => m.text);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(irc.lines.filter((l) => l.command === '404').length, 3);
+  assert.deepEqual(stored, ['m0', 'm1', 'm2']);
+});
