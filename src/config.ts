@@ -203,6 +203,14 @@ export const OPTIONS = {
     group: 'Storage',
     doc: "With Redis: how long (ms) a node still listens to a room's channel after its last subscriber here left, so a client that reconnects finds it open.",
   }),
+  kernelStateTtl: opt({
+    kind: 'int',
+    default: 1000,
+    min: 0,
+    max: 60_000,
+    group: 'Network',
+    doc: "Milliseconds one reading of the kernel's socket tables (`ss -tin`, /proc/net/udp) serves GET /v1/sockets, however many ask; 0 reads them for every request.",
+  }),
   busFollowTimeout: opt({
     kind: 'int',
     default: 2000,

@@ -14,6 +14,8 @@ import { eventRoutes } from './doors/sse/events-route.js';
 import { SseStreams } from './doors/sse/sse-streams.js';
 import { AddressCap } from './doors/address-cap.js';
 import { Cors } from './doors/cors.js';
+import { KernelSockets } from './doors/kernel-sockets.js';
+import { socketKey } from './doors/kernel-socket-table.js';
 import { IrcDoor } from './doors/irc/irc-door.js';
 import { TcpDoor } from './doors/tcp/tcp-door.js';
 import { COOKIE_SECRET_SETTING } from './doors/udp/cookie.js';
@@ -224,7 +226,7 @@ async function openDoors(
   const { store, bus, services, hub, metrics, logger } = parts;
   const sse = new SseStreams({ config, hub, metrics });
   // Filled in once the doors exist: the five-tuple listing sees every door from here.
-  let listSockets: () => SocketInfo[] = () => [];
+  let listSockets: () => Promise<SocketInfo[]> = async () => [];
   // One count per client address across HTTP, TCP and IRC: a flood on one door fills the same cap.
   const cap = new AddressCap(config.maxConnectionsPerAddress);
   // Which origins' pages may read answers: REST's and the SSE stream's alike.
@@ -273,7 +275,12 @@ async function openDoors(
     await app.close();
     throw err;
   }
-  listSockets = () => listAllSockets(app.server, httpConnections.sockets(), ws, sse, tcp, udp, irc);
+  const kernel = new KernelSockets({ ttlMs: config.kernelStateTtl });
+  listSockets = async () => {
+    const listed = listAllSockets(app.server, httpConnections.sockets(), ws, sse, tcp, udp, irc);
+    await addTransportState(listed, kernel);
+    return listed;
+  };
   const bound = app.server.address();
   const port = typeof bound === 'object' && bound ? bound.port : config.port;
   const url = `http://${hostForUrl(config.host)}:${port}`;
@@ -341,6 +348,25 @@ async function openBus(config: Config, metrics: Metrics, logger: Logger, store: 
     throw new Error(`--redis ${config.redis}: cannot connect (${(err as Error).message})`);
   }
   return redis;
+}
+
+/**
+ * The kernel's view of each listed socket: TCP_INFO for connections on the node's TCP ports,
+ * queues and drops for its UDP socket; null where the kernel's tables could not be read.
+ */
+async function addTransportState(listed: SocketInfo[], kernel: KernelSockets): Promise<void> {
+  const ports = [
+    ...new Set(listed.filter((s) => s.protocol === 'tcp' && s.state === 'listening').map((s) => s.localPort)),
+  ];
+  const [tcpTable, udpTable] = await Promise.all([kernel.tcp(ports), kernel.udp()]);
+  for (const s of listed) {
+    if (s.protocol === 'tcp' && s.state === 'connected')
+      s.transport =
+        tcpTable?.get(socketKey(s.localAddress, s.localPort, s.remoteAddress ?? '', s.remotePort ?? 0)) ??
+        null;
+    else if (s.protocol === 'udp' && s.state === 'listening')
+      s.transport = udpTable?.get(`${s.localAddress}|${s.localPort}`) ?? null;
+  }
 }
 
 /**

@@ -111,6 +111,33 @@ export function publicMessage(m: MessageRecord): Message {
   return out;
 }
 
+/** One TCP connection as TCP_INFO describes it; null where this kernel or ss does not say. */
+export interface TcpTransport {
+  /** Smoothed round-trip time and its variance, milliseconds. */
+  readonly rttMs: number | null;
+  readonly rttVarMs: number | null;
+  /** Congestion window, in segments. */
+  readonly cwnd: number | null;
+  /** Segments retransmitted over the connection's life. */
+  readonly retransmits: number | null;
+  /** Sent and not yet acknowledged, bytes. */
+  readonly bytesInFlight: number | null;
+  /** Bytes the application wrote that the kernel has not sent yet (`notsent`). */
+  readonly notSent: number | null;
+  /** Send-Q and Recv-Q: bytes not acknowledged by the peer, bytes not read by the application. */
+  readonly sendQueue: number;
+  readonly receiveQueue: number;
+}
+
+/** The kernel's view of a UDP socket. */
+export interface UdpTransport {
+  /** Bytes queued for the application to read. */
+  readonly receiveQueue: number;
+  readonly sendQueue: number;
+  /** Datagrams dropped because the receive buffer was full. */
+  readonly drops: number;
+}
+
 /**
  * One live socket as a five-tuple (protocol, local address, local port, remote address, remote
  * port) with what porthouse knows of it. Listening sockets have no remote end.
@@ -129,4 +156,9 @@ export interface SocketInfo {
   bytesIn?: number;
   bytesOut?: number;
   since?: string;
+  /**
+   * The kernel's view: TCP_INFO for a TCP connection, queues and drops for a UDP socket; null
+   * where the platform cannot say. Absent on TCP listening sockets.
+   */
+  transport?: TcpTransport | UdpTransport | null;
 }

@@ -19,7 +19,7 @@ export interface HttpDoorDeps {
   readonly metrics: Metrics;
   readonly logger: FastifyBaseLogger;
   /** Every live socket of every door on this node (GET /v1/sockets). */
-  readonly sockets: () => SocketInfo[];
+  readonly sockets: () => Promise<SocketInfo[]>;
   /** Readiness: the store answers and the node is not shutting down. */
   readonly ready: () => Promise<boolean>;
   /** Routes of the other doors HTTP carries (the SSE door's event stream). */

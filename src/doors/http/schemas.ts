@@ -1,6 +1,6 @@
 // Every REST body, parameter and response, declared once: fastify validates requests with these,
 // serializes responses with them, and @fastify/swagger turns them into /openapi.json.
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../auth/password.js';
 import { VIAS } from '../../core/types.js';
 import { RoomName, UserName } from '../../protocol/frames.js';
@@ -160,6 +160,31 @@ export type NewRoomBody = Static<typeof NewRoom>;
 
 /** Every route's error answer, for the OpenAPI document. */
 
+const Nullable = (t: TSchema) => Type.Union([t, Type.Null()]);
+export const TcpTransportState = Type.Object(
+  {
+    rttMs: Nullable(Type.Number()),
+    rttVarMs: Nullable(Type.Number()),
+    cwnd: Nullable(Type.Integer()),
+    retransmits: Nullable(Type.Integer()),
+    bytesInFlight: Nullable(Type.Integer()),
+    notSent: Nullable(Type.Integer()),
+    sendQueue: Type.Integer(),
+    receiveQueue: Type.Integer(),
+  },
+  {
+    description:
+      'TCP_INFO as the kernel reports it (`ss -tin`): smoothed RTT and its variance (ms), congestion window (segments), segments retransmitted, bytes sent and not acknowledged, bytes written and not yet sent, Send-Q and Recv-Q (bytes).',
+  },
+);
+export const UdpTransportState = Type.Object(
+  { receiveQueue: Type.Integer(), sendQueue: Type.Integer(), drops: Type.Integer() },
+  {
+    description:
+      'A UDP socket in /proc/net/udp: queued bytes each way, datagrams dropped for a full receive buffer.',
+  },
+);
+
 export const SocketEntry = Type.Object({
   protocol: Type.Union([Type.Literal('tcp'), Type.Literal('udp')]),
   door: Type.Union(['http', 'ws', 'sse', 'tcp', 'udp', 'irc'].map((d) => Type.Literal(d))),
@@ -173,5 +198,6 @@ export const SocketEntry = Type.Object({
   bytesIn: Type.Optional(Type.Integer()),
   bytesOut: Type.Optional(Type.Integer()),
   since: Type.Optional(Timestamp),
+  transport: Type.Optional(Type.Union([TcpTransportState, UdpTransportState, Type.Null()])),
 });
 export const SocketList = Type.Object({ sockets: Type.Array(SocketEntry) });

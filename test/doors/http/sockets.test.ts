@@ -59,3 +59,51 @@ test('lists the listening sockets and each connection with its door, user and ro
   assert.match(cli.stdout, /^TCP\s+ws\s+\S+\s+\S+\s+ada\s+r\s+\d+\s+\d+$/m);
   assert.match(cli.stdout, /^TCP\s+tcp\s+\S+\s+\(listening\)/m);
 });
+
+test("each connection carries the kernel's TCP_INFO, plausible for loopback; a reader that stops shows its queue growing", async (t) => {
+  const server = await startServer(t, { kernelStateTtl: 0, sendBufferLimit: 64 * 1024 * 1024 });
+  const admin = await userApi(server, 'root', { admin: true });
+  await admin.post('/v1/rooms', { name: 'r' });
+  const tcpDoor = server.addresses().find((a) => a.door === 'tcp')!;
+  const reader = connect(tcpDoor.port, tcpDoor.host);
+  t.after(() => reader.destroy());
+  await new Promise((r) => reader.once('connect', r));
+  reader.write(
+    `${JSON.stringify({ type: 'auth', token: admin.token })}\n${JSON.stringify({ type: 'sub', room: 'r' })}\n`,
+  );
+  await new Promise((r) => reader.once('data', r));
+  const mine = async () => {
+    const list = (await admin.get('/v1/sockets')).body.sockets as any[];
+    return list.find((s) => s.door === 'tcp' && s.state === 'connected' && s.remotePort === reader.localPort);
+  };
+  const before = (await mine()).transport;
+  assert.ok(before.rttMs > 0 && before.rttMs < 200, `loopback RTT ${before.rttMs} ms`);
+  assert.ok(before.rttVarMs >= 0);
+  assert.ok(Number.isInteger(before.cwnd) && before.cwnd >= 1);
+  assert.equal(before.retransmits, 0);
+  assert.deepEqual([before.sendQueue, before.receiveQueue], [0, 0]);
+
+  // The reader stops reading; 4 MB of messages pile up in the kernel's buffers.
+  reader.pause();
+  const text = 'x'.repeat(3900);
+  for (let i = 0; i < 1000; i++)
+    await server.services.messages.post({ name: 'root', admin: true }, 'r', `${i} ${text}`, 'http');
+  let after: any;
+  for (let i = 0; i < 50; i++) {
+    after = (await mine()).transport;
+    if (after.sendQueue > 0) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(after.sendQueue > 100_000, `send queue ${after.sendQueue} bytes`);
+  assert.ok(after.bytesInFlight > 0 || after.notSent > 0, JSON.stringify(after));
+
+  // The UDP door's socket: its queues and drops.
+  const list = (await admin.get('/v1/sockets')).body.sockets as any[];
+  const udp = list.find((s) => s.protocol === 'udp' && s.state === 'listening');
+  assert.deepEqual(Object.keys(udp.transport).sort(), ['drops', 'receiveQueue', 'sendQueue']);
+  assert.ok(udp.transport.drops >= 0);
+  assert.ok(
+    !('transport' in list.find((s) => s.state === 'listening' && s.door === 'http')),
+    'none on a listening TCP socket',
+  );
+});
