@@ -554,6 +554,62 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
     assert.equal(await page.locator('.network').count(), 0, 'the panel is gone too');
   });
 
+  test("the Network panel shows each socket's RTT, cwnd and queues, sorts by a column, and marks a reader that stopped", async (t) => {
+    const server = await startServer(t, { kernelStateTtl: 0, sendBufferLimit: 256 * 1024 * 1024 });
+    const root = await userApi(server, 'root', { admin: true });
+    await root.post('/v1/rooms', { name: 'flood' });
+    const page = await openPage(browser, server.url);
+    await signIn(page, 'root');
+    await page.getByRole('button', { name: 'Network' }).click();
+    const tcpPort = server.addresses().find((d) => d.door === 'tcp')!.port;
+    const sock = connect(tcpPort, '127.0.0.1');
+    t.after(() => sock.destroy());
+    sock.write(
+      `${JSON.stringify({ type: 'auth', token: root.token })}\n${JSON.stringify({ type: 'sub', room: 'flood' })}\n`,
+    );
+    const row = page.locator('.network tr[data-door="tcp"]', { hasText: 'root' });
+    await row.waitFor({ timeout: 6000 });
+    assert.match(
+      (await row.locator('[data-cell="rtt"]').textContent()) ?? '',
+      /^\d+(\.\d+)? ± \d/,
+      'RTT ± variance',
+    );
+
+    // Sorted by RTT, twice: ascending then descending, announced with aria-sort.
+    const header = page.locator('.network th', { has: page.locator('[data-column="rtt"]') });
+    await page.locator('[data-column="rtt"]').click();
+    assert.equal(await header.getAttribute('aria-sort'), 'ascending');
+    await page.locator('[data-column="rtt"]').click();
+    assert.equal(await header.getAttribute('aria-sort'), 'descending');
+    const rtts = await page.locator('.network tbody [data-cell="rtt"]').evaluateAll((cells) =>
+      cells
+        .map((c) => c.textContent ?? '')
+        .filter(Boolean)
+        .map((t) => Number(t.split(' ')[0])),
+    );
+    assert.deepEqual(
+      rtts,
+      [...rtts].sort((a, b) => b - a),
+    );
+
+    // The TCP client stops reading while messages keep coming: its send queue grows poll after poll.
+    sock.pause();
+    const actor = { name: 'root', admin: true };
+    let flooding = true;
+    const flood = (async () => {
+      for (let i = 0; flooding && i < 20_000; i++) {
+        await server.services.messages.post(actor, 'flood', `${i} ${'x'.repeat(3000)}`, 'http');
+        if (i % 50 === 0) await new Promise((r) => setTimeout(r, 40));
+      }
+    })();
+    await page
+      .locator('.network tr.growing[data-door="tcp"]', { hasText: 'growing' })
+      .waitFor({ timeout: 20_000 });
+    flooding = false;
+    await flood;
+    assert.deepEqual(pageErrors(page), []);
+  });
+
   test('errors are said plainly: wrong password, a taken room name, a server that is gone', async (t) => {
     const server = await startServer(t);
     const ada = await userApi(server, 'ada');
