@@ -203,6 +203,22 @@ export const OPTIONS = {
     group: 'Storage',
     doc: "With Redis: how long (ms) a node still listens to a room's channel after its last subscriber here left, so a client that reconnects finds it open.",
   }),
+  traceMessages: opt({
+    kind: 'int',
+    default: 1000,
+    min: 0,
+    max: 1_000_000,
+    group: 'Network',
+    doc: "Journeys kept per room (GET /v1/rooms/{room}/messages/{seq}/trace): the newest messages' stages on this node, their bytes on the wire and their fan-out per door. 0 keeps none.",
+  }),
+  traceRooms: opt({
+    kind: 'int',
+    default: 100,
+    min: 0,
+    max: 100_000,
+    group: 'Network',
+    doc: 'Rooms whose journeys are kept, the most recently written; with traceMessages, it bounds the memory journeys take (about 0.5 KB each).',
+  }),
   kernelStateTtl: opt({
     kind: 'int',
     default: 1000,

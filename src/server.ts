@@ -105,7 +105,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       onPublishError: (err, event) => logger.warn({ err, event }, 'bus publish failed'),
     });
     const hub = new Hub(
-      { store, bus },
+      { store, bus, journeys: services.journeys },
       {
         replayPageSize: config.replayPageSize,
         maxSubscriptions: config.maxSubscriptions,

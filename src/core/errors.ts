@@ -46,6 +46,11 @@ export const ERRORS = {
   user_not_found: { status: 404, title: 'No such user.' },
   member_not_found: { status: 404, title: 'No such member in this room.' },
   message_not_found: { status: 404, title: 'No such message.' },
+  journey_not_found: {
+    status: 404,
+    title:
+      'This node keeps no journey of that message (it is older than the ones kept, or passed through another node).',
+  },
   unknown_frame: { status: 400, title: 'Unknown frame type.' },
   idle_timeout: {
     status: 408,

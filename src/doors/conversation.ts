@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { type ErrorCode, ERRORS, PorthouseError } from '../core/errors.js';
+import { Journey, type JourneyIngress } from '../core/journey.js';
 import type { Actor, Via } from '../core/types.js';
 import type { Hub } from '../hub/hub.js';
 import { Allowance, type Refusal } from './allowance.js';
@@ -90,6 +91,8 @@ export class Conversation implements Subscriber {
    * leaves the connection unsubscribed and each gets its answer, in the order they were sent.
    */
   readonly #roomOps = new Map<string, Promise<void>>();
+  /** Each pub frame's journey, from its receipt until it is posted. */
+  readonly #journeys = new WeakMap<ClientFrame, Journey>();
 
   constructor(
     private readonly transport: Transport,
@@ -139,8 +142,11 @@ export class Conversation implements Subscriber {
     this.send(frame(ref === undefined ? ready : { ...ready, ref }));
   }
 
-  /** One frame's text. Never throws: every failure becomes an `error` frame or a close. */
-  receive(text: string): void {
+  /**
+   * One frame's text, and what it cost on the wire (for a pub's journey). Never throws: every
+   * failure becomes an `error` frame or a close.
+   */
+  receive(text: string, wire?: () => JourneyIngress): void {
     if (this.#closed) return;
     const decoded = decodeFrame(text);
     if (!decoded.ok) {
@@ -148,6 +154,8 @@ export class Conversation implements Subscriber {
       return;
     }
     const f = decoded.frame;
+    if (f.type === 'pub' && wire && this.services.journeys.enabled)
+      this.#journeys.set(f, new Journey(f.room, wire()));
     // A client (often a person typing into nc) may send `auth` and its first `sub` together:
     // what follows an auth waits for it instead of being refused as unauthenticated.
     if (this.#held && f.type !== 'ping') {
@@ -231,6 +239,7 @@ export class Conversation implements Subscriber {
         await this.services.messages.post(actor, f.room, f.text, this.options.via, {
           idempotencyKey: f.ref === undefined ? undefined : String(f.ref),
           turn: this.#turns.take(),
+          journey: this.#journeys.get(f),
           acknowledge: (message) =>
             this.send(
               frame(

@@ -3,7 +3,8 @@
 // machine (bytes in, lines out), so it is tested and fuzzed without a socket.
 
 export type LineEvent =
-  | { readonly kind: 'line'; readonly text: string }
+  /** `bytes`: the line as it came, its newline (and any CR before it) included. */
+  | { readonly kind: 'line'; readonly text: string; readonly bytes: number }
   /** A line longer than the limit: its bytes are dropped; the stream should be closed. */
   | { readonly kind: 'too_long' }
   /** A line that is not valid UTF-8. */
@@ -67,7 +68,7 @@ function decode(bytes: Buffer): LineEvent {
   // A trailing \r (nc -C, telnet, Windows) is part of the line ending, not of the frame.
   const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
   try {
-    return { kind: 'line', text: utf8.decode(bytes.subarray(0, end)) };
+    return { kind: 'line', text: utf8.decode(bytes.subarray(0, end)), bytes: bytes.length + 1 };
   } catch {
     return { kind: 'invalid_utf8' };
   }

@@ -2,6 +2,7 @@
 // queued in one event-loop turn go out in one write (a connection that was idle gets them at the
 // end of the callback that queued them), and a client whose unsent bytes pass the limit is
 // reported as a slow consumer instead of growing the server's memory.
+import { type Journey, preciseNow } from '../core/journey.js';
 
 /** The part of a net.Socket an Outbox needs. */
 export interface OutboxStream {
@@ -21,6 +22,8 @@ export interface OutboxOptions {
   readonly idleMs?: number;
   /** Bytes and frames handed to the socket, for metrics. */
   readonly onWrite?: (bytes: number, frames: number) => void;
+  /** The door's name in a journey's fan-out (`ws`, `sse`, `tcp`, `irc`). */
+  readonly door?: string;
 }
 
 /**
@@ -100,6 +103,8 @@ export class Outbox {
   #chunks: Buffer[] = [];
   #bytes = 0;
   #overflowed = false;
+  /** Journeys of the messages queued since the last write: told when it happens. */
+  #journeys: Journey[] | undefined;
   /** When this connection was last written to (a turn's start). */
   #lastWriteAt = Number.NEGATIVE_INFINITY;
 
@@ -117,8 +122,12 @@ export class Outbox {
     return this.#overflowed;
   }
 
-  push(chunk: Buffer): void {
+  push(chunk: Buffer, journey?: Journey): void {
     if (this.#overflowed || this.stream.destroyed) return;
+    if (journey && this.options.door) {
+      journey.queued(this.options.door, chunk.length);
+      (this.#journeys ??= []).push(journey);
+    }
     schedule(this);
     if (
       this.#chunks.length === 0 &&
@@ -132,6 +141,7 @@ export class Outbox {
       this.#overflowed = true;
       this.#chunks = [];
       this.#bytes = 0;
+      this.#journeys = undefined;
       this.options.onOverflow();
     }
   }
@@ -150,6 +160,11 @@ export class Outbox {
     else {
       this.stream.write(gather(chunks, bytes));
       if (this.stream.writableLength > 0) scratchUsed += bytes;
+    }
+    if (this.#journeys) {
+      const at = preciseNow();
+      for (const j of this.#journeys) j.written(this.options.door!, at);
+      this.#journeys = undefined;
     }
     this.options.onWrite?.(bytes, chunks.length);
   }

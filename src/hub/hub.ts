@@ -4,6 +4,7 @@
 // event in event-frames.ts.
 import type { Bus, InRoomEvent, RoomEvent } from '../bus/bus.js';
 import { ERRORS, type ErrorCode, PorthouseError, USER_DELETED, fail } from '../core/errors.js';
+import type { JourneyLog } from '../core/journey.js';
 import type { MessageRecord, RoomRecord } from '../core/types.js';
 import { visibleRoom } from '../service/access.js';
 import type { Store } from '../store/store.js';
@@ -43,6 +44,7 @@ export interface HubStats {
 export class Hub {
   readonly #store: Store;
   readonly #bus: Bus;
+  readonly #journeys: JourneyLog | undefined;
   readonly #options: HubOptions;
   /** room → its subscriptions on this node. */
   readonly #rooms = new Map<string, Set<Subscription>>();
@@ -70,9 +72,10 @@ export class Hub {
     { epoch: number; result: Promise<{ room: RoomRecord | undefined; page: MessageRecord[] }> }
   >();
 
-  constructor(deps: { store: Store; bus: Bus }, options: HubOptions) {
+  constructor(deps: { store: Store; bus: Bus; journeys?: JourneyLog }, options: HubOptions) {
     this.#store = deps.store;
     this.#bus = deps.bus;
+    this.#journeys = deps.journeys?.enabled ? deps.journeys : undefined;
     this.#options = options;
     this.#connections = new Connections(options.maxConnectionsPerUser ?? 0);
     this.#presence = new Presence(options.presenceInterval, (room, online) => this.#bus.share(room, online));
@@ -373,6 +376,8 @@ export class Hub {
     switch (event.type) {
       case 'msg': {
         const out = messageFrame(event.message);
+        // Its journey here: the one begun by the door that took it, or one for its fan-out alone.
+        if (this.#journeys) out.journey = this.#journeys.remote(event.room, event.message.seq);
         for (const sub of subs) if (sub.offer(out)) void this.#catchUp(sub);
         return;
       }

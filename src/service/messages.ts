@@ -2,6 +2,7 @@
 // assigned), then publish to the bus so every hub fans it out — plus history, edit and delete.
 import { type Decision, type RoomFacts, canDeleteMessage, canEditMessage } from '../core/authorize.js';
 import { PorthouseError, fail } from '../core/errors.js';
+import { type Journey, type JourneyLog, preciseNow } from '../core/journey.js';
 import { checkText } from '../core/names.js';
 import type { Actor, MessageRecord, RoomRecord, Via } from '../core/types.js';
 import { publicMessage } from '../core/types.js';
@@ -22,6 +23,8 @@ export interface PostOptions {
   readonly turn?: Turn | undefined;
   /** Runs once the message is durable, before it is published (a frame door's `ack`). */
   readonly acknowledge?: (message: MessageRecord) => void;
+  /** Its journey, begun by the door that received it; kept in the node's log once stored. */
+  readonly journey?: Journey | undefined;
 }
 
 export class Messages {
@@ -31,6 +34,8 @@ export class Messages {
     private readonly publish: (event: RoomEvent) => void,
     private readonly options: MessagesOptions,
     private readonly onStored: (via: Via) => void = () => {},
+    /** Where journeys are kept; none kept without it. */
+    private readonly journeys?: JourneyLog,
   ) {}
 
   /** A typing notice: whoever may post there, sent through the bus to every node, never stored. */
@@ -61,16 +66,19 @@ export class Messages {
     options: PostOptions = {},
   ): Promise<{ message: MessageRecord; created: boolean }> {
     const { idempotencyKey, turn } = options;
+    const journey = this.journeys?.enabled ? options.journey : undefined;
     let appended: Promise<{ message: MessageRecord; created: boolean }>;
     try {
       this.checkText(text);
       const room = await this.access.check(actor, roomName);
+      journey?.mark('decoded');
       if (turn) await turn.ready;
       appended = this.store.appendMessage(room, {
         author: actor.name,
         text,
         via,
         ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        ...(journey ? { timing: journey.timing } : {}),
       });
     } finally {
       turn?.leave();
@@ -80,12 +88,19 @@ export class Messages {
       if (err instanceof PorthouseError && err.code === 'room_not_found') this.access.forget(roomName);
       throw err;
     });
+    if (journey && result.created) {
+      journey.seq = result.message.seq;
+      journey.stored();
+      this.journeys!.keep(journey);
+    }
     try {
       options.acknowledge?.(result.message);
+      if (options.acknowledge) journey?.mark('acked');
     } finally {
       // Stored is stored: whatever happened to the sender's ack, the room hears of it.
       if (result.created) {
         this.onStored(via);
+        journey?.mark('published', preciseNow());
         this.publish({ type: 'msg', room: roomName, message: publicMessage(result.message) });
       }
     }

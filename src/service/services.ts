@@ -3,6 +3,7 @@
 import type { Tokens } from '../auth/tokens.js';
 import type { Bus, RoomEvent } from '../bus/bus.js';
 import type { Config } from '../config.js';
+import { JourneyLog } from '../core/journey.js';
 import type { Limiter, RateLimit } from '../core/rate-limiter.js';
 import type { Via } from '../core/types.js';
 import type { Store } from '../store/store.js';
@@ -16,6 +17,8 @@ export interface Services {
   readonly rooms: Rooms;
   readonly messages: Messages;
   readonly tokens: Tokens;
+  /** The journeys of this node's recent messages (GET …/messages/{seq}/trace). */
+  readonly journeys: JourneyLog;
   /** A named rate limit, shared by every node when the bus connects them. */
   readonly limiter: (name: string, limit: RateLimit) => Limiter;
   /** Undefined when everything committed survives a power loss, else once it does (Store.untilDurable). */
@@ -34,6 +37,7 @@ export interface ServiceDeps {
 
 export function createServices(deps: ServiceDeps): Services {
   const { config, store, bus, tokens } = deps;
+  const journeys = new JourneyLog({ perRoom: config.traceMessages, rooms: config.traceRooms });
   const publish = (event: RoomEvent) => {
     bus.publish(event).catch((err: unknown) => deps.onPublishError?.(err, event));
   };
@@ -52,6 +56,7 @@ export function createServices(deps: ServiceDeps): Services {
   bus.onResync(() => access.clear());
   return {
     tokens,
+    journeys,
     limiter: (name, limit) => bus.limiter(name, limit),
     untilDurable: () => store.untilDurable(),
     accounts: new Accounts(store, tokens, publish, {
@@ -59,6 +64,13 @@ export function createServices(deps: ServiceDeps): Services {
       scryptCost: config.scryptCost,
     }),
     rooms: new Rooms(store, publish, { externalUsers: config.jwksUrl !== undefined }),
-    messages: new Messages(store, access, publish, { maxTextLength: config.maxTextLength }, deps.onStored),
+    messages: new Messages(
+      store,
+      access,
+      publish,
+      { maxTextLength: config.maxTextLength },
+      deps.onStored,
+      journeys,
+    ),
   };
 }

@@ -3,9 +3,12 @@
 // This is what lets hundreds of concurrent posts be durable without hundreds of fsyncs.
 import type { Database } from './sqlite-driver.js';
 import { PorthouseError } from '../core/errors.js';
+import { type WriteTiming, preciseNow } from '../core/journey.js';
 
 interface Pending {
   readonly op: () => unknown;
+  /** Where the commit's and the sync's times go, when someone traces this write. */
+  readonly timing: WriteTiming | undefined;
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -119,11 +122,11 @@ export class GroupCommit {
   }
 
   /** Run `op` inside the next group transaction; resolves after that transaction commits. */
-  run<T>(op: () => T): Promise<T> {
+  run<T>(op: () => T, timing?: WriteTiming): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('store is closed'));
     if (this.#broken) return Promise.reject(this.#brokenError());
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ op, timing, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         // setImmediate, not a microtask: lets every request parsed in this I/O phase join the batch.
@@ -203,7 +206,10 @@ export class GroupCommit {
       return;
     }
     this.#onBatch?.({ size: batch.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+    stamp(batch, 'committedAt');
     if (!this.#sync) {
+      // SQLite synced on commit itself (`full`): committed is durable.
+      stamp(batch, 'durableAt');
       settle(batch, outcome);
       return;
     }
@@ -219,6 +225,7 @@ export class GroupCommit {
           return;
         }
         this.#onSync?.(Number(process.hrtime.bigint() - committed) / 1e9);
+        stamp(batch, 'durableAt');
         settle(batch, outcome);
       },
       (err) => this.#break(err, batch),
@@ -269,6 +276,16 @@ function diskFull(cause: unknown): PorthouseError {
   const err = new PorthouseError('unavailable', 'The disk is full: nothing was stored. Retry later.');
   err.cause = cause;
   return err;
+}
+
+/** The time of a batch's commit or sync, for the writes in it that are traced. */
+function stamp(batch: Pending[], what: keyof WriteTiming): void {
+  let at: number | undefined;
+  for (const p of batch)
+    if (p.timing) {
+      at ??= preciseNow();
+      p.timing[what] = at;
+    }
 }
 
 function settle(batch: Pending[], outcome: Outcome): void {

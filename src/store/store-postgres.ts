@@ -3,6 +3,7 @@
 // appends of a batch share two statements (postgres-appends.ts). A room's seqs come from its
 // last_seq, moved in the same transaction as the insert: the row lock orders concurrent writers
 // on every node, and a rolled-back write gives its seqs back, so seqs have no gaps. Nothing is cached: another node may change anything at any time.
+import { preciseNow } from '../core/journey.js';
 import pg from 'pg';
 import { PorthouseError } from '../core/errors.js';
 import type { Member, MessageRecord, Role, RoomRecord, UserRecord } from '../core/types.js';
@@ -370,7 +371,14 @@ export class PostgresStore implements Store {
 
   appendMessage(room: RoomRef, message: NewMessage): Promise<{ message: MessageRecord; created: boolean }> {
     // Appends queued together share their statements (postgres-appends.ts).
-    return this.#writes.runBatched(appendRun, { room, message }).catch(rethrow);
+    const appended = this.#writes.runBatched(appendRun, { room, message }).catch(rethrow);
+    const timing = message.timing;
+    if (!timing) return appended;
+    // PostgreSQL commits durably (synchronous_commit): the commit's answer is both times.
+    return appended.then((result) => {
+      timing.committedAt = timing.durableAt = preciseNow();
+      return result;
+    });
   }
 
   async getMessage(room: RoomRef, seq: number): Promise<MessageRecord | undefined> {

@@ -399,7 +399,7 @@ export class SqliteStore implements Store {
       // the database once per message.
       this.#cache.advanceRoom(room.name, next.last_seq, next.messages_version);
       return { message: newMessageRecord(room.name, next.last_seq, id, message, now), created: true };
-    });
+    }, message.timing);
   }
 
   async getMessage(room: RoomRef, seq: number): Promise<MessageRecord | undefined> {

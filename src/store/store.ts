@@ -1,5 +1,6 @@
 // The Store: the durable record of users, rooms, members and messages. Every adapter (SQLite,
 // PostgreSQL) keeps the promises written on each method; test/store/contract.ts holds them to it.
+import type { WriteTiming } from '../core/journey.js';
 import type { Member, MessageRecord, Role, RoomRecord, UserRecord, Via } from '../core/types.js';
 
 /** A room as the message methods need it: its never-reused id and its name. */
@@ -18,6 +19,8 @@ export interface NewMessage {
    * with `idempotency_key_reused`.
    */
   readonly idempotencyKey?: string;
+  /** Filled in by the store: when the append committed, and when it was durable (a journey). */
+  readonly timing?: WriteTiming;
 }
 
 export interface HistoryQuery {

@@ -74,3 +74,15 @@ test('any way of cutting a stream into reads yields the same lines', () => {
     { numRuns: 2000 },
   );
 });
+
+test('each line reports its bytes as they came, its newline and a CR before it included', () => {
+  const s = new LineSplitter(100);
+  const events = s.push(Buffer.from('ab\r\nécho\n'));
+  assert.deepEqual(
+    events.map((e) => (e.kind === 'line' ? [e.text, e.bytes] : e.kind)),
+    [
+      ['ab', 4],
+      ['écho', 6],
+    ],
+  );
+});

@@ -201,3 +201,37 @@ export const SocketEntry = Type.Object({
   transport: Type.Optional(Type.Union([TcpTransportState, UdpTransportState, Type.Null()])),
 });
 export const SocketList = Type.Object({ sockets: Type.Array(SocketEntry) });
+
+export const Trace = Type.Object(
+  {
+    room: RoomName,
+    seq: Type.Integer({ minimum: 1 }),
+    door: Nullable(Type.String()),
+    wireBytes: Nullable(Type.Integer()),
+    framing: Nullable(Type.String()),
+    startedAt: Timestamp,
+    stages: Type.Array(
+      Type.Object({
+        stage: Type.Union(
+          ['received', 'decoded', 'stored', 'durable', 'acked', 'published'].map((s) => Type.Literal(s)),
+        ),
+        at: Timestamp,
+        ms: Type.Number(),
+      }),
+    ),
+    fanout: Type.Array(
+      Type.Object({
+        door: Type.String(),
+        recipients: Type.Integer(),
+        bytesPerRecipient: Type.Integer(),
+        queuedMs: Type.Number(),
+        firstWriteMs: Nullable(Type.Number()),
+        lastWriteMs: Nullable(Type.Number()),
+      }),
+    ),
+  },
+  {
+    description:
+      "A message's journey on this node: the door it came in by and its bytes on the wire with that door's framing (null when it came over the bus from another node), each stage's time and its ms after the start, and per door the recipients it was handed to, the bytes each got, and when it was queued and first and last written.",
+  },
+);

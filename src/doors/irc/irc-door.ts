@@ -52,6 +52,7 @@ class IrcConnection {
       1,
     );
     this.#outbox = new Outbox(socket, {
+      door: 'irc',
       limit: config.sendBufferLimit,
       onOverflow: () => {
         door.metrics.slowConsumers.inc();
@@ -65,8 +66,9 @@ class IrcConnection {
     });
     this.session = new IrcSession(
       {
-        write: (lines) => {
-          if (!this.#closing) this.#outbox.push(typeof lines === 'string' ? Buffer.from(lines) : lines);
+        write: (lines, journey) => {
+          if (!this.#closing)
+            this.#outbox.push(typeof lines === 'string' ? Buffer.from(lines) : lines, journey);
         },
         close: (reason) => this.close(reason),
         drained: () => this.#outbox.drained(),
@@ -107,7 +109,7 @@ class IrcConnection {
         this.close('Excess Flood');
         return;
       }
-      this.session.receive(parsed.message);
+      this.session.receive(parsed.message, event.bytes);
     }
   }
 

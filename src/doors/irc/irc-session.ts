@@ -2,6 +2,8 @@
 // channels as rooms through the same services and hub as every door. The door hands it whole
 // parsed lines and an IrcLink; it never touches a socket.
 import { type ErrorCode, ERRORS, PorthouseError } from '../../core/errors.js';
+import { Journey, preciseNow } from '../../core/journey.js';
+import { ingress } from '../wire-bytes.js';
 import type { Actor, MessageRecord, RoomRecord } from '../../core/types.js';
 import type { Hub } from '../../hub/hub.js';
 import type { Outgoing } from '../../hub/outgoing.js';
@@ -30,7 +32,7 @@ import { PlainExchange } from './sasl.js';
 /** What the door gives a session: where its lines go and how it ends. */
 export interface IrcLink {
   /** Queue bytes for the client; the door coalesces writes and enforces the send buffer limit. */
-  write(lines: string | Buffer): void;
+  write(lines: string | Buffer, journey?: Journey): void;
   /** Send `ERROR :reason` and close. */
   close(reason: string): void;
   /** See Subscriber.drained. */
@@ -123,6 +125,8 @@ export class IrcSession implements Subscriber {
   /** Rooms being joined: their JOIN line waits for `subbed`, their NAMES for `presence`. */
   readonly #joining = new Map<string, { channel: Channel; reply: Reply; room: RoomRecord }>();
   #queue: Promise<void> = Promise.resolve();
+  /** The line being handled: its size and arrival, for a PRIVMSG's journey. */
+  #wire = { bytes: 0, at: 0 };
   #queued = 0;
   readonly #turns = new Turns();
   readonly #allowance: Allowance;
@@ -153,8 +157,8 @@ export class IrcSession implements Subscriber {
     return [...this.#channels.keys()];
   }
 
-  write(line: string | Buffer): void {
-    if (!this.#closed) this.link.write(line);
+  write(line: string | Buffer, journey?: Journey): void {
+    if (!this.#closed) this.link.write(line, journey);
   }
 
   drained(): Promise<void> | undefined {
@@ -163,9 +167,14 @@ export class IrcSession implements Subscriber {
 
   // ---- lines in
 
-  /** One parsed line. Commands run in order (a PRIVMSG after a JOIN sees the channel joined). */
-  receive(message: IrcMessage): void {
+  /**
+   * One parsed line, and its bytes on the wire (tags and CR LF included). Commands run in order
+   * (a PRIVMSG after a JOIN sees the channel joined).
+   */
+  receive(message: IrcMessage, wireBytes = 0): void {
+    const receivedAt = preciseNow();
     this.#enqueue(async () => {
+      this.#wire = { bytes: wireBytes, at: receivedAt };
       const reply = new Reply(
         this,
         this.caps.has('labeled-response') ? message.tags.get('label') || undefined : undefined,
@@ -717,8 +726,15 @@ export class IrcSession implements Subscriber {
     const echo = this.caps.has('echo-message');
     // The label travels with the echo; without echo-message the reply's ACK answers it.
     if (label !== undefined && echo) r.handOver();
+    const journey = this.services.journeys.enabled
+      ? new Journey(
+          channel.room,
+          ingress('irc', this.#wire.bytes, 'IRC line: tags, PRIVMSG, channel, text, CR LF', this.#wire.at),
+        )
+      : undefined;
     const posting = this.services.messages.post(actor, channel.room, text, 'irc', {
       turn: this.#turns.take(),
+      journey,
       acknowledge: (message) => {
         // Remembered until the message's own fan-out reaches this connection: the echo (with
         // the label), or nothing for a client without echo-message.
@@ -1095,12 +1111,15 @@ export class IrcSession implements Subscriber {
           channel.own.delete(f.seq);
           if (!this.caps.has('echo-message')) return;
           if (label !== undefined) {
-            this.write(messageLines(f, this.#variant(), host, `label=${label}`));
+            this.write(messageLines(f, this.#variant(), host, `label=${label}`), out.journey);
             return;
           }
         }
         const variant = this.#variant();
-        this.write(out.encoded(`irc${variant}`, () => Buffer.from(messageLines(f, variant, host))));
+        this.write(
+          out.encoded(`irc${variant}`, () => Buffer.from(messageLines(f, variant, host))),
+          out.journey,
+        );
         return;
       }
       case 'edit': {

@@ -43,6 +43,7 @@ class SseStream implements Subscriber {
     const door = metrics.door('sse');
     this.socket = res.socket as Socket;
     this.#outbox = new Outbox(res, {
+      door: 'sse',
       limit: config.sendBufferLimit,
       onOverflow: () => {
         door.slowConsumers.inc();
@@ -73,7 +74,7 @@ class SseStream implements Subscriber {
       this.#outbox.push(sseEvent('subbed', out.json, from));
       return;
     }
-    this.#outbox.push(out.encoded('sse', encodeForSse));
+    this.#outbox.push(out.encoded('sse', encodeForSse), out.journey);
     // The subscription is over (the room was deleted, or the user may no longer see it).
     if (f.type === 'room_deleted' || f.type === 'unsubbed') this.end();
   }

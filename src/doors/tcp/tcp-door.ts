@@ -1,6 +1,7 @@
 // The TCP door: a byte stream framed as one JSON frame per line (UTF-8, `\n`), the WebSocket
 // door's frames through the same Conversation and hub, so `nc` can join a room. Optional TLS.
 // First frame `auth` within a deadline; idle connections are closed; slow readers cut off.
+import { ingress } from '../wire-bytes.js';
 import type { Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
@@ -43,6 +44,7 @@ class TcpConnection implements Transport {
   ) {
     const { config, services, hub, metrics } = door.deps;
     this.#outbox = new Outbox(socket, {
+      door: 'tcp',
       limit: config.sendBufferLimit,
       onOverflow: () => {
         door.metrics.slowConsumers.inc();
@@ -70,7 +72,9 @@ class TcpConnection implements Transport {
       if (event.kind === 'line') {
         if (event.text.trim() === '') continue; // blank lines (a stray Enter in nc) are not frames
         this.door.metrics.framesReceived.inc();
-        this.conversation.receive(event.text);
+        this.conversation.receive(event.text, () =>
+          ingress('tcp', event.bytes, 'one JSON line and its newline'),
+        );
       } else if (event.kind === 'invalid_utf8') {
         this.conversation.refuse('bad_request', 'A line must be UTF-8.');
       } else {
@@ -85,7 +89,7 @@ class TcpConnection implements Transport {
   }
 
   send(out: Outgoing): void {
-    if (!this.#closing) this.#outbox.push(out.encoded('tcp', encodeLine));
+    if (!this.#closing) this.#outbox.push(out.encoded('tcp', encodeLine), out.journey);
   }
 
   drained(): Promise<void> | undefined {

@@ -3,6 +3,8 @@
 // `ref` gets the first seq. `sub` starts only after an address check (challenge cookie), lives
 // for a lease, and receives events as datagrams. The door never sends more bytes to an address
 // it has not verified than that address sent it.
+import { Journey, preciseNow } from '../../core/journey.js';
+import { IPV4_HEADER, IPV6_HEADER, UDP_HEADER, ingress } from '../wire-bytes.js';
 import type { Logger } from 'pino';
 import { type RemoteInfo, type Socket, createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
@@ -63,6 +65,11 @@ class UdpPeer implements Subscriber {
     if (bytes.length === 0) return;
     this.bytesOut += bytes.length;
     this.door.sendTo(bytes, this.port, this.address);
+    if (out.journey) {
+      // A datagram is handed to the kernel at once: queued and written are one moment.
+      out.journey.queued('udp', bytes.length);
+      out.journey.written('udp', preciseNow());
+    }
   }
 
   /** Datagrams have no backpressure to wait for; a long replay still yields between pages. */
@@ -263,8 +270,19 @@ export class UdpDoor {
           this.#reply(withRef({ type: 'pong' }), size, from);
           return;
         case 'pub': {
+          const ip = from.family === 'IPv6' ? IPV6_HEADER : IPV4_HEADER;
           await this.deps.services.messages.post(actor, frame.room, frame.text, 'udp', {
             idempotencyKey: ref === undefined ? undefined : String(ref),
+            journey: this.deps.services.journeys.enabled
+              ? new Journey(
+                  frame.room,
+                  ingress(
+                    'udp',
+                    size + UDP_HEADER + ip,
+                    `JSON datagram, UDP header (8 bytes), IP header (${ip} bytes)`,
+                  ),
+                )
+              : undefined,
             acknowledge: (message) =>
               this.#reply(withRef({ type: 'ack', room: frame.room, seq: message.seq }), size, from),
           });

@@ -2,6 +2,7 @@
 // an optional bearer token at the upgrade, then hands each text message to a Conversation.
 // Events are framed once per event (not per recipient) and written straight to the socket,
 // coalesced per event-loop turn; pings find dead peers; slow readers are cut off.
+import { ingress, wsFrameBytes } from '../wire-bytes.js';
 import type { Logger } from 'pino';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -60,6 +61,7 @@ class WsConnection implements Transport {
     this.#outbox = config.wsCompression
       ? undefined
       : new Outbox(socket, {
+          door: 'ws',
           limit: config.sendBufferLimit,
           onOverflow: () => this.#slow(),
           onWrite: (bytes, frames) => {
@@ -85,7 +87,7 @@ class WsConnection implements Transport {
     // frame may follow a close frame.
     if (this.#closing || this.ws.readyState !== WebSocket.OPEN) return;
     if (this.#outbox) {
-      this.#outbox.push(out.encoded('ws', encodeForWs));
+      this.#outbox.push(out.encoded('ws', encodeForWs), out.journey);
       return;
     }
     if (this.ws.bufferedAmount > this.door.deps.config.sendBufferLimit) this.#slow();
@@ -271,7 +273,9 @@ export class WsDoor {
         c.conversation.refuse('bad_request', 'Binary frames are not accepted; send JSON as text.');
         return;
       }
-      c.conversation.receive(bytes.toString());
+      c.conversation.receive(bytes.toString(), () =>
+        ingress('ws', wsFrameBytes(bytes.length, true), 'WebSocket frame: header, masking key, JSON text'),
+      );
     });
     ws.on('error', () => {
       // A protocol error (a message over wsMaxPayload + OVERSIZE_READ_MARGIN: 1009, invalid

@@ -1,5 +1,7 @@
 // Messages: history pages (cursor by seq, Link headers), post (with Idempotency-Key), read, edit,
 // delete (tombstone).
+import { Journey, preciseNow } from '../../../core/journey.js';
+import { httpRequestBytes, ingress } from '../../wire-bytes.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -90,10 +92,25 @@ export const messageRoutes = (s: Services, config: Config) => async (fastify: Fa
     async (req, reply) => {
       const { room } = req.params;
       const key = req.headers['idempotency-key'];
+      const journey = s.journeys.enabled
+        ? new Journey(
+            room,
+            ingress(
+              'http',
+              httpRequestBytes(req.raw, Number(req.headers['content-length'] ?? 0)),
+              'HTTP request line, header lines, blank line, JSON body',
+              // From when the request arrived, not from when its handler ran.
+              preciseNow() - reply.elapsedTime,
+            ),
+          )
+        : undefined;
       const { message, created } = await s.messages.post(actorOf(req), room, req.body.text, 'http', {
         idempotencyKey: key,
+        journey,
       });
       reply.code(created ? 201 : 200).header('location', `/v1/rooms/${room}/messages/${message.seq}`);
+      // The answer is the acknowledgement.
+      journey?.mark('acked');
       return publicMessage(message);
     },
   );
