@@ -54,7 +54,7 @@ export class KernelSockets {
 
 function readSs(ports: readonly number[], timeout: number): Promise<Map<string, TcpTransport> | undefined> {
   const filter = ['('];
-  ports.forEach((p, i) => filter.push(...(i === 0 ? [] : ['or']), 'sport', '=', `:${p}`));
+  for (const [i, p] of ports.entries()) filter.push(...(i === 0 ? [] : ['or']), 'sport', '=', `:${p}`);
   filter.push(')');
   return new Promise((resolve) => {
     execFile('ss', ['-tinH', ...filter], { timeout, maxBuffer: MAX_SS_BYTES }, (err, stdout) => {

@@ -126,7 +126,8 @@ export class Outbox {
     if (this.#overflowed || this.stream.destroyed) return;
     if (journey && this.options.door) {
       journey.queued(this.options.door, chunk.length);
-      (this.#journeys ??= []).push(journey);
+      this.#journeys ??= [];
+      this.#journeys.push(journey);
     }
     schedule(this);
     if (

@@ -115,7 +115,9 @@ test('the fan-out per door: recipients, the bytes each was written, first and la
       return ws;
     }),
   );
-  t.after(() => subs.forEach((s) => s.close()));
+  t.after(() => {
+    for (const s of subs) s.close();
+  });
   const tcp = await connectTcp(port(server, 'tcp'));
   t.after(() => tcp.socket.destroy());
   tcp.send({ type: 'auth', token: ada.token });
