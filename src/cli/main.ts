@@ -11,6 +11,7 @@ import { type ParseOptions, UsageError, clientFlags, configFlags } from './args.
 import { listen, ping, sendFrame } from './realtime-commands.js';
 import { send } from './send.js';
 import { sockets } from './sockets.js';
+import { trace } from './trace.js';
 import { serve } from './serve.js';
 
 const USAGE = `usage:
@@ -26,7 +27,10 @@ const USAGE = `usage:
                                           (one line per message; resumes after drops;
                                            over udp, gaps are reported and filled over REST)
   porthouse ping [--via ws|tcp|udp] [--count N]    (round-trip min/avg/p99; udp: loss too)
-  porthouse sockets [--json]               (admin: every live socket as a five-tuple)
+  porthouse sockets [--json]               (admin: every live socket as a five-tuple, with
+                                           the kernel's RTT, cwnd and queues)
+  porthouse trace ROOM SEQ [--json]         (a message's journey on that node: bytes on the
+                                           wire, each stage's time, its fan-out by door)
   porthouse config-doc | frames-doc         (print docs/config.md or docs/frames.md, made
                                            from the code's own tables)
   --tcp HOST:PORT, --udp HOST:PORT (or PORTHOUSE_TCP, PORTHOUSE_UDP) name those doors;
@@ -96,6 +100,11 @@ async function main(argv: string[]): Promise<void> {
       const { values, positionals } = parse(clientFlags);
       if (positionals.length !== 0) throw new UsageError('expected: ping [--via ws] [--count N]');
       return ping(values);
+    }
+    case 'trace': {
+      const { values, positionals } = parse(clientFlags);
+      if (positionals.length !== 2) throw new UsageError('expected: trace ROOM SEQ');
+      return trace(positionals[0]!, positionals[1]!, values);
     }
     case 'sockets': {
       const { values, positionals } = parse(clientFlags);

@@ -21,8 +21,10 @@ export async function sockets(values: Record<string, unknown>): Promise<void> {
     s.rooms && s.rooms.length > 0 ? s.rooms.join(',') : '-',
     s.bytesIn === undefined ? '-' : String(s.bytesIn),
     s.bytesOut === undefined ? '-' : String(s.bytesOut),
+    s.transport && 'rttMs' in s.transport && s.transport.rttMs !== null ? String(s.transport.rttMs) : '-',
+    s.transport ? String(s.transport.sendQueue) : '-',
   ]);
-  const header = ['PROTO', 'DOOR', 'LOCAL', 'REMOTE', 'USER', 'ROOMS', 'IN', 'OUT'];
+  const header = ['PROTO', 'DOOR', 'LOCAL', 'REMOTE', 'USER', 'ROOMS', 'IN', 'OUT', 'RTT-MS', 'SEND-Q'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const r of [header, ...rows])
     process.stdout.write(

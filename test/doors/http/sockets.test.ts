@@ -55,8 +55,8 @@ test('lists the listening sockets and each connection with its door, user and ro
 
   const cli = await run(['sockets', '--server', server.url], undefined, { PORTHOUSE_TOKEN: admin.token! });
   assert.equal(cli.code, 0, cli.stderr);
-  assert.match(cli.stdout, /^PROTO\s+DOOR\s+LOCAL\s+REMOTE\s+USER\s+ROOMS\s+IN\s+OUT$/m);
-  assert.match(cli.stdout, /^TCP\s+ws\s+\S+\s+\S+\s+ada\s+r\s+\d+\s+\d+$/m);
+  assert.match(cli.stdout, /^PROTO\s+DOOR\s+LOCAL\s+REMOTE\s+USER\s+ROOMS\s+IN\s+OUT\s+RTT-MS\s+SEND-Q$/m);
+  assert.match(cli.stdout, /^TCP\s+ws\s+\S+\s+\S+\s+ada\s+r\s+\d+\s+\d+\s+\d+(\.\d+)?\s+\d+$/m);
   assert.match(cli.stdout, /^TCP\s+tcp\s+\S+\s+\(listening\)/m);
 });
 
