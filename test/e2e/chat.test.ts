@@ -129,6 +129,26 @@ describe('the web client in Chromium', { skip: browserMissing() }, () => {
       ['by udp', 'UDP'],
       ['by irc', 'IRC'],
     ]);
+
+    // A badge opens the message's journey: its door, bytes on the wire, stages and fan-out.
+    const badge = page.locator('.messages [data-seq="2"] .via');
+    await badge.click();
+    assert.equal(await badge.getAttribute('aria-expanded'), 'true');
+    const journey = page.getByRole('region', { name: 'Journey of message 2' });
+    await journey.locator('[data-stage="durable"]').waitFor();
+    assert.match(
+      (await journey.textContent()) ?? '',
+      /Received by the tcp door: \d+ bytes on the wire \(one JSON line/,
+    );
+    assert.deepEqual(
+      await journey
+        .locator('[data-stage]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-stage'))),
+      ['received', 'decoded', 'stored', 'durable', 'acked', 'published'],
+    );
+    await journey.locator('[data-fanout="ws"]', { hasText: '1 recipient' }).waitFor();
+    await badge.press('Enter');
+    await journey.waitFor({ state: 'detached' });
   });
 
   test('a server restart: "reconnecting" shows, a send made meanwhile is kept, then no gap and no duplicate', async (t) => {

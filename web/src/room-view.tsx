@@ -3,6 +3,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { PendingSend } from '../../src/client/timeline.js';
 import type { Message } from '../../src/core/types.js';
+import { Journey } from './journey.js';
 import { Lock } from './lock.js';
 import { RoomPanel } from './room-panel.js';
 import type { Session } from './session.js';
@@ -153,6 +154,7 @@ function MessageList({ session, room }: { session: Session; room: string }) {
 
 function MessageItem({ session, message }: { session: Session; message: Message }) {
   const [editing, setEditing] = useState(false);
+  const [journey, setJourney] = useState(false);
   const mine = message.author === session.me.name;
   const owner = session.room(message.room)?.owner === session.me.name;
   const via = message.via;
@@ -160,19 +162,23 @@ function MessageItem({ session, message }: { session: Session; message: Message 
     <li class={`message ${mine ? 'mine' : ''}`} data-seq={message.seq} data-author={message.author}>
       <div class="meta">
         <span class="author">{message.author}</span>
-        <span
+        <button
+          type="button"
           class={`via via-${via}`}
-          title={`Sent through the ${VIA_LABEL[via] ?? via} door`}
+          title={`Sent through the ${VIA_LABEL[via] ?? via} door: show its journey`}
           data-via={via}
+          aria-expanded={journey}
+          onClick={() => setJourney(!journey)}
         >
           {VIA_LABEL[via] ?? via}
-        </span>
+        </button>
         <time dateTime={message.createdAt}>{time(message.createdAt)}</time>
         <span class="seq">
           <span class="visually-hidden">seq </span>#{message.seq}
         </span>
         {message.editedAt && !message.deleted && <span class="edited">(edited)</span>}
       </div>
+      {journey && <Journey session={session} room={message.room} seq={message.seq} />}
       {message.deleted ? (
         <p class="text deleted">This message was deleted.</p>
       ) : editing ? (
