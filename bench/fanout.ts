@@ -13,7 +13,8 @@
 // or two stalls. The time is cut into `rounds` that alternate between the servers, with every
 // server's subscribers connected throughout, so a slow stretch of the VM falls on all alike.
 // Latency is also measured for a second porthouse with `--sqlite-synchronous normal` (no disk
-// sync per message; survives kill -9, not power loss), to show what the disk's sync costs.
+// sync per message; survives kill -9, not power loss), to show what the disk's sync costs, and
+// throughput for a third with `--trace-messages 0` (no journeys kept), to show what tracing costs.
 // Writes .bench/fanout-<timestamp>.json. Loopback only; stops by itself.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,6 +64,8 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const SOCKETIO_PEER = join(here, 'peers', 'socketio.js');
 /** The second porthouse, latency only: WAL written at every commit, synced at checkpoints. */
 const NO_SYNC = 'porthouse-normal';
+/** The third, throughput only: the same node keeping no journeys (A/B for tracing's cost). */
+const UNTRACED = 'porthouse-untraced';
 
 const fmt = (n: number, digits = 0) =>
   Number.isFinite(n)
@@ -79,7 +82,7 @@ async function main(): Promise<number> {
       `subscribers ${SUBSCRIBERS.join(', ')}; bursts of ${BURST} × ${TEXT_BYTES}-byte messages, about ${fmt(DELIVERIES)} deliveries per run; latency at ${RATE} msg/s for ${LATENCY_SECONDS} s per server, in ${ROUNDS} alternating rounds\n`,
   );
   const extra = process.env['PH_EXTRA'] ? process.env['PH_EXTRA'].split(' ') : [];
-  const [porthouseChild, noSyncChild, socketioChild] = await Promise.all([
+  const [porthouseChild, noSyncChild, untracedChild, socketioChild] = await Promise.all([
     startPorthouse(
       'porthouse',
       makeDataDir(),
@@ -87,10 +90,12 @@ async function main(): Promise<number> {
       flags['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof-dir']}`] : [],
     ),
     startPorthouse(NO_SYNC, makeDataDir(), [...extra, '--sqlite-synchronous', 'normal']),
+    startPorthouse(UNTRACED, makeDataDir(), [...extra, '--trace-messages', '0']),
     startChild('socketio', [SOCKETIO_PEER], /socketio listening on (http:\/\/\S+)/, { ipc: true }),
   ]);
   const porthouse = porthouseServer(porthouseChild, await setUpPorthouse(porthouseChild));
   const noSync = porthouseServer(noSyncChild, await setUpPorthouse(noSyncChild), NO_SYNC);
+  const untraced = porthouseServer(untracedChild, await setUpPorthouse(untracedChild), UNTRACED);
   const socketio = socketioServer(socketioChild);
 
   const rows: {
@@ -100,7 +105,7 @@ async function main(): Promise<number> {
   }[] = [];
   for (const n of SUBSCRIBERS) {
     const row: (typeof rows)[number] = { n, throughput: {}, latency: {} };
-    for (const server of [porthouse, socketio]) {
+    for (const server of [porthouse, untraced, socketio]) {
       process.stdout.write(`${n} subscribers, ${server.name}: throughput ... `);
       const t = await throughput(server, n, { burst: BURST, deliveries: DELIVERIES, textBytes: TEXT_BYTES });
       process.stdout.write(
@@ -146,6 +151,8 @@ async function main(): Promise<number> {
     'socket.io p50/p99 ms',
     'p99 met',
     'porthouse `normal` p50/p99 ms',
+    'untraced CPU µs/delivery',
+    'traced ÷ untraced',
   ];
   const lines = rows.map(({ n, throughput: t, latency: l }) => {
     const p = t['porthouse']!;
@@ -166,6 +173,8 @@ async function main(): Promise<number> {
       `${fmt(sl.p50Ms, 2)} / ${fmt(sl.p99Ms, 2)}`,
       pl.p99Ms <= sl.p99Ms ? 'yes' : 'NO',
       `${fmt(nl.p50Ms, 2)} / ${fmt(nl.p99Ms, 2)}`,
+      fmt(t[UNTRACED]!.cpuMicrosPerDelivery, 2),
+      fmt(p.cpuMicrosPerDelivery / t[UNTRACED]!.cpuMicrosPerDelivery, 2),
     ];
   });
   const table = [header, header.map(() => '---'), ...lines].map((r) => `| ${r.join(' | ')} |`).join('\n');
