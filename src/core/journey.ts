@@ -38,6 +38,8 @@ export interface DoorFanout {
   queuedAt: number;
   firstWriteAt: number | undefined;
   lastWriteAt: number | undefined;
+  /** The last write pass it was queued in (see queued). */
+  pass: number;
 }
 
 export class Journey {
@@ -46,6 +48,9 @@ export class Journey {
   /** The store's times for its write (commit, sync). */
   readonly timing: WriteTiming = {};
   seq = 0;
+  /** The door last queued to, and its entry. */
+  #door: string | undefined;
+  #entry: DoorFanout | undefined;
 
   constructor(
     readonly room: string,
@@ -64,26 +69,39 @@ export class Journey {
     this.mark('durable', this.timing.durableAt ?? at);
   }
 
-  /** One recipient on `door` was queued `bytes` (the clock is read for the door's first only). */
-  queued(door: string, bytes: number): void {
-    const f = this.fanout.get(door);
+  /**
+   * One recipient on `door` was queued `bytes` in write pass `pass`. True for the first of this
+   * door in that pass: the caller notes the journey once, and tells it when the pass is written.
+   * The clock is read for the door's first recipient only.
+   */
+  queued(door: string, bytes: number, pass = 0): boolean {
+    // Called once per recipient: the last door's entry saves a map lookup on all but the first.
+    let f = door === this.#door ? this.#entry : this.fanout.get(door);
     if (f) f.recipients++;
-    else
-      this.fanout.set(door, {
+    else {
+      f = {
         recipients: 1,
         bytesPerRecipient: bytes,
         queuedAt: preciseNow(),
         firstWriteAt: undefined,
         lastWriteAt: undefined,
-      });
+        pass: 0,
+      };
+      this.fanout.set(door, f);
+    }
+    this.#door = door;
+    this.#entry = f;
+    if (f.pass === pass) return false;
+    f.pass = pass;
+    return true;
   }
 
-  /** A write that carried this message to one recipient on `door` went to the kernel. */
-  written(door: string, at: number): void {
-    const f = this.fanout.get(door);
+  /** Writes that carried this message to recipients on `door` went to the kernel, from `first` to `last`. */
+  written(door: string, first: number, last = first): void {
+    const f = door === this.#door ? this.#entry : this.fanout.get(door);
     if (!f) return;
-    if (f.firstWriteAt === undefined) f.firstWriteAt = at;
-    if (f.lastWriteAt === undefined || at > f.lastWriteAt) f.lastWriteAt = at;
+    if (f.firstWriteAt === undefined || first < f.firstWriteAt) f.firstWriteAt = first;
+    if (f.lastWriteAt === undefined || last > f.lastWriteAt) f.lastWriteAt = last;
   }
 }
 

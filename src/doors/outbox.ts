@@ -72,15 +72,42 @@ let scheduled = false;
 /** When the current turn's first frame was queued (one clock read a turn). */
 let turnStartedAt = 0;
 
+/**
+ * Journeys queued this turn, once per door. A turn's writes are timed around its passes (the
+ * prompt one, then the turn's end), from the first traced connection's write to the last
+ * one's, so no delivery pays a clock read of its own.
+ */
+let pass = 1;
+const touched: Journey[] = [];
+const touchedDoors: string[] = [];
+
+function writePass(boxes: Set<Outbox>, endOfTurn: boolean): void {
+  let first = 0;
+  let last = 0;
+  for (const box of boxes) {
+    if (touched.length > 0 && box.traced) {
+      if (first === 0) first = preciseNow();
+      box.flush();
+      last = preciseNow();
+    } else box.flush();
+  }
+  boxes.clear();
+  if (first !== 0)
+    for (let i = 0; i < touched.length; i++) touched[i]!.written(touchedDoors[i]!, first, last);
+  if (endOfTurn && touched.length > 0) {
+    touched.length = 0;
+    touchedDoors.length = 0;
+    pass++;
+  }
+}
+
 function flushAll(): void {
   scheduled = false;
-  for (const box of dirty) box.flush();
-  dirty.clear();
+  writePass(dirty, true);
 }
 
 function flushPrompt(): void {
-  for (const box of prompt) box.flush();
-  prompt.clear();
+  writePass(prompt, false);
 }
 
 function schedule(box: Outbox): void {
@@ -103,8 +130,8 @@ export class Outbox {
   #chunks: Buffer[] = [];
   #bytes = 0;
   #overflowed = false;
-  /** Journeys of the messages queued since the last write: told when it happens. */
-  #journeys: Journey[] | undefined;
+  /** Something queued here belongs to a journey: its write is timed. */
+  traced = false;
   /** When this connection was last written to (a turn's start). */
   #lastWriteAt = Number.NEGATIVE_INFINITY;
 
@@ -125,9 +152,11 @@ export class Outbox {
   push(chunk: Buffer, journey?: Journey): void {
     if (this.#overflowed || this.stream.destroyed) return;
     if (journey && this.options.door) {
-      journey.queued(this.options.door, chunk.length);
-      this.#journeys ??= [];
-      this.#journeys.push(journey);
+      this.traced = true;
+      if (journey.queued(this.options.door, chunk.length, pass)) {
+        touched.push(journey);
+        touchedDoors.push(this.options.door);
+      }
     }
     schedule(this);
     if (
@@ -142,7 +171,6 @@ export class Outbox {
       this.#overflowed = true;
       this.#chunks = [];
       this.#bytes = 0;
-      this.#journeys = undefined;
       this.options.onOverflow();
     }
   }
@@ -150,6 +178,7 @@ export class Outbox {
   /** Write what is queued now (normally called by a scheduler above). */
   flush(): void {
     const chunks = this.#chunks;
+    this.traced = false;
     if (chunks.length === 0) return;
     this.#chunks = [];
     const bytes = this.#bytes;
@@ -161,11 +190,6 @@ export class Outbox {
     else {
       this.stream.write(gather(chunks, bytes));
       if (this.stream.writableLength > 0) scratchUsed += bytes;
-    }
-    if (this.#journeys) {
-      const at = preciseNow();
-      for (const j of this.#journeys) j.written(this.options.door!, at);
-      this.#journeys = undefined;
     }
     this.options.onWrite?.(bytes, chunks.length);
   }
