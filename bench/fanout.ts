@@ -66,6 +66,8 @@ const SOCKETIO_PEER = join(here, 'peers', 'socketio.js');
 const NO_SYNC = 'porthouse-normal';
 /** The third, throughput only: the same node keeping no journeys (A/B for tracing's cost). */
 const UNTRACED = 'porthouse-untraced';
+/** Throughput runs of each side of the tracing A/B, per subscriber count. */
+const AB_ROUNDS = 4;
 
 const fmt = (n: number, digits = 0) =>
   Number.isFinite(n)
@@ -102,18 +104,38 @@ async function main(): Promise<number> {
     n: number;
     throughput: Record<string, ThroughputResult>;
     latency: Record<string, LatencyResult>;
+    /** Median CPU µs per delivery over the A/B rounds, journeys kept and not. */
+    tracing?: { traced: number; untraced: number };
   }[] = [];
   for (const n of SUBSCRIBERS) {
     const row: (typeof rows)[number] = { n, throughput: {}, latency: {} };
-    for (const server of [porthouse, untraced, socketio]) {
+
+    // porthouse and Socket.IO once each; the tracing A/B as alternating pairs (traced first,
+    // then untraced first, …), each side's median kept, since one run of each swings by more
+    // than tracing costs.
+    const order = [
+      porthouse,
+      socketio,
+      ...Array.from({ length: AB_ROUNDS }, (_, i) =>
+        i % 2 ? [untraced, porthouse] : [porthouse, untraced],
+      ).flat(),
+    ];
+    const samples = new Map<string, ThroughputResult[]>();
+    for (const server of order) {
       process.stdout.write(`${n} subscribers, ${server.name}: throughput ... `);
       const t = await throughput(server, n, { burst: BURST, deliveries: DELIVERIES, textBytes: TEXT_BYTES });
       process.stdout.write(
         `${fmt(t.deliveredPerSecond)}/s, ${fmt(t.cpuMicrosPerDelivery, 2)} µs CPU/delivery (${fmt((100 * t.serverSystemSeconds) / t.serverCpuSeconds)} % kernel${t.messagesPerCommit ? `, ${fmt(t.messagesPerCommit, 1)} messages/commit` : ''})\n`,
       );
-      row.throughput[server.name] = t;
+      row.throughput[server.name] ??= t;
+      samples.set(server.name, [...(samples.get(server.name) ?? []), t]);
       await new Promise((r) => setTimeout(r, 500));
     }
+    const median = (name: string) => {
+      const xs = (samples.get(name) ?? []).map((t) => t.cpuMicrosPerDelivery).sort((a, b) => a - b);
+      return xs[Math.floor(xs.length / 2)] ?? Number.NaN;
+    };
+    row.tracing = { traced: median(porthouse.name), untraced: median(UNTRACED) };
     const options = { rate: RATE, seconds: LATENCY_SECONDS, rounds: ROUNDS, textBytes: TEXT_BYTES };
     const runs: LatencyRun[] = [];
     try {
@@ -151,10 +173,10 @@ async function main(): Promise<number> {
     'socket.io p50/p99 ms',
     'p99 met',
     'porthouse `normal` p50/p99 ms',
-    'untraced CPU µs/delivery',
+    `traced / untraced CPU µs/delivery (median of ${AB_ROUNDS})`,
     'traced ÷ untraced',
   ];
-  const lines = rows.map(({ n, throughput: t, latency: l }) => {
+  const lines = rows.map(({ n, throughput: t, latency: l, tracing: tr }) => {
     const p = t['porthouse']!;
     const s = t['socketio']!;
     const ratio = p.cpuMicrosPerDelivery / s.cpuMicrosPerDelivery;
@@ -173,8 +195,8 @@ async function main(): Promise<number> {
       `${fmt(sl.p50Ms, 2)} / ${fmt(sl.p99Ms, 2)}`,
       pl.p99Ms <= sl.p99Ms ? 'yes' : 'NO',
       `${fmt(nl.p50Ms, 2)} / ${fmt(nl.p99Ms, 2)}`,
-      fmt(t[UNTRACED]!.cpuMicrosPerDelivery, 2),
-      fmt(p.cpuMicrosPerDelivery / t[UNTRACED]!.cpuMicrosPerDelivery, 2),
+      `${fmt(tr!.traced, 2)} / ${fmt(tr!.untraced, 2)}`,
+      fmt(tr!.traced / tr!.untraced, 2),
     ];
   });
   const table = [header, header.map(() => '---'), ...lines].map((r) => `| ${r.join(' | ')} |`).join('\n');
