@@ -82,18 +82,18 @@ const touched: Journey[] = [];
 const touchedDoors: string[] = [];
 
 function writePass(boxes: Set<Outbox>, endOfTurn: boolean): void {
+  // Read before the first traced connection's write and once after the pass: two clock reads
+  // a pass, however many connections it writes.
   let first = 0;
-  let last = 0;
   for (const box of boxes) {
-    if (touched.length > 0 && box.traced) {
-      if (first === 0) first = preciseNow();
-      box.flush();
-      last = preciseNow();
-    } else box.flush();
+    if (first === 0 && touched.length > 0 && box.traced) first = preciseNow();
+    box.flush();
   }
   boxes.clear();
-  if (first !== 0)
+  if (first !== 0) {
+    const last = preciseNow();
     for (let i = 0; i < touched.length; i++) touched[i]!.written(touchedDoors[i]!, first, last);
+  }
   if (endOfTurn && touched.length > 0) {
     touched.length = 0;
     touchedDoors.length = 0;
