@@ -67,6 +67,38 @@ const GUARANTEES: Record<
   },
 };
 
+/** The frames this benchmark reads back (WebSocket, UDP). */
+interface Frame {
+  readonly type: string;
+  readonly ref?: string;
+  readonly seq?: number;
+  readonly cookie?: string;
+}
+
+/** The parts of a journey (GET …/trace) this benchmark reports. */
+interface Trace {
+  readonly wireBytes: number;
+  readonly framing: string;
+  readonly stages: unknown;
+  readonly fanout: readonly { readonly door: string; readonly bytesPerRecipient: number }[];
+}
+
+interface Row {
+  readonly door: Door;
+  readonly senderBytes: number;
+  readonly clientBytes: number;
+  readonly framing: string;
+  readonly perRecipient: Record<string, number>;
+  readonly rttP50: number;
+  readonly rttP99: number;
+  readonly cpuMicrosPerMessage: number;
+  readonly stages: unknown;
+  readonly ordered: string;
+  readonly acknowledged: string;
+  readonly resumable: string;
+  readonly lossVisible: string;
+}
+
 interface Line {
   readonly socket: Socket;
   next(match: (line: string) => boolean): Promise<string>;
@@ -131,10 +163,10 @@ async function main(): Promise<number> {
   const wsUrl = `${child.url.replace(/^http/, 'ws')}/v1/ws`;
   const ws = new WebSocket(wsUrl, { headers: auth, perMessageDeflate: false });
   await new Promise((r) => ws.once('open', r));
-  const wsNext = (match: (f: any) => boolean) =>
-    new Promise<any>((resolve) => {
+  const wsNext = (match: (f: Frame) => boolean) =>
+    new Promise<Frame>((resolve) => {
       const on = (d: Buffer) => {
-        const f = JSON.parse(String(d));
+        const f = JSON.parse(String(d)) as Frame;
         if (match(f)) {
           ws.off('message', on);
           resolve(f);
@@ -151,19 +183,19 @@ async function main(): Promise<number> {
   await tcp.next((l) => l.startsWith('{"type":"subbed"'));
   const irc = await lines(ports.irc);
   irc.write(
-    `CAP LS 302\r\nCAP REQ :echo-message message-tags server-time\r\nPASS ${token}\r\nNICK bench\r\nUSER bench 0 * :bench\r\nCAP END\r\nJOIN #bench\r\n`,
+    `CAP LS 302\r\nCAP REQ :echo-message message-tags server-time labeled-response\r\nPASS ${token}\r\nNICK bench\r\nUSER bench 0 * :bench\r\nCAP END\r\nJOIN #bench\r\n`,
   );
   await irc.next((l) => / 366 /.test(l));
   const udp = createSocket('udp4');
   await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
-  const udpWaiting: { match: (f: any) => boolean; resolve: (f: any) => void }[] = [];
+  const udpWaiting: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
   udp.on('message', (m) => {
-    const f = JSON.parse(String(m));
+    const f = JSON.parse(String(m)) as Frame;
     const i = udpWaiting.findIndex((w) => w.match(f));
     if (i >= 0) udpWaiting.splice(i, 1)[0]!.resolve(f);
   });
-  const udpNext = (match: (f: any) => boolean) =>
-    new Promise<any>((resolve) => udpWaiting.push({ match, resolve }));
+  const udpNext = (match: (f: Frame) => boolean) =>
+    new Promise<Frame>((resolve) => udpWaiting.push({ match, resolve }));
   const udpSend = (frame: object) => udp.send(JSON.stringify({ ...frame, token }), ports.udp, '127.0.0.1');
   // The address check: sub, answer the challenge with its cookie.
   udpSend({ type: 'sub', room: 'bench' });
@@ -196,7 +228,7 @@ async function main(): Promise<number> {
       const frame = JSON.stringify({ type: 'pub', room: 'bench', text: TEXT, ref: r });
       const acked = wsNext((f) => f.type === 'ack' && f.ref === r);
       ws.send(frame);
-      return { seq: (await acked).seq, bytes: wsFrameBytes(Buffer.byteLength(frame), true) };
+      return { seq: (await acked).seq ?? Number.NaN, bytes: wsFrameBytes(Buffer.byteLength(frame), true) };
     }
     if (door === 'tcp') {
       const line = `${JSON.stringify({ type: 'pub', room: 'bench', text: TEXT, ref: r })}\n`;
@@ -208,7 +240,7 @@ async function main(): Promise<number> {
       const datagram = JSON.stringify({ type: 'pub', room: 'bench', text: TEXT, ref: r, token });
       const acked = udpNext((f) => f.type === 'ack' && f.ref === r);
       udp.send(datagram, ports.udp, '127.0.0.1');
-      return { seq: (await acked).seq, bytes: Buffer.byteLength(datagram) + 8 + 20 };
+      return { seq: (await acked).seq ?? Number.NaN, bytes: Buffer.byteLength(datagram) + 8 + 20 };
     }
     const line = `@label=${r} PRIVMSG #bench :${TEXT}\r\n`;
     const echo = irc.next((l) => l.includes(`label=${r}`));
@@ -242,7 +274,7 @@ async function main(): Promise<number> {
     return performance.now() - t0;
   };
 
-  const rows: Record<string, unknown>[] = [];
+  const rows: Row[] = [];
   for (const door of DOORS) {
     process.stdout.write(`${door}: `);
     // Warm-up, then the journey of one message.
@@ -251,7 +283,7 @@ async function main(): Promise<number> {
     await new Promise((r) => setTimeout(r, 100));
     const trace = (await (
       await fetch(`${child.url}/v1/rooms/bench/messages/${one.seq}/trace`, { headers: auth })
-    ).json()) as any;
+    ).json()) as Trace;
     const rtts: number[] = [];
     for (let i = 0; i < PINGS; i++) rtts.push(await ping(door));
     // CPU per message: MESSAGES sent one after another (each acknowledged before the next).
@@ -259,8 +291,8 @@ async function main(): Promise<number> {
     for (let i = 0; i < MESSAGES; i++) await send(door);
     const c1 = cpuTimes(child.pid);
     const cpuMicros = ((c1.user + c1.system - c0.user - c0.system) * 1e6) / MESSAGES;
-    const fanout = Object.fromEntries((trace.fanout as any[]).map((f) => [f.door, f.bytesPerRecipient]));
-    const row = {
+    const fanout = Object.fromEntries(trace.fanout.map((f) => [f.door, f.bytesPerRecipient]));
+    const row: Row = {
       door,
       senderBytes: trace.wireBytes,
       clientBytes: one.bytes || trace.wireBytes,
@@ -300,7 +332,7 @@ async function main(): Promise<number> {
     `\n${table([
       head,
       head.map(() => '---'),
-      ...rows.map((r: any) => [
+      ...rows.map((r) => [
         r.door,
         String(r.senderBytes),
         `${r.rttP50.toFixed(3)} / ${r.rttP99.toFixed(3)}`,
@@ -313,7 +345,7 @@ async function main(): Promise<number> {
     ])}\n\nbytes each recipient was written (the same 100-byte text):\n\n${table([
       ['sent through', ...recipients],
       ['---', ...recipients.map(() => '---')],
-      ...rows.map((r: any) => [r.door, ...recipients.map((d) => String(r.perRecipient[d] ?? '–'))]),
+      ...rows.map((r) => [r.door, ...recipients.map((d) => String(r.perRecipient[d] ?? '–'))]),
     ])}\n`,
   );
   mkdirSync('.bench', { recursive: true });

@@ -13,7 +13,8 @@ const BY_CODE: Record<string, string> = {
   user_not_found: 'No such user.',
   message_not_found: 'That message does not exist.',
   message_deleted: 'That message was deleted.',
-  journey_not_found: 'This server keeps no journey of that message: it is older than the ones kept, or went through another node.',
+  journey_not_found:
+    'This server keeps no journey of that message: it is older than the ones kept, or went through another node.',
   owner_cannot_leave: 'The owner cannot leave their room.',
   precondition_failed: 'Someone changed this meanwhile: reload and try again.',
   text_too_long: 'The message is too long.',

@@ -34,9 +34,9 @@ export function Journey({ session, room, seq }: { session: Session; room: string
   }, [session, room, seq]);
   if (error)
     return (
-      <div class="journey" role="region" aria-label={`Journey of message ${seq}`}>
+      <section class="journey" aria-label={`Journey of message ${seq}`}>
         <p class="error">{error}</p>
-      </div>
+      </section>
     );
   if (!journey) return <div class="journey">Loading its journey…</div>;
   const end = Math.max(
@@ -46,7 +46,7 @@ export function Journey({ session, room, seq }: { session: Session; room: string
   );
   const at = (n: number) => `${Math.min(100, (n / end) * 100).toFixed(1)}%`;
   return (
-    <div class="journey" role="region" aria-label={`Journey of message ${seq}`}>
+    <section class="journey" aria-label={`Journey of message ${seq}`}>
       <p>
         {journey.door === null
           ? 'It came over the bus from another node.'
@@ -75,6 +75,6 @@ export function Journey({ session, room, seq }: { session: Session; room: string
           </li>
         ))}
       </ol>
-    </div>
+    </section>
   );
 }
