@@ -7,9 +7,11 @@ import type { Member, Message, Room } from '../core/types.js';
 export type RoomEvent =
   | { readonly type: 'msg'; readonly room: string; readonly message: Message }
   | { readonly type: 'edit'; readonly room: string; readonly message: Message }
-  | { readonly type: 'del'; readonly room: string; readonly seq: number }
+  /** `by`: who deleted it. */
+  | { readonly type: 'del'; readonly room: string; readonly seq: number; readonly by?: string }
   | { readonly type: 'member_joined'; readonly room: string; readonly member: Member }
-  | { readonly type: 'member_left'; readonly room: string; readonly user: string }
+  /** `by`: who removed them (themselves when they left); absent when their account was deleted. */
+  | { readonly type: 'member_left'; readonly room: string; readonly user: string; readonly by?: string }
   | { readonly type: 'room_updated'; readonly room: string; readonly value: Room }
   | { readonly type: 'room_deleted'; readonly room: string }
   /** Ephemeral: never stored, so a node that misses it does not look for it. */

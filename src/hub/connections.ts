@@ -57,6 +57,11 @@ export class Connections {
     if (conns.size === 0) this.#byUser.delete(name);
   }
 
+  /** Users with a connection here, and their connections. */
+  get counts(): { readonly users: number; readonly connections: number } {
+    return { users: this.#byUser.size, connections: this.#attached.size };
+  }
+
   isDropped(subscriber: Subscriber): boolean {
     return this.#dropped.has(subscriber);
   }

@@ -28,7 +28,12 @@ export function eventFrame(event: Exclude<InRoomEvent, { type: 'msg' | 'presence
     case 'edit':
       return new Outgoing({ type: 'edit', ...messageBody(event.message) });
     case 'del':
-      return new Outgoing({ type: 'del', room: event.room, seq: event.seq });
+      return new Outgoing({
+        type: 'del',
+        room: event.room,
+        seq: event.seq,
+        ...(event.by ? { by: event.by } : {}),
+      });
     case 'typing':
       return new Outgoing({ type: 'typing', room: event.room, user: event.user });
     case 'member_joined':
@@ -39,7 +44,12 @@ export function eventFrame(event: Exclude<InRoomEvent, { type: 'msg' | 'presence
         role: event.member.role,
       });
     case 'member_left':
-      return new Outgoing({ type: 'member_left', room: event.room, user: event.user });
+      return new Outgoing({
+        type: 'member_left',
+        room: event.room,
+        user: event.user,
+        ...(event.by ? { by: event.by } : {}),
+      });
     case 'room_updated': {
       const { name: _n, createdAt: _c, ...fields } = event.value;
       return new Outgoing({ type: 'room_updated', room: event.room, ...fields });

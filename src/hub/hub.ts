@@ -39,6 +39,9 @@ export interface HubStats {
   readonly replaying: number;
   /** Messages held back until the ones before them arrive. */
   readonly held: number;
+  /** Users with an authenticated frame connection on this node, and those connections. */
+  readonly users: number;
+  readonly connections: number;
 }
 
 export class Hub {
@@ -87,7 +90,13 @@ export class Hub {
   stats(): HubStats {
     let subscriptions = 0;
     for (const subs of this.#rooms.values()) subscriptions += subs.size;
-    return { rooms: this.#rooms.size, subscriptions, replaying: this.#replaying, held: this.#reorder.held };
+    return {
+      rooms: this.#rooms.size,
+      subscriptions,
+      replaying: this.#replaying,
+      held: this.#reorder.held,
+      ...this.#connections.counts,
+    };
   }
 
   /** The rooms a connection follows. */

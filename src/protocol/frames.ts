@@ -132,8 +132,16 @@ export const SERVER_FRAMES = {
     { description: 'A message’s text changed; the frame carries the whole message.' },
   ),
   del: Type.Object(
-    { type: Type.Literal('del'), room: RoomName, seq: Type.Integer({ minimum: 1 }) },
-    { description: 'A message was deleted (also sent in a replay for tombstones, so no seq is missing).' },
+    {
+      type: Type.Literal('del'),
+      room: RoomName,
+      seq: Type.Integer({ minimum: 1 }),
+      by: Type.Optional(UserName),
+    },
+    {
+      description:
+        'A message was deleted (also sent in a replay for tombstones, so no seq is missing). Live, `by` names who deleted it; a replayed tombstone has no `by`.',
+    },
   ),
   presence: Type.Object(
     { type: Type.Literal('presence'), room: RoomName, online: Type.Array(UserName) },
@@ -154,10 +162,10 @@ export const SERVER_FRAMES = {
     },
   ),
   member_left: Type.Object(
-    { type: Type.Literal('member_left'), room: RoomName, user: UserName },
+    { type: Type.Literal('member_left'), room: RoomName, user: UserName, by: Type.Optional(UserName) },
     {
       description:
-        'A user left or was removed. A removed user’s subscriptions to a private room end with `unsubbed`.',
+        'A user left or was removed. `by` names who removed them (the user themselves when they left); it is absent when their account was deleted. A removed user’s subscriptions to a private room end with `unsubbed`.',
     },
   ),
   room_updated: Type.Object(

@@ -147,7 +147,7 @@ export class Messages {
       return current;
     }
     const deleted = await this.store.deleteMessage(room, seq, check ? current.version : undefined);
-    this.publish({ type: 'del', room: roomName, seq });
+    this.publish({ type: 'del', room: roomName, seq, by: actor.name });
     return deleted;
   }
 

@@ -137,6 +137,6 @@ export class Rooms {
     enforce(canRemoveMember(actor, facts, user));
     if (check) check(await this.store.getMember(room, user));
     if (!(await this.store.removeMember(room, user))) fail('member_not_found');
-    this.publish({ type: 'member_left', room: name, user });
+    this.publish({ type: 'member_left', room: name, user, by: actor.name });
   }
 }

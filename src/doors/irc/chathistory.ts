@@ -89,13 +89,15 @@ export function parseChathistory(params: readonly string[], maxLimit: number): H
 }
 
 /**
- * The seq a reference stands for in `room`: a msgid's own seq; for a time, the first message
- * stored at or after it (lastSeq + 1 when none is). Times are found by bisecting seqs, which
- * are stored in time order; `undefined` when a msgid names another room.
+ * The first seq whose message was stored after `time` (or at it, with `orAt`); lastSeq + 1 when
+ * none was. Seqs are stored in time order, so this bisects them.
  */
-async function seqOf(services: Services, room: RoomRecord, ref: HistoryRef): Promise<number | undefined> {
-  if (ref.kind === 'none') return room.lastSeq + 1;
-  if (ref.kind === 'msgid') return ref.room === room.name ? ref.seq : undefined;
+async function firstSeqAfter(
+  services: Services,
+  room: RoomRecord,
+  time: string,
+  orAt: boolean,
+): Promise<number> {
   let lo = 1;
   let hi = room.lastSeq + 1;
   while (lo < hi) {
@@ -105,10 +107,27 @@ async function seqOf(services: Services, room: RoomRecord, ref: HistoryRef): Pro
       hi = mid;
       continue;
     }
-    if (m.createdAt < ref.time) lo = m.seq + 1;
+    if (m.createdAt < time || (!orAt && m.createdAt === time)) lo = m.seq + 1;
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * The bounds a reference sets, both exclusive as the specification asks: messages after it have
+ * seqs above `low`, messages before it seqs below `high`. A msgid is its own seq on both sides;
+ * `undefined` when it names another room.
+ */
+async function boundsOf(
+  services: Services,
+  room: RoomRecord,
+  ref: HistoryRef,
+): Promise<{ low: number; high: number } | undefined> {
+  if (ref.kind === 'none') return { low: 0, high: room.lastSeq + 1 };
+  if (ref.kind === 'msgid') return ref.room === room.name ? { low: ref.seq, high: ref.seq } : undefined;
+  const high = await firstSeqAfter(services, room, ref.time, true);
+  const low = (await firstSeqAfter(services, room, ref.time, false)) - 1;
+  return { low, high };
 }
 
 /** The messages a request names in one room, ascending; tombstones are left out. */
@@ -121,33 +140,37 @@ export async function readHistory(
   let page: MessageRecord[] = [];
   if (limit > 0) {
     if (request.sub === 'BETWEEN') {
-      const a = await seqOf(services, room, request.from);
-      const b = await seqOf(services, room, request.to);
-      if (a === undefined || b === undefined) return undefined;
-      // A time names the first message at or after it: as a lower end that message is inside.
-      const low = request.from.kind === 'timestamp' && a <= b ? a - 1 : a;
-      if (low < b)
-        page = (await services.messages.history(room, { after: low, limit })).filter((m) => m.seq < b);
-      else if (low > b) {
-        const high = request.to.kind === 'timestamp' ? b - 1 : b;
-        page = (await services.messages.history(room, { before: low, limit })).filter((m) => m.seq > high);
-      }
+      const from = await boundsOf(services, room, request.from);
+      const to = await boundsOf(services, room, request.to);
+      if (from === undefined || to === undefined) return undefined;
+      if (from.low + 1 < to.high)
+        // Forwards: the oldest `limit` messages past `from`.
+        page = (await services.messages.history(room, { after: from.low, limit })).filter(
+          (m) => m.seq < to.high,
+        );
+      else if (to.low + 1 < from.high)
+        // Backwards: the newest `limit` messages before `from`.
+        page = (await services.messages.history(room, { before: from.high, limit })).filter(
+          (m) => m.seq > to.low,
+        );
     } else {
-      const at = await seqOf(services, room, request.ref);
+      const at = await boundsOf(services, room, request.ref);
       if (at === undefined) return undefined;
-      if (request.sub === 'BEFORE') page = await services.messages.history(room, { before: at, limit });
-      else if (request.sub === 'AFTER') {
-        // After a time: from the first message at or after it; after a msgid: past it.
-        const after = request.ref.kind === 'timestamp' ? at - 1 : at;
-        page = await services.messages.history(room, { after, limit });
-      } else if (request.sub === 'LATEST') {
+      if (request.sub === 'BEFORE') page = await services.messages.history(room, { before: at.high, limit });
+      else if (request.sub === 'AFTER')
+        page = await services.messages.history(room, { after: at.low, limit });
+      else if (request.sub === 'LATEST') {
         const latest = await services.messages.history(room, { before: room.lastSeq + 1, limit });
-        const floor = request.ref.kind === 'none' ? 0 : request.ref.kind === 'timestamp' ? at - 1 : at;
-        page = latest.filter((m) => m.seq > floor);
+        page = latest.filter((m) => m.seq > at.low);
       } else {
+        // AROUND a msgid: it and its neighbours; around a time: the messages either side of it.
         const before = Math.floor(limit / 2);
-        const older = before > 0 ? await services.messages.history(room, { before: at, limit: before }) : [];
-        const newer = await services.messages.history(room, { after: at - 1, limit: limit - older.length });
+        const older =
+          before > 0 ? await services.messages.history(room, { before: at.high, limit: before }) : [];
+        const newer = await services.messages.history(room, {
+          after: at.high - 1,
+          limit: limit - older.length,
+        });
         page = [...older, ...newer];
       }
     }

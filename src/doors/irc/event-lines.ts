@@ -95,8 +95,15 @@ export function editLines(m: Message, variant: number, host: string): string {
 export const REDACTION = 16;
 
 /** A deletion: REDACT for clients that understand it, otherwise a NOTICE in the channel. */
-export function deletionLine(room: string, seq: number, variant: number, server: string): string {
+export function deletionLine(
+  room: string,
+  seq: number,
+  variant: number,
+  server: string,
+  by: string | undefined,
+): string {
   const id = msgidOf(room, seq);
-  if (variant & REDACTION) return `:${server} REDACT ${channelOf(room)} ${id}\r\n`;
+  // From whoever deleted it, as a REDACT from a user reads; the server when that is unknown.
+  if (variant & REDACTION) return `:${by ? mask(by, server) : server} REDACT ${channelOf(room)} ${id}\r\n`;
   return `:${server} NOTICE ${channelOf(room)} :Message #${seq} (${id}) was deleted.\r\n`;
 }

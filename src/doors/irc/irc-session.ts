@@ -71,8 +71,8 @@ interface Channel {
   private: boolean;
   /** Who the client was told is here (NAMES, then JOIN/PART as presence changes); undefined until NAMES. */
   names: Set<string> | undefined;
-  /** Seqs this connection posted whose fan-out it has not seen yet, with the label of each. */
-  readonly own: Map<number, string | undefined>;
+  /** Seqs this connection posted whose fan-out it has not seen yet: the label of each, and what to tell when it does. */
+  readonly own: Map<number, { readonly label: string | undefined; readonly echoed: () => void }>;
 }
 
 /** Replies to one command, labelled as one response when the client asked (labeled-response). */
@@ -107,6 +107,29 @@ const BEFORE_REGISTRATION = new Set(['CAP', 'NICK', 'USER', 'PASS', 'AUTHENTICAT
 /** Lines that may wait behind a command still running (a JOIN's store reads); past it: flood. */
 export const MAX_QUEUED_LINES = 256;
 
+/** The longest a PONG waits for the echoes of earlier posts (a commit slower than this is not waited for). */
+export const ECHO_WAIT_MS = 2000;
+
+/** Resolves once every promise has, or after `ms`. */
+function settled(all: readonly Promise<void>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    Promise.all(all).then(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** An IRC mask (`*` any run, `?` one character) as a case-insensitive pattern (CASEMAPPING=ascii). */
+function globPattern(glob: string): RegExp {
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${body}$`, 'i');
+}
+
 let batchCounter = 0;
 const nextBatch = () => (++batchCounter).toString(36);
 
@@ -116,6 +139,8 @@ export class IrcSession implements Subscriber {
   /** The nick as the client knows it (`*` until NICK). */
   nick = '*';
   #userGiven = false;
+  /** USER's realname, shown in this user's WHO and WHOIS (its username is always the account). */
+  #realname = '';
   #pass: string | undefined;
   #sasl: PlainExchange | undefined;
   #saslActor: Actor | undefined;
@@ -129,6 +154,8 @@ export class IrcSession implements Subscriber {
   #wire = { bytes: 0, at: 0 };
   #queued = 0;
   readonly #turns = new Turns();
+  /** Posts of this connection whose own fan-out has not reached it yet: a PONG waits for them. */
+  readonly #unechoed = new Set<Promise<void>>();
   readonly #allowance: Allowance;
 
   constructor(
@@ -252,8 +279,10 @@ export class IrcSession implements Subscriber {
       case 'USER':
         if (this.registered || this.#userGiven)
           return this.#numeric(r, ERR.ALREADYREGISTERED, 'You may not reregister');
-        if (m.params.length < 4) return this.#needMore(r, cmd);
+        // An empty username or realname is as good as none (modern.ircdocs.horse, USER).
+        if (m.params.length < 4 || m.params[0] === '' || m.params[3] === '') return this.#needMore(r, cmd);
         this.#userGiven = true;
+        this.#realname = m.params[3]!;
         return this.#maybeRegister(r);
       case 'PASS':
         if (this.registered) return this.#numeric(r, ERR.ALREADYREGISTERED, 'You may not reregister');
@@ -264,6 +293,9 @@ export class IrcSession implements Subscriber {
         return this.#authenticate(m, r);
       case 'PING':
         if (m.params.length < 1) return this.#needMore(r, cmd);
+        // Clients PING to learn that what they sent before was handled: the PONG comes after
+        // the echoes of those posts (each waits for its commit), or after ECHO_WAIT_MS.
+        if (this.#unechoed.size > 0) await settled([...this.#unechoed], ECHO_WAIT_MS);
         r.send(
           formatIrcLine(this.options.serverName, 'PONG', [this.options.serverName, m.params[0]!], {
             trailing: true,
@@ -310,6 +342,12 @@ export class IrcSession implements Subscriber {
         return this.#redact(m, r);
       case 'MOTD':
         return this.#motd(r);
+      case 'LUSERS':
+        return this.#lusers(r);
+      case 'TIME':
+        return this.#numeric(r, RPL.TIME, this.options.serverName, new Date().toUTCString());
+      case 'USERHOST':
+        return this.#userhost(m, r);
       default:
         this.options.onError?.('unknown_command');
         this.#numeric(r, ERR.UNKNOWNCOMMAND, cmd, 'Unknown command');
@@ -339,6 +377,11 @@ export class IrcSession implements Subscriber {
       case 'END':
         if (this.registered) return;
         this.caps.negotiating = false;
+        // Registration ends a SASL exchange still under way (sasl-3.1): aborted, not failed.
+        if (this.#sasl) {
+          this.#sasl = undefined;
+          this.#numeric(r, ERR.SASLABORTED, 'SASL authentication aborted');
+        }
         return this.#maybeRegister(r);
       default:
         this.#numeric(r, '410', sub ?? '*', 'Invalid CAP command');
@@ -385,8 +428,18 @@ export class IrcSession implements Subscriber {
     }
     const step = this.#sasl.push(arg);
     if (step.kind === 'more') return;
+    if (step.kind === 'discarding' || step.kind === 'too_long') {
+      // The rest of a payload refused as too long is not taken for mechanism names.
+      if (step.ended) this.#sasl = undefined;
+      if (step.kind === 'too_long')
+        this.#numeric(r, ERR.SASLFAIL, 'SASL authentication failed: the payload is too long');
+      return;
+    }
+    if (step.kind === 'chunk_too_long') {
+      this.#sasl = undefined;
+      return this.#numeric(r, ERR.SASLTOOLONG, 'SASL message too long: chunks are at most 400 bytes');
+    }
     this.#sasl = undefined;
-    if (step.kind === 'too_long') return this.#numeric(r, ERR.SASLTOOLONG, 'SASL message too long');
     if (step.kind === 'invalid') return this.#numeric(r, ERR.SASLFAIL, 'SASL authentication failed');
     const { authzid, authcid, password } = step.credentials;
     const actor = await this.#verify(authcid, password);
@@ -516,6 +569,29 @@ export class IrcSession implements Subscriber {
     this.#motd(r);
   }
 
+  /** LUSERS, of this node: porthouse has one network of equal nodes, no opers. */
+  #lusers(r: Reply): void {
+    const { users, connections, rooms } = this.hub.stats();
+    this.#numeric(r, RPL.LUSERCLIENT, `There are ${users} users and 0 invisible on 1 servers`);
+    this.#numeric(r, RPL.LUSEROP, '0', 'operator(s) online');
+    this.#numeric(r, RPL.LUSERCHANNELS, String(rooms), 'channels formed');
+    this.#numeric(r, RPL.LUSERME, `I have ${connections} clients and 0 servers`);
+    this.#numeric(r, RPL.LOCALUSERS, String(users), String(users), `Current local users ${users}`);
+    this.#numeric(r, RPL.GLOBALUSERS, String(users), String(users), `Current global users ${users}`);
+  }
+
+  /** USERHOST: up to five nicks that are accounts, as `nick=+nick@host`. */
+  async #userhost(m: IrcMessage, r: Reply): Promise<void> {
+    if (m.params.length < 1) return this.#needMore(r, 'USERHOST');
+    const found: string[] = [];
+    for (const nick of m.params.slice(0, 5)) {
+      const user = userOf(nick);
+      if (user !== undefined && (await this.#exists(user)))
+        found.push(`${user}=+${user}@${this.options.serverName}`);
+    }
+    this.#numeric(r, RPL.USERHOST, found.join(' '));
+  }
+
   #motd(r: Reply): void {
     const o = this.options;
     if (o.motd.length === 0) {
@@ -578,7 +654,6 @@ export class IrcSession implements Subscriber {
         throw again;
       }
     }
-    if (room.role === undefined) await this.services.rooms.addMember(actor, name, actor.name);
     const channel: Channel = {
       room: name,
       topic: room.topic,
@@ -587,8 +662,10 @@ export class IrcSession implements Subscriber {
       names: undefined,
       own: new Map(),
     };
+    // Joining before becoming a member, so the member_joined this JOIN causes is not an invitation.
     this.#joining.set(name, { channel, reply: r, room });
     try {
+      if (room.role === undefined) await this.services.rooms.addMember(actor, name, actor.name);
       await this.hub.subscribe(this, name);
     } finally {
       this.#joining.delete(name);
@@ -633,6 +710,7 @@ export class IrcSession implements Subscriber {
   /** PART: out of the room's live events and its members (its owner stays its owner). */
   async #leave(room: string, reason: string, r: Reply): Promise<void> {
     this.hub.unsubscribe(this, room);
+    for (const { echoed } of this.#channels.get(room)?.own.values() ?? []) echoed();
     this.#channels.delete(room);
     r.send(
       formatIrcLine(
@@ -732,6 +810,12 @@ export class IrcSession implements Subscriber {
           ingress('irc', this.#wire.bytes, 'IRC line: tags, PRIVMSG, channel, text, CR LF', this.#wire.at),
         )
       : undefined;
+    let echoed!: () => void;
+    const unechoed = new Promise<void>((resolve) => {
+      echoed = resolve;
+    });
+    this.#unechoed.add(unechoed);
+    void unechoed.then(() => this.#unechoed.delete(unechoed));
     const posting = this.services.messages.post(actor, channel.room, text, 'irc', {
       turn: this.#turns.take(),
       journey,
@@ -739,10 +823,14 @@ export class IrcSession implements Subscriber {
         // Remembered until the message's own fan-out reaches this connection: the echo (with
         // the label), or nothing for a client without echo-message.
         if (this.#channels.get(channel.room) === channel)
-          channel.own.set(message.seq, echo ? label : undefined);
+          channel.own.set(message.seq, { label: echo ? label : undefined, echoed });
+        else echoed();
       },
     });
-    posting.catch(fail);
+    posting.catch((err: unknown) => {
+      echoed();
+      fail(err);
+    });
   }
 
   async #tagmsg(m: IrcMessage, r: Reply): Promise<void> {
@@ -851,18 +939,30 @@ export class IrcSession implements Subscriber {
         formatIrcLine(
           host,
           RPL.WHOREPLY,
-          [this.nick, channel, user, host, host, user, op ? 'H@' : 'H', `0 ${user}`],
+          [this.nick, channel, user, host, host, user, op ? 'H@' : 'H', `0 ${this.#realnameOf(user)}`],
           { trailing: true },
         ),
       );
     const room = roomOf(mask0);
     const joined = room === undefined ? undefined : this.#channels.get(room);
     if (joined) for (const u of [...(joined.names ?? [])].sort()) line(mask0, u, u === joined.owner);
-    else if (room === undefined) {
+    else if (room === undefined && (mask0 === '0' || /[*?]/.test(mask0))) {
+      // A mask: the users this client can see (itself and who shares its channels), by nick or mask.
+      const pattern = globPattern(mask0 === '0' ? '*' : mask0);
+      const visible = new Set([this.actor.name]);
+      for (const c of this.#channels.values()) for (const u of c.names ?? []) visible.add(u);
+      for (const u of [...visible].sort())
+        if (pattern.test(u) || pattern.test(mask(u, host))) line('*', u, false);
+    } else if (room === undefined) {
       const user = userOf(mask0);
       if (user !== undefined && (await this.#exists(user))) line('*', user, false);
     }
     this.#numeric(r, RPL.ENDOFWHO, mask0, 'End of /WHO list');
+  }
+
+  /** A realname is known only for this connection's own user; others are shown by their name. */
+  #realnameOf(user: string): string {
+    return user === this.user && this.#realname !== '' ? this.#realname : user;
   }
 
   async #exists(user: string): Promise<boolean> {
@@ -885,7 +985,11 @@ export class IrcSession implements Subscriber {
       this.#numeric(r, ERR.NOSUCHNICK, nick, 'No such nick/channel');
       return this.#numeric(r, RPL.ENDOFWHOIS, nick, 'End of /WHOIS list');
     }
-    r.send(formatIrcLine(host, RPL.WHOISUSER, [this.nick, user, user, host, '*', user], { trailing: true }));
+    r.send(
+      formatIrcLine(host, RPL.WHOISUSER, [this.nick, user, user, host, '*', this.#realnameOf(user)], {
+        trailing: true,
+      }),
+    );
     const shared = [...this.#channels.values()]
       .filter((c) => c.names?.has(user))
       .map((c) => `${c.owner === user ? '@' : ''}${channelOf(c.room)}`);
@@ -936,9 +1040,10 @@ export class IrcSession implements Subscriber {
     // A ban list query (every client asks on join): porthouse has no bans, only members.
     if (/^[+-]?b$/.test(change) && m.params[2] === undefined)
       return this.#numeric(r, RPL.ENDOFBANLIST, target, 'End of channel ban list');
-    // +i / +s make the room private, -i / -s public: the only modes with a meaning here.
-    const set = /^([+-])([is]+)$/.exec(change);
-    if (!set) {
+    // +i / +s make the room private, -i / -s public: the only modes with a meaning here. Every
+    // room is +n and +t already (only members post, only the owner sets the topic).
+    const set = /^([+-])([inst]+)$/.exec(change);
+    if (!set || (set[1] === '-' && /[nt]/.test(set[2]!))) {
       const letter = change.replace(/^[+-]/, '')[0] ?? change;
       return this.#numeric(
         r,
@@ -947,6 +1052,7 @@ export class IrcSession implements Subscriber {
         'is unknown mode char to me: only +i/+s (a private room) change here',
       );
     }
+    if (!/[is]/.test(set[2]!)) return;
     try {
       await this.services.rooms.patch(this.actor, name, { private: set[1] === '+' });
     } catch (err) {
@@ -1106,12 +1212,13 @@ export class IrcSession implements Subscriber {
       case 'msg': {
         const channel = this.#channels.get(f.room);
         if (!channel) return;
-        if (channel.own.has(f.seq)) {
-          const label = channel.own.get(f.seq);
+        const own = channel.own.get(f.seq);
+        if (own) {
           channel.own.delete(f.seq);
+          own.echoed();
           if (!this.caps.has('echo-message')) return;
-          if (label !== undefined) {
-            this.write(messageLines(f, this.#variant(), host, `label=${label}`), out.journey);
+          if (own.label !== undefined) {
+            this.write(messageLines(f, this.#variant(), host, `label=${own.label}`), out.journey);
             return;
           }
         }
@@ -1132,7 +1239,9 @@ export class IrcSession implements Subscriber {
         if (!this.#channels.has(f.room)) return;
         const variant = this.#variant() & REDACTION;
         this.write(
-          out.encoded(`irc${variant}`, () => Buffer.from(deletionLine(f.room, f.seq, variant, host))),
+          out.encoded(`irc${variant}`, () =>
+            Buffer.from(deletionLine(f.room, f.seq, variant, host, 'by' in f ? f.by : undefined)),
+          ),
         );
         return;
       }
@@ -1148,11 +1257,16 @@ export class IrcSession implements Subscriber {
         return;
       case 'member_joined':
         // The hub tells an attached connection of rooms its user is added to: an invitation.
-        if (f.user === this.user && !this.#channels.has(f.room))
+        if (f.user === this.user && !this.#channels.has(f.room) && !this.#joining.has(f.room))
           this.write(`:${host} INVITE ${this.nick} ${channelOf(f.room)}\r\n`);
         return;
       case 'member_left':
-        if (f.user === this.user) this.#removed(f.room, 'You were removed from the room');
+        if (f.user === this.user)
+          this.#removed(
+            f.room,
+            f.by === this.user ? 'You left the room' : 'You were removed from the room',
+            f.by,
+          );
         return;
       case 'room_updated':
         this.#roomUpdated(f);
@@ -1217,13 +1331,20 @@ export class IrcSession implements Subscriber {
   }
 
   /** The room is gone for this connection: the client sees itself kicked, and it is unsubscribed. */
-  #removed(room: string, reason: string): void {
-    if (!this.#channels.delete(room)) return;
+  /** Out of a channel the client did not PART here: a KICK from who removed them, or a PART of their own elsewhere. */
+  #removed(room: string, reason: string, by?: string): void {
+    const channel = this.#channels.get(room);
+    if (!channel) return;
+    this.#channels.delete(room);
+    for (const { echoed } of channel.own.values()) echoed();
     this.hub.unsubscribe(this, room);
+    const host = this.options.serverName;
     this.write(
-      formatIrcLine(this.options.serverName, 'KICK', [channelOf(room), this.nick, reason], {
-        trailing: true,
-      }),
+      by === this.user
+        ? formatIrcLine(mask(this.nick, host), 'PART', [channelOf(room), reason], { trailing: true })
+        : formatIrcLine(by ? mask(by, host) : host, 'KICK', [channelOf(room), this.nick, reason], {
+            trailing: true,
+          }),
     );
   }
 

@@ -14,16 +14,33 @@ export type SaslStep =
   | { readonly kind: 'more' }
   | { readonly kind: 'done'; readonly credentials: PlainCredentials }
   | { readonly kind: 'invalid' }
-  | { readonly kind: 'too_long' };
+  /** One chunk longer than 400 bytes: the client does not split as the specification says. */
+  | { readonly kind: 'chunk_too_long' }
+  /** The payload passed MAX_SASL_BYTES: failed once; its later chunks are discarded. */
+  | { readonly kind: 'too_long'; readonly ended: boolean }
+  /** A chunk of a payload already refused as too long; `ended` with its last chunk. */
+  | { readonly kind: 'discarding'; readonly ended: boolean };
+
+/** Chunks are this long except the last (sasl-3.1). */
+export const SASL_CHUNK_BYTES = 400;
 
 export class PlainExchange {
   #data = '';
+  #overflowed = false;
 
+  /** One AUTHENTICATE parameter. */
   push(chunk: string): SaslStep {
+    const last = chunk === '+' || chunk.length < SASL_CHUNK_BYTES;
+    if (this.#overflowed) return { kind: 'discarding', ended: last };
+    if (chunk.length > SASL_CHUNK_BYTES) return { kind: 'chunk_too_long' };
     if (chunk !== '+') {
-      if (this.#data.length + chunk.length > MAX_SASL_BYTES) return { kind: 'too_long' };
+      if (this.#data.length + chunk.length > MAX_SASL_BYTES) {
+        this.#overflowed = true;
+        this.#data = '';
+        return { kind: 'too_long', ended: last };
+      }
       this.#data += chunk;
-      if (chunk.length === 400) return { kind: 'more' };
+      if (!last) return { kind: 'more' };
     }
     return decodePlain(this.#data);
   }

@@ -228,7 +228,8 @@ test('TOPIC, MODE and KICK are the room: a topic set on IRC reaches the WebSocke
   owner.send('KICK #r bob :enough');
   const kick = await other.next((l) => l.command === 'KICK');
   assert.deepEqual(kick.params.slice(0, 2), ['#r', 'bob']);
-  await ws.next((f) => f.type === 'member_left' && f.user === 'bob');
+  assert.equal(kick.source, 'ada!ada@porthouse', 'the KICK comes from who removed them');
+  await ws.next((f) => f.type === 'member_left' && f.user === 'bob' && f.by === 'ada');
   assert.equal((await ada.get('/v1/rooms/r/members/bob')).status, 404);
 
   // The room is private now and bob no longer a member: invite-only.
@@ -255,6 +256,12 @@ test('a JOIN of a channel nobody made creates the room, owned by the joiner; PAR
   other.send('JOIN #fresh');
   await other.expect('366');
   assert.equal((await bob.get('/v1/rooms/fresh/members/bob')).status, 200);
+  other.send('PING after-join');
+  await other.expect('PONG');
+  assert.ok(
+    !other.lines.some((l) => l.command === 'INVITE'),
+    'joining a public room is not an invitation to it',
+  );
   await irc.next((l) => l.command === 'JOIN' && l.source === 'bob!bob@porthouse');
   other.send('PART #fresh :bye');
   assert.deepEqual((await other.expect('PART')).params, ['#fresh', 'bye']);
@@ -284,7 +291,9 @@ test('edits and deletions from other doors reach IRC as a NOTICE and a REDACT', 
   assert.deepEqual(edit.params, ['#r', '(edited #1) fixed']);
   assert.equal(edit.tags.get('+draft/reply'), 'r:1');
   await ada.delete('/v1/rooms/r/messages/1');
-  assert.deepEqual((await redacting.expect('REDACT')).params, ['#r', 'r:1']);
+  const redact = await redacting.expect('REDACT');
+  assert.deepEqual(redact.params, ['#r', 'r:1']);
+  assert.equal(redact.source, 'ada!ada@porthouse', 'the REDACT comes from who deleted it');
   await plain.next((l) => l.command === 'NOTICE' && /^\(edited #1\)/.test(l.params[1]!));
   assert.match((await plain.next((l) => l.command === 'NOTICE')).params[1]!, /was deleted/);
 
@@ -438,4 +447,111 @@ test('PRIVMSGs past the per-connection allowance get 404 "slow down", and are no
   }
   assert.equal(irc.lines.filter((l) => l.command === '404').length, 3);
   assert.deepEqual(stored, ['m0', 'm1', 'm2']);
+});
+
+test('a PONG comes after the echoes of the PRIVMSGs sent before its PING', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'r' });
+  const irc = await registerIrc(server, 'ada', PASSWORD, ['echo-message']);
+  t.after(() => irc.socket.destroy());
+  irc.send('JOIN #r');
+  await irc.expect('366');
+  irc.send(...Array.from({ length: 20 }, (_, i) => `PRIVMSG #r :m${i}`), 'PING done');
+  await irc.expect('PONG');
+  const echoes = irc.lines.filter((l) => l.command === 'PRIVMSG').map((l) => l.params[1]);
+  assert.deepEqual(
+    echoes,
+    Array.from({ length: 20 }, (_, i) => `m${i}`),
+    'every echo before the PONG',
+  );
+});
+
+test('CHATHISTORY timestamps are exclusive bounds', async (t) => {
+  const server = await startServer(t);
+  const ada = await userApi(server, 'ada');
+  await ada.post('/v1/rooms', { name: 'r' });
+  const times: string[] = [];
+  for (const text of ['one', 'two', 'three']) {
+    times.push((await ada.post('/v1/rooms/r/messages', { text })).body.createdAt);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const irc = await registerIrc(server, 'ada', PASSWORD, ['batch', 'server-time', 'draft/chathistory']);
+  t.after(() => irc.socket.destroy());
+  irc.send('JOIN #r');
+  await irc.expect('366');
+  const history = async (line: string) => {
+    irc.send(line);
+    const start = await irc.next((l) => l.command === 'BATCH' && l.params[0]!.startsWith('+'));
+    const id = start.params[0]!.slice(1);
+    const texts: string[] = [];
+    for (;;) {
+      const l = await irc.next(
+        (x) => x.tags.get('batch') === id || (x.command === 'BATCH' && x.params[0] === `-${id}`),
+      );
+      if (l.command === 'BATCH') return texts;
+      texts.push(l.params[1]!);
+    }
+  };
+  const [t1, t2, t3] = times.map((x) => `timestamp=${x}`);
+  assert.deepEqual(await history(`CHATHISTORY AFTER #r ${t1} 10`), ['two', 'three']);
+  assert.deepEqual(await history(`CHATHISTORY BEFORE #r ${t3} 10`), ['one', 'two']);
+  assert.deepEqual(await history(`CHATHISTORY BETWEEN #r ${t1} ${t3} 10`), ['two']);
+  assert.deepEqual(await history(`CHATHISTORY BETWEEN #r ${t3} ${t1} 10`), ['two']);
+  assert.deepEqual(await history(`CHATHISTORY LATEST #r ${t2} 10`), ['three']);
+  assert.deepEqual(await history(`CHATHISTORY AROUND #r ${t2} 3`), ['one', 'two', 'three']);
+});
+
+test('registration and queries as servers answer them: realname, SASL limits, MODE +nt, LUSERS, TIME, USERHOST, WHO masks', async (t) => {
+  const server = await startServer(t);
+  await userApi(server, 'ada');
+  await userApi(server, 'bob');
+  // An empty realname is a missing parameter.
+  const empty = await connectIrc(ircPort(server));
+  t.after(() => empty.socket.destroy());
+  empty.send('NICK ada', 'USER ada 0 * :');
+  assert.deepEqual((await empty.expect('461')).params.slice(0, 2), ['ada', 'USER']);
+
+  // One AUTHENTICATE chunk past 400 bytes is 905; CAP END during SASL aborts it with 906.
+  const sasl = await connectIrc(ircPort(server));
+  t.after(() => sasl.socket.destroy());
+  sasl.send('CAP LS 302', 'CAP REQ :sasl', 'AUTHENTICATE PLAIN');
+  await sasl.expect('AUTHENTICATE');
+  sasl.send(`AUTHENTICATE ${'A'.repeat(450)}`);
+  assert.equal((await sasl.expect('905')).params[0], '*');
+  sasl.send('AUTHENTICATE PLAIN');
+  await sasl.expect('AUTHENTICATE');
+  sasl.send(`PASS :${PASSWORD}`, 'NICK ada', 'USER ada 0 * :Ada Lovelace', 'CAP END');
+  await sasl.expect('906');
+  await sasl.expect('001');
+
+  sasl.send('JOIN #r');
+  await sasl.expect('366');
+  // Every room is +n and +t already: setting them is a no-op, taking them off is refused.
+  const before = sasl.lines.length;
+  sasl.send('MODE #r +nt', 'MODE #r -n', 'PING modes');
+  await sasl.expect('PONG');
+  assert.deepEqual(
+    sasl.lines.slice(before, -1).map((l) => [l.command, l.params[1]]),
+    [['472', 'n']],
+  );
+  const bob = await registerIrc(server, 'bob', PASSWORD);
+  t.after(() => bob.socket.destroy());
+  bob.send('JOIN #r');
+  await bob.expect('366');
+  await sasl.next((l) => l.command === 'JOIN' && l.source === 'bob!bob@porthouse');
+
+  sasl.send('LUSERS');
+  assert.match((await sasl.expect('251')).params[1]!, /There are 2 users/);
+  assert.match((await sasl.expect('255')).params[1]!, /I have 2 clients/);
+  sasl.send('TIME');
+  assert.equal((await sasl.expect('391')).params[1], 'porthouse');
+  sasl.send('USERHOST ada nobody bob');
+  assert.equal((await sasl.expect('302')).params[1], 'ada=+ada@porthouse bob=+bob@porthouse');
+  sasl.send('WHO b*');
+  const who = await sasl.next((l) => l.command === '352' || l.command === '315');
+  assert.deepEqual([who.command, who.params[5]], ['352', 'bob']);
+  assert.equal((await sasl.expect('315')).params[1], 'b*');
+  sasl.send('WHOIS ada');
+  assert.equal((await sasl.expect('311')).params[5], 'Ada Lovelace', 'the realname USER gave');
 });

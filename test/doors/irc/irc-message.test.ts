@@ -145,7 +145,12 @@ test('SASL PLAIN arrives in 400-byte pieces; `+` ends an exact multiple; bad pay
   const long = new PlainExchange();
   let step = long.push('A'.repeat(400));
   for (let i = 0; i < 30 && step.kind === 'more'; i++) step = long.push('A'.repeat(400));
-  assert.equal(step.kind, 'too_long');
+  assert.deepEqual(step, { kind: 'too_long', ended: false });
+  // The rest of a refused payload is discarded, up to and including its last chunk.
+  assert.deepEqual(long.push('A'.repeat(400)), { kind: 'discarding', ended: false });
+  assert.deepEqual(long.push('AAAA'), { kind: 'discarding', ended: true });
+  // One chunk past 400 bytes is a client that does not split: refused at once.
+  assert.deepEqual(new PlainExchange().push('A'.repeat(500)), { kind: 'chunk_too_long' });
 });
 
 test('CAP REQ is all or nothing; LS 302 shows values; -cap turns one off', () => {
