@@ -24,7 +24,7 @@ import { WS_PATH, WsDoor } from './doors/ws/ws-door.js';
 import { Hub } from './hub/hub.js';
 import { Metrics } from './metrics/metrics.js';
 import { type Services, createServices } from './service/services.js';
-import type { SocketInfo } from './core/types.js';
+import type { DoorInfo, SocketInfo } from './core/types.js';
 import type { Store } from './store/store.js';
 import { RedisBus } from './bus/bus-redis.js';
 import { PostgresStore } from './store/store-postgres.js';
@@ -227,6 +227,7 @@ async function openDoors(
   const sse = new SseStreams({ config, hub, metrics });
   // Filled in once the doors exist: the five-tuple listing sees every door from here.
   let listSockets: () => Promise<SocketInfo[]> = async () => [];
+  let listDoors: () => DoorInfo[] = () => [];
   // One count per client address across HTTP, TCP and IRC: a flood on one door fills the same cap.
   const cap = new AddressCap(config.maxConnectionsPerAddress);
   // Which origins' pages may read answers: REST's and the SSE stream's alike.
@@ -239,6 +240,7 @@ async function openDoors(
     // The SSE door rides on the HTTP door's port and admission; its route is its own.
     routes: [eventRoutes(services, sse, cors)],
     sockets: () => listSockets(),
+    doors: () => listDoors(),
     metrics,
     logger,
     ready: async () => {
@@ -283,6 +285,19 @@ async function openDoors(
   };
   const bound = app.server.address();
   const port = typeof bound === 'object' && bound ? bound.port : config.port;
+  listDoors = () => [
+    { door: 'http', protocol: 'tcp', port, tls: false },
+    { door: 'ws', protocol: 'tcp', port, tls: false, path: WS_PATH },
+    { door: 'sse', protocol: 'tcp', port, tls: false, path: '/v1/rooms/{room}/events' },
+    { door: 'tcp', protocol: 'tcp', port: tcpAddress.port, tls: tcp.tls },
+    { door: 'udp', protocol: 'udp', port: udpAddress.port, tls: false },
+    ...irc.addresses().map(({ address, tls }) => ({
+      door: 'irc' as const,
+      protocol: 'tcp' as const,
+      port: address.port,
+      tls,
+    })),
+  ];
   const url = `http://${hostForUrl(config.host)}:${port}`;
 
   return { app, httpConnections, ws, sse, tcp, udp, irc, port, url, tcpAddress, udpAddress };

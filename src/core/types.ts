@@ -138,6 +138,16 @@ export interface UdpTransport {
   readonly drops: number;
 }
 
+/** One door of a node as a client finds it (GET /v1/doors): at the host it used, on this port. */
+export interface DoorInfo {
+  readonly door: SocketInfo['door'];
+  readonly protocol: 'tcp' | 'udp';
+  readonly port: number;
+  readonly tls: boolean;
+  /** On the HTTP port: where the door's path is (ws, sse). */
+  readonly path?: string;
+}
+
 /**
  * One live socket as a five-tuple (protocol, local address, local port, remote address, remote
  * port) with what porthouse knows of it. Listening sockets have no remote end.

@@ -21,6 +21,7 @@ import { memberRoutes } from './routes/members.js';
 import { messageRoutes } from './routes/messages.js';
 import { SERVICE_INDEX, opsRoutes } from './routes/ops.js';
 import { roomRoutes } from './routes/rooms.js';
+import { doorRoutes } from './routes/doors.js';
 import { socketRoutes } from './routes/sockets.js';
 import { traceRoutes } from './routes/trace.js';
 import { Problem as ProblemSchema } from './schemas.js';
@@ -222,6 +223,7 @@ async function addRoutes(app: App, deps: HttpDoorDeps): Promise<void> {
   await app.register(messageRoutes(services, config));
   for (const routes of deps.routes ?? []) await app.register(routes);
   await app.register(socketRoutes(deps));
+  await app.register(doorRoutes(deps));
   await app.register(traceRoutes(services));
   if (web) await app.register(webClientRoutes(web, SERVICE_INDEX));
 }

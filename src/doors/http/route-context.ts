@@ -2,7 +2,7 @@
 // and the app that registers them do not import each other.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.js';
-import type { SocketInfo } from '../../core/types.js';
+import type { DoorInfo, SocketInfo } from '../../core/types.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { Services } from '../../service/services.js';
 import type { AddressCap } from '../address-cap.js';
@@ -20,6 +20,8 @@ export interface HttpDoorDeps {
   readonly logger: FastifyBaseLogger;
   /** Every live socket of every door on this node (GET /v1/sockets). */
   readonly sockets: () => Promise<SocketInfo[]>;
+  /** The doors this node listens on (GET /v1/doors). */
+  readonly doors: () => DoorInfo[];
   /** Readiness: the store answers and the node is not shutting down. */
   readonly ready: () => Promise<boolean>;
   /** Routes of the other doors HTTP carries (the SSE door's event stream). */

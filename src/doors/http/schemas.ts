@@ -202,6 +202,18 @@ export const SocketEntry = Type.Object({
 });
 export const SocketList = Type.Object({ sockets: Type.Array(SocketEntry) });
 
+export const DoorEntry = Type.Object(
+  {
+    door: Type.Union(['http', 'ws', 'sse', 'tcp', 'udp', 'irc'].map((d) => Type.Literal(d))),
+    protocol: Type.Union([Type.Literal('tcp'), Type.Literal('udp')]),
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    tls: Type.Boolean(),
+    path: Type.Optional(Type.String({ description: 'Where on the HTTP port the door is (ws, sse).' })),
+  },
+  { description: 'One door of this node: the transport and port a client reaches it on, at the host it used.' },
+);
+export const DoorList = Type.Object({ doors: Type.Array(DoorEntry) });
+
 export const Trace = Type.Object(
   {
     room: RoomName,
