@@ -34,9 +34,18 @@ export function launch(): Promise<Browser> {
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 800 };
 
-/** A fresh browser context (its own sessionStorage: another user) with one page. */
-export async function openPage(browser: Browser, url: string, viewport = DESKTOP): Promise<Page> {
+/**
+ * A fresh browser context (its own sessionStorage: another user) with one page. The guided tour
+ * a first visit opens is marked seen unless `tour` asks for it.
+ */
+export async function openPage(
+  browser: Browser,
+  url: string,
+  viewport = DESKTOP,
+  { tour = false }: { tour?: boolean } = {},
+): Promise<Page> {
   const context: BrowserContext = await browser.newContext({ viewport });
+  if (!tour) await context.addInitScript("localStorage.setItem('porthouse.tour', 'seen')");
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(String(err)));

@@ -5,6 +5,8 @@ import { RoomView } from './room-view.js';
 import { NetworkPanel } from './network-panel.js';
 import type { Session } from './session.js';
 import { Sidebar } from './sidebar.js';
+import { markTourSeen, tourSeen } from './storage.js';
+import { Tour } from './tour.js';
 import { useSession } from './use-session.js';
 
 const STATUS_TEXT = {
@@ -18,6 +20,7 @@ export function Chat({ session, onSignOut }: { session: Session; onSignOut: () =
   useSession(session);
   const [view, setView] = useState<'chat' | 'network'>('chat');
   const [roomsOpen, setRoomsOpen] = useState(false);
+  const [touring, setTouring] = useState(() => !tourSeen());
 
   return (
     <div class={`chat ${roomsOpen ? 'rooms-open' : ''}`}>
@@ -52,6 +55,9 @@ export function Chat({ session, onSignOut }: { session: Session; onSignOut: () =
               Network
             </button>
           )}
+          <button type="button" aria-pressed={touring} onClick={() => setTouring(!touring)}>
+            Tour
+          </button>
         </nav>
         <span class="me">
           {session.me.name}
@@ -71,6 +77,15 @@ export function Chat({ session, onSignOut }: { session: Session; onSignOut: () =
         }}
       />
       <main class="main" id="main">
+        {touring && (
+          <Tour
+            session={session}
+            onClose={() => {
+              markTourSeen();
+              setTouring(false);
+            }}
+          />
+        )}
         {view === 'network' && session.me.admin ? (
           <NetworkPanel session={session} />
         ) : (

@@ -22,14 +22,25 @@ export function Journey({ session, room, seq }: { session: Session; room: string
   const [error, setError] = useState('');
   useEffect(() => {
     let live = true;
-    session.rest
-      .request<JourneyView>('GET', `/v1/rooms/${encodeURIComponent(room)}/messages/${seq}/trace`)
-      .then(
-        (j) => live && setJourney(j),
-        (err: unknown) => live && setError(describeError(err)),
-      );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Opened the moment its sender was answered, a journey may still be fanning out: asked again
+    // a few times until every door's last write is in.
+    const load = (tries: number) =>
+      session.rest
+        .request<JourneyView>('GET', `/v1/rooms/${encodeURIComponent(room)}/messages/${seq}/trace`)
+        .then(
+          (j) => {
+            if (!live) return;
+            setJourney(j);
+            if (tries > 0 && j.fanout.some((f) => f.lastWriteMs === null))
+              timer = setTimeout(() => void load(tries - 1), 200);
+          },
+          (err: unknown) => live && setError(describeError(err)),
+        );
+    void load(5);
     return () => {
       live = false;
+      clearTimeout(timer);
     };
   }, [session, room, seq]);
   if (error)

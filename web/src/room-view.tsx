@@ -265,7 +265,7 @@ function Composer({ session, room }: { session: Session; room: string }) {
   };
   const send = () => {
     if (text.trim() === '') return;
-    session.send(text);
+    void session.send(text);
     type('');
   };
   return (

@@ -252,20 +252,21 @@ export class Session {
     return page.length > 0;
   }
 
-  send(text: string): void {
+  /** Send over the WebSocket into the open room; resolves with its seq once acknowledged (undefined if it failed). */
+  send(text: string): Promise<number | undefined> {
     const room = this.current;
-    if (room === undefined) return;
+    if (room === undefined) return Promise.resolve(undefined);
     const ref = newRef();
     this.timeline(room).addPending({ ref, text, author: this.me.name });
     this.#changed();
-    this.#publish(room, text, ref);
+    return this.#publish(room, text, ref);
   }
 
   retry(room: string, ref: string): void {
     const send = this.timeline(room).retry(ref);
     if (!send) return;
     this.#changed();
-    this.#publish(room, send.text, ref);
+    void this.#publish(room, send.text, ref);
   }
 
   discard(room: string, ref: string): void {
@@ -360,17 +361,19 @@ export class Session {
     this.#changed();
   }
 
-  #publish(room: string, text: string, ref: string): void {
-    this.#rt.publish(room, text, ref).then(
+  #publish(room: string, text: string, ref: string): Promise<number | undefined> {
+    return this.#rt.publish(room, text, ref).then(
       ({ seq }) => {
         this.timeline(room).acknowledge(ref, seq);
         this.#state.rooms = bumpLastSeq(this.rooms, room, seq);
         this.#changed();
+        return seq;
       },
       (err: { code?: string; message?: string }) => {
-        if (err.code === 'superseded') return;
+        if (err.code === 'superseded') return undefined;
         this.timeline(room).fail(ref, describeError(err));
         this.#changed();
+        return undefined;
       },
     );
   }

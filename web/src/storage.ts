@@ -3,6 +3,8 @@
 
 /** In sessionStorage: it goes with the tab, so two tabs can be two users. */
 const TOKEN_KEY = 'porthouse.token';
+/** In localStorage: the guided tour is offered once per browser, until it is closed or finished. */
+const TOUR_KEY = 'porthouse.tour';
 /** In localStorage, one entry per user: people who share a browser keep their own marks. */
 const readKey = (user: string) => `porthouse.read.${user}`;
 
@@ -14,6 +16,12 @@ export function saveToken(token: string): void {
 
 export function forgetToken(): void {
   sessionStorage.removeItem(TOKEN_KEY);
+}
+
+export const tourSeen = (): boolean => localStorage.getItem(TOUR_KEY) === 'seen';
+
+export function markTourSeen(): void {
+  localStorage.setItem(TOUR_KEY, 'seen');
 }
 
 /** Room → the last seq `user` has seen there. */

@@ -210,7 +210,9 @@ export const DoorEntry = Type.Object(
     tls: Type.Boolean(),
     path: Type.Optional(Type.String({ description: 'Where on the HTTP port the door is (ws, sse).' })),
   },
-  { description: 'One door of this node: the transport and port a client reaches it on, at the host it used.' },
+  {
+    description: 'One door of this node: the transport and port a client reaches it on, at the host it used.',
+  },
 );
 export const DoorList = Type.Object({ doors: Type.Array(DoorEntry) });
 
