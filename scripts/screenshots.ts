@@ -59,11 +59,19 @@ try {
   await a.locator('.network tr[data-door="tcp"]', { hasText: 'cy' }).waitFor();
   await a.screenshot({ path: out('web-network.png') });
 
+  // The guided tour, its REST step done and that message's journey open.
+  await a.getByRole('button', { name: 'Chat', exact: true }).click();
+  await a.getByRole('button', { name: 'Tour', exact: true }).click();
+  await a.getByRole('button', { name: 'Start the tour' }).click();
+  await a.getByRole('button', { name: 'Send through REST' }).click();
+  await a.locator('.tour .journey [data-fanout="tcp"]').waitFor();
+  await a.screenshot({ path: out('web-tour.png') });
+
   const phone = await openPage(browser, server.url, PHONE);
   await signIn(phone, 'bob');
   await openRoom(phone, 'lobby');
   await phone.screenshot({ path: out('web-phone.png') });
-  console.log('wrote docs/img/web-sign-in.png, web-chat.png, web-network.png, web-phone.png');
+  console.log('wrote docs/img/web-sign-in.png, web-chat.png, web-network.png, web-tour.png, web-phone.png');
 } finally {
   listener.destroy();
   await browser.close();
