@@ -32,6 +32,7 @@ export interface JourneyIngress {
 }
 
 export interface DoorFanout {
+  door: string;
   recipients: number;
   /** Bytes one recipient was written (this door's framing of the message). */
   bytesPerRecipient: number;
@@ -42,31 +43,96 @@ export interface DoorFanout {
   pass: number;
 }
 
-export class Journey {
-  readonly stages: Partial<Record<JourneyStage, number>> = {};
-  readonly fanout = new Map<string, DoorFanout>();
-  /** The store's times for its write (commit, sync). */
-  readonly timing: WriteTiming = {};
+/**
+ * One message's journey. Flat on purpose: a kept journey is copied into a slot of its room's
+ * ring that is reused for every later message (see JourneyLog), so keeping the newest
+ * thousand costs no allocation once the ring is full, and no garbage the collector must trace.
+ */
+export class Journey implements WriteTiming {
   seq = 0;
+  /** How it arrived (none for a message that came over the bus). */
+  door: string | undefined;
+  wireBytes = 0;
+  framing = '';
+  /** Stage times, ms since the epoch; NaN until reached. */
+  receivedAt = Number.NaN;
+  decodedAt = Number.NaN;
+  storedAt = Number.NaN;
+  madeDurableAt = Number.NaN;
+  ackedAt = Number.NaN;
+  publishedAt = Number.NaN;
+  /** Filled in by the store (WriteTiming): its commit, and the sync that made it durable. */
+  committedAt: number | undefined;
+  durableAt: number | undefined;
+  /** One entry per door it was fanned out on; entries past `doors` are spare, for reuse. */
+  readonly #fanout: DoorFanout[] = [];
+  #doors = 0;
   /** The door last queued to, and its entry. */
   #door: string | undefined;
   #entry: DoorFanout | undefined;
 
   constructor(
-    readonly room: string,
-    readonly ingress: JourneyIngress | undefined,
+    public room: string,
+    ingress: JourneyIngress | undefined,
   ) {
-    if (ingress) this.stages.received = ingress.receivedAt;
+    if (ingress) {
+      this.door = ingress.door;
+      this.wireBytes = ingress.wireBytes;
+      this.framing = ingress.framing;
+      this.receivedAt = ingress.receivedAt;
+    }
   }
 
   mark(stage: JourneyStage, at = preciseNow()): void {
-    this.stages[stage] ??= at;
+    // The first time of a stage counts.
+    switch (stage) {
+      case 'received':
+        if (Number.isNaN(this.receivedAt)) this.receivedAt = at;
+        return;
+      case 'decoded':
+        if (Number.isNaN(this.decodedAt)) this.decodedAt = at;
+        return;
+      case 'stored':
+        if (Number.isNaN(this.storedAt)) this.storedAt = at;
+        return;
+      case 'durable':
+        if (Number.isNaN(this.madeDurableAt)) this.madeDurableAt = at;
+        return;
+      case 'acked':
+        if (Number.isNaN(this.ackedAt)) this.ackedAt = at;
+        return;
+      case 'published':
+        if (Number.isNaN(this.publishedAt)) this.publishedAt = at;
+        return;
+    }
+  }
+
+  /** When `stage` was reached, or undefined. */
+  at(stage: JourneyStage): number | undefined {
+    const t =
+      stage === 'received'
+        ? this.receivedAt
+        : stage === 'decoded'
+          ? this.decodedAt
+          : stage === 'stored'
+            ? this.storedAt
+            : stage === 'durable'
+              ? this.madeDurableAt
+              : stage === 'acked'
+                ? this.ackedAt
+                : this.publishedAt;
+    return Number.isNaN(t) ? undefined : t;
   }
 
   /** The write is back: its commit and sync times as the store saw them. */
   stored(at = preciseNow()): void {
-    this.mark('stored', this.timing.committedAt ?? at);
-    this.mark('durable', this.timing.durableAt ?? at);
+    this.mark('stored', this.committedAt ?? at);
+    this.mark('durable', this.durableAt ?? at);
+  }
+
+  /** The doors it was fanned out on, in the order they were first queued. */
+  get fanout(): readonly DoorFanout[] {
+    return this.#fanout.slice(0, this.#doors);
   }
 
   /**
@@ -75,19 +141,32 @@ export class Journey {
    * The clock is read for the door's first recipient only.
    */
   queued(door: string, bytes: number, pass = 0): boolean {
-    // Called once per recipient: the last door's entry saves a map lookup on all but the first.
-    let f = door === this.#door ? this.#entry : this.fanout.get(door);
+    // Called once per recipient: the last door's entry saves a search on all but the first.
+    let f = door === this.#door ? this.#entry : this.#find(door);
     if (f) f.recipients++;
     else {
-      f = {
-        recipients: 1,
-        bytesPerRecipient: bytes,
-        queuedAt: preciseNow(),
-        firstWriteAt: undefined,
-        lastWriteAt: undefined,
-        pass: 0,
-      };
-      this.fanout.set(door, f);
+      f = this.#fanout[this.#doors];
+      if (f) {
+        f.door = door;
+        f.recipients = 1;
+        f.bytesPerRecipient = bytes;
+        f.queuedAt = preciseNow();
+        f.firstWriteAt = undefined;
+        f.lastWriteAt = undefined;
+        f.pass = 0;
+      } else {
+        f = {
+          door,
+          recipients: 1,
+          bytesPerRecipient: bytes,
+          queuedAt: preciseNow(),
+          firstWriteAt: undefined,
+          lastWriteAt: undefined,
+          pass: 0,
+        };
+        this.#fanout.push(f);
+      }
+      this.#doors++;
     }
     this.#door = door;
     this.#entry = f;
@@ -98,12 +177,51 @@ export class Journey {
 
   /** Writes that carried this message to recipients on `door` went to the kernel, from `first` to `last`. */
   written(door: string, first: number, last = first): void {
-    const f = door === this.#door ? this.#entry : this.fanout.get(door);
+    const f = door === this.#door ? this.#entry : this.#find(door);
     if (!f) return;
     if (f.firstWriteAt === undefined || first < f.firstWriteAt) f.firstWriteAt = first;
     if (f.lastWriteAt === undefined || last > f.lastWriteAt) f.lastWriteAt = last;
   }
+
+  #find(door: string): DoorFanout | undefined {
+    for (let i = 0; i < this.#doors; i++) if (this.#fanout[i]!.door === door) return this.#fanout[i];
+    return undefined;
+  }
+
+  /** Become `other` (a door's journey, just stored), keeping this one's spare fan-out entries. */
+  copyFrom(other: Journey): void {
+    this.room = other.room;
+    this.seq = other.seq;
+    this.door = other.door;
+    this.wireBytes = other.wireBytes;
+    this.framing = other.framing;
+    this.receivedAt = other.receivedAt;
+    this.decodedAt = other.decodedAt;
+    this.storedAt = other.storedAt;
+    this.madeDurableAt = other.madeDurableAt;
+    this.ackedAt = other.ackedAt;
+    this.publishedAt = other.publishedAt;
+    this.committedAt = other.committedAt;
+    this.durableAt = other.durableAt;
+    this.#doors = 0;
+    this.#door = undefined;
+    this.#entry = undefined;
+    // A door's journey is kept before its fan-out begins; any it has are carried over.
+    for (const f of other.fanout) {
+      this.queued(f.door, f.bytesPerRecipient);
+      Object.assign(this.#entry!, f);
+    }
+  }
+
+  /** Start afresh as the journey of `seq`, which came over the bus. */
+  reset(room: string, seq: number): void {
+    this.copyFrom(BLANK);
+    this.room = room;
+    this.seq = seq;
+  }
 }
+
+const BLANK = new Journey('', undefined);
 
 export interface JourneyLogOptions {
   /** Journeys kept per room, the newest. */
@@ -112,10 +230,15 @@ export interface JourneyLogOptions {
   readonly rooms: number;
 }
 
-/** The journeys of the newest messages of the newest rooms: memory bounded by perRoom × rooms. */
+/**
+ * The journeys of the newest messages of the newest rooms: memory bounded by perRoom × rooms.
+ * Each room is a ring indexed by seq (seqs have no gaps), its slots reused once it is full.
+ */
 export class JourneyLog {
-  /** room → seq → journey, both in insertion order (oldest first), so the oldest go first. */
-  readonly #rooms = new Map<string, Map<number, Journey>>();
+  /** room → its ring, in order of last write (oldest first), so the oldest room goes first. */
+  readonly #rooms = new Map<string, (Journey | undefined)[]>();
+  /** The room written last: the common case of one busy room skips the reordering. */
+  #last: string | undefined;
 
   constructor(readonly options: JourneyLogOptions) {}
 
@@ -123,40 +246,63 @@ export class JourneyLog {
     return this.options.perRoom > 0 && this.options.rooms > 0;
   }
 
-  /** Keep `journey` under its seq (set once stored, or a remote message's seq). */
-  keep(journey: Journey): void {
-    if (!this.enabled || journey.seq < 1) return;
-    let room = this.#rooms.get(journey.room);
-    if (room) {
-      // Most recently written last.
-      this.#rooms.delete(journey.room);
-    } else {
-      room = new Map();
+  #ring(room: string): (Journey | undefined)[] {
+    let ring = this.#rooms.get(room);
+    if (ring && this.#last === room) return ring;
+    if (ring) this.#rooms.delete(room);
+    else {
+      ring = new Array<Journey | undefined>(this.options.perRoom).fill(undefined);
       if (this.#rooms.size >= this.options.rooms) this.#rooms.delete(this.#rooms.keys().next().value!);
     }
-    this.#rooms.set(journey.room, room);
-    room.set(journey.seq, journey);
-    if (room.size > this.options.perRoom) room.delete(room.keys().next().value!);
+    this.#rooms.set(room, ring);
+    this.#last = room;
+    return ring;
+  }
+
+  /**
+   * Keep `journey` under its seq (set once stored). Returns the journey kept, which is what
+   * later stages and the fan-out are noted in: `journey` itself, or the reused slot it was
+   * copied into.
+   */
+  keep(journey: Journey): Journey {
+    if (!this.enabled || journey.seq < 1) return journey;
+    const ring = this.#ring(journey.room);
+    const i = journey.seq % this.options.perRoom;
+    const slot = ring[i];
+    if (slot === undefined) {
+      ring[i] = journey;
+      return journey;
+    }
+    slot.copyFrom(journey);
+    return slot;
   }
 
   get(room: string, seq: number): Journey | undefined {
-    return this.#rooms.get(room)?.get(seq);
+    const j = this.#rooms.get(room)?.[seq % this.options.perRoom];
+    return j && j.seq === seq && j.room === room ? j : undefined;
   }
 
   /** The journey of a message this node did not receive (it came over the bus), made on demand. */
   remote(room: string, seq: number): Journey | undefined {
-    if (!this.enabled) return undefined;
+    if (!this.enabled || seq < 1) return undefined;
     const known = this.get(room, seq);
     if (known) return known;
+    const ring = this.#ring(room);
+    const i = seq % this.options.perRoom;
+    const slot = ring[i];
+    if (slot) {
+      slot.reset(room, seq);
+      return slot;
+    }
     const journey = new Journey(room, undefined);
     journey.seq = seq;
-    this.keep(journey);
+    ring[i] = journey;
     return journey;
   }
 
   get size(): number {
     let n = 0;
-    for (const room of this.#rooms.values()) n += room.size;
+    for (const ring of this.#rooms.values()) for (const j of ring) if (j) n++;
     return n;
   }
 }
@@ -183,23 +329,26 @@ export interface JourneyView {
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 export function journeyView(j: Journey): JourneyView {
-  const times = [...Object.values(j.stages), ...[...j.fanout.values()].map((f) => f.queuedAt)] as number[];
-  const start = j.stages.received ?? Math.min(...times);
+  const reached = JOURNEY_STAGES.filter((s) => j.at(s) !== undefined);
+  const fanout = j.fanout;
+  const earliest = Math.min(...reached.map((s) => j.at(s)!), ...fanout.map((f) => f.queuedAt));
+  // A message from the bus not yet fanned out here has no time at all: it starts now.
+  const start = j.at('received') ?? (Number.isFinite(earliest) ? earliest : preciseNow());
   const since = (at: number) => round(at - start);
   return {
     room: j.room,
     seq: j.seq,
-    door: j.ingress?.door ?? null,
-    wireBytes: j.ingress?.wireBytes ?? null,
-    framing: j.ingress?.framing ?? null,
+    door: j.door ?? null,
+    wireBytes: j.door === undefined ? null : j.wireBytes,
+    framing: j.door === undefined ? null : j.framing,
     startedAt: new Date(start).toISOString(),
-    stages: JOURNEY_STAGES.filter((s) => j.stages[s] !== undefined).map((s) => ({
+    stages: reached.map((s) => ({
       stage: s,
-      at: new Date(j.stages[s]!).toISOString(),
-      ms: since(j.stages[s]!),
+      at: new Date(j.at(s)!).toISOString(),
+      ms: since(j.at(s)!),
     })),
-    fanout: [...j.fanout].map(([door, f]) => ({
-      door,
+    fanout: fanout.map((f) => ({
+      door: f.door,
       recipients: f.recipients,
       bytesPerRecipient: f.bytesPerRecipient,
       queuedMs: since(f.queuedAt),

@@ -66,7 +66,7 @@ export class Messages {
     options: PostOptions = {},
   ): Promise<{ message: MessageRecord; created: boolean }> {
     const { idempotencyKey, turn } = options;
-    const journey = this.journeys?.enabled ? options.journey : undefined;
+    let journey = this.journeys?.enabled ? options.journey : undefined;
     let appended: Promise<{ message: MessageRecord; created: boolean }>;
     try {
       this.checkText(text);
@@ -78,7 +78,7 @@ export class Messages {
         text,
         via,
         ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-        ...(journey ? { timing: journey.timing } : {}),
+        ...(journey ? { timing: journey } : {}),
       });
     } finally {
       turn?.leave();
@@ -91,7 +91,8 @@ export class Messages {
     if (journey && result.created) {
       journey.seq = result.message.seq;
       journey.stored();
-      this.journeys!.keep(journey);
+      // Kept in a slot of the room's ring: later stages are noted in what was kept.
+      journey = this.journeys!.keep(journey);
     }
     try {
       options.acknowledge?.(result.message);

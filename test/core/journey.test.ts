@@ -25,8 +25,8 @@ test('keeps perRoom journeys per room and the rooms most recently written, dropp
 test('a view: stages in order with ms after receipt, fan-out per door', () => {
   const j = journey('a', 7);
   j.mark('decoded', 1000.5);
-  j.timing.committedAt = 1001;
-  j.timing.durableAt = 1001.75;
+  j.committedAt = 1001;
+  j.durableAt = 1001.75;
   j.stored(1002);
   j.mark('acked', 1002);
   j.mark('published', 1002.25);
@@ -45,4 +45,32 @@ test('a view: stages in order with ms after receipt, fan-out per door', () => {
     'the first time of a stage counts',
   );
   assert.deepEqual([view.door, view.wireBytes, view.seq], ['tcp', 10, 7]);
+});
+
+test('a full ring reuses its slots: the kept journey is the slot, with the fan-out of its own message only', () => {
+  const log = new JourneyLog({ perRoom: 2, rooms: 1 });
+  const first = log.keep(journey('a', 1));
+  first.queued('ws', 100, 1);
+  first.queued('tcp', 90, 1);
+  first.mark('acked', 1003);
+  log.keep(journey('a', 2));
+  const third = journey('a', 3);
+  const kept = log.keep(third);
+  assert.equal(kept, first, "seq 3 took seq 1's slot");
+  assert.notEqual(kept, third);
+  assert.equal(log.get('a', 1), undefined);
+  assert.equal(log.get('a', 3), kept);
+  assert.deepEqual(kept.fanout, [], 'no fan-out of the message before');
+  assert.equal(kept.at('acked'), undefined, 'no stage of the message before');
+  assert.equal(kept.at('received'), 1000);
+  kept.queued('irc', 50, 2);
+  assert.deepEqual(
+    journeyView(kept).fanout.map((f) => [f.door, f.recipients, f.bytesPerRecipient]),
+    [['irc', 1, 50]],
+  );
+  // A message that came over the bus takes a slot the same way, with no door.
+  const remote = log.remote('a', 4)!;
+  assert.equal(remote.seq, 4);
+  assert.equal(journeyView(remote).door, null);
+  assert.equal(log.get('a', 2), undefined);
 });

@@ -125,3 +125,17 @@ export async function registerIrc(
   await c.next((l) => l.command === '376' || l.command === '422');
   return c;
 }
+
+/** The next batch the server opens: its BATCH + line and the lines tagged with it, up to its end. */
+export async function readBatch(c: IrcClient): Promise<{ start: IrcLine; lines: IrcLine[] }> {
+  const start = await c.next((l) => l.command === 'BATCH' && l.params[0]!.startsWith('+'));
+  const id = start.params[0]!.slice(1);
+  const lines: IrcLine[] = [];
+  for (;;) {
+    const l = await c.next(
+      (x) => x.tags.get('batch') === id || (x.command === 'BATCH' && x.params[0] === `-${id}`),
+    );
+    if (l.command === 'BATCH') return { start, lines };
+    lines.push(l);
+  }
+}

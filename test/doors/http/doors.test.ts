@@ -6,6 +6,19 @@ import { connect } from 'node:net';
 import { test } from 'node:test';
 import { startServer } from '../../support/server.js';
 
+/** Connect, write `line`, and resolve with the first data the server sends back. */
+function firstAnswer(port: number, line: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write(line));
+    s.setEncoding('utf8');
+    s.once('data', (d: string) => {
+      s.destroy();
+      resolve(d);
+    });
+    s.once('error', reject);
+  });
+}
+
 interface Door {
   door: string;
   protocol: 'tcp' | 'udp';
@@ -34,15 +47,7 @@ test('lists every door with its transport and port, without credentials, and eac
   const udp = doors.find((d) => d.door === 'udp')!;
 
   // The TCP door answers a ping line; the UDP door a ping datagram; the IRC door a PING.
-  const line = await new Promise<string>((resolve, reject) => {
-    const s = connect(tcp.port, '127.0.0.1', () => s.write('{"type":"ping","ref":"d"}\n'));
-    s.setEncoding('utf8');
-    s.once('data', (d: string) => {
-      s.destroy();
-      resolve(d);
-    });
-    s.once('error', reject);
-  });
+  const line = await firstAnswer(tcp.port, '{"type":"ping","ref":"d"}\n');
   assert.match(line, /"type":"pong"/);
   const datagram = await new Promise<string>((resolve) => {
     const u = createSocket('udp4');
@@ -54,15 +59,7 @@ test('lists every door with its transport and port, without credentials, and eac
   });
   assert.match(datagram, /"type":"pong"/);
   const irc = doors.find((d) => d.door === 'irc')!;
-  const pong = await new Promise<string>((resolve, reject) => {
-    const s = connect(irc.port, '127.0.0.1', () => s.write('PING hello\r\n'));
-    s.setEncoding('utf8');
-    s.once('data', (d: string) => {
-      s.destroy();
-      resolve(d);
-    });
-    s.once('error', reject);
-  });
+  const pong = await firstAnswer(irc.port, 'PING hello\r\n');
   assert.match(pong, /PONG .*hello/);
 
   // Cacheable: the same list has the same ETag, and a revalidation is a 304.

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PASSWORD, type TestServer, startServer, userApi } from '../../support/server.js';
-import { connectIrc, ircPort, registerIrc } from '../../support/irc.js';
+import { connectIrc, ircPort, readBatch, registerIrc } from '../../support/irc.js';
 import { connectWs } from '../../support/ws.js';
 import { connectTcp } from '../../support/tcp.js';
 
@@ -319,30 +319,13 @@ test('CHATHISTORY fills the gap a dropped client missed, by msgid, as a batch', 
   const again = await registerIrc(server, 'ada', PASSWORD, caps);
   t.after(() => again.socket.destroy());
   again.send('JOIN #r', 'CHATHISTORY AFTER #r msgid=r:1 50');
-  const start = await again.next((l) => l.command === 'BATCH' && l.params[0]!.startsWith('+'));
+  const { start, lines } = await readBatch(again);
   assert.deepEqual(start.params.slice(1), ['chathistory', '#r']);
-  const id = start.params[0]!.slice(1);
-  const texts: string[] = [];
-  for (;;) {
-    const l = await again.next(
-      (x) => x.tags.get('batch') === id || (x.command === 'BATCH' && x.params[0] === `-${id}`),
-    );
-    if (l.command === 'BATCH') break;
-    texts.push(l.params[1]!);
-  }
+  const texts = lines.map((l) => l.params[1]);
   assert.deepEqual(texts, ['two', 'three', 'four']);
 
   again.send('CHATHISTORY LATEST #r * 2');
-  const latest = await again.next((l) => l.command === 'BATCH' && l.params[0]!.startsWith('+'));
-  const latestId = latest.params[0]!.slice(1);
-  const got: string[] = [];
-  for (;;) {
-    const l = await again.next(
-      (x) => x.tags.get('batch') === latestId || (x.command === 'BATCH' && x.params[0] === `-${latestId}`),
-    );
-    if (l.command === 'BATCH') break;
-    got.push(l.tags.get('msgid')!);
-  }
+  const got = (await readBatch(again)).lines.map((l) => l.tags.get('msgid'));
   assert.deepEqual(got, ['r:3', 'r:4']);
   again.send(
     'CHATHISTORY BEFORE #r msgid=r:3 1',
@@ -482,16 +465,7 @@ test('CHATHISTORY timestamps are exclusive bounds', async (t) => {
   await irc.expect('366');
   const history = async (line: string) => {
     irc.send(line);
-    const start = await irc.next((l) => l.command === 'BATCH' && l.params[0]!.startsWith('+'));
-    const id = start.params[0]!.slice(1);
-    const texts: string[] = [];
-    for (;;) {
-      const l = await irc.next(
-        (x) => x.tags.get('batch') === id || (x.command === 'BATCH' && x.params[0] === `-${id}`),
-      );
-      if (l.command === 'BATCH') return texts;
-      texts.push(l.params[1]!);
-    }
+    return (await readBatch(irc)).lines.map((l) => l.params[1]);
   };
   const [t1, t2, t3] = times.map((x) => `timestamp=${x}`);
   assert.deepEqual(await history(`CHATHISTORY AFTER #r ${t1} 10`), ['two', 'three']);
