@@ -14,6 +14,7 @@ import type { Store } from '../store/store.js';
 import { PostgresStore } from '../store/store-postgres.js';
 import { SqliteStore } from '../store/store-sqlite.js';
 import { configFromFlags } from './args.js';
+import { readPassword } from './password-prompt.js';
 
 function openStore(config: Config): Promise<Store> {
   if (config.postgres)
@@ -70,12 +71,8 @@ async function withServices<T>(
   }
 }
 
-async function readPassword(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const password = Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
+async function newPassword(): Promise<string> {
+  const password = await readPassword('password for the new user: ');
   if (password.length < 8)
     throw new PorthouseError(
       'validation_failed',
@@ -85,8 +82,7 @@ async function readPassword(): Promise<string> {
 }
 
 export async function userAdd(name: string, admin: boolean, values: Record<string, unknown>): Promise<void> {
-  if (process.stdin.isTTY) process.stderr.write('password (then Enter and Ctrl-D): ');
-  const password = await readPassword();
+  const password = await newPassword();
   await withServices(values, async (s, store) => {
     try {
       await s.accounts.create(name, password, admin);

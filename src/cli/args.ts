@@ -2,6 +2,7 @@
 // `--no-registration` switch. Client commands share --server and --token.
 import type { parseArgs } from 'node:util';
 import { OPTIONS, flagOf } from '../config.js';
+import { type Credentials, credentialsPath, loadCredentials, serverKey } from './credentials.js';
 
 export type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
@@ -32,17 +33,58 @@ export const clientFlags: ParseOptions = {
   count: { type: 'string' },
   tcp: { type: 'string' },
   udp: { type: 'string' },
+  all: { type: 'boolean' },
+  private: { type: 'boolean' },
+  public: { type: 'boolean' },
+  title: { type: 'string' },
+  topic: { type: 'string' },
+  before: { type: 'string' },
+  limit: { type: 'string' },
 };
+
+/** A client command that needs to be signed in: the server and its token, or a usage error saying how. */
+export function signedIn(values: Record<string, unknown>): { server: string; token: string } {
+  const ctx = clientContext(values, process.env);
+  if (!ctx.token)
+    throw new UsageError(
+      `not signed in to ${ctx.server}: porthouse login [NAME] (or --token T, PORTHOUSE_TOKEN)`,
+    );
+  return { server: ctx.server, token: ctx.token };
+}
+
+/** A flag that must be a whole number ≥ `min`, or undefined when absent. */
+export function intFlag(values: Record<string, unknown>, name: string, min = 0): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}`);
+  return n;
+}
 
 export interface ClientContext {
   readonly server: string;
   readonly token: string | undefined;
 }
 
-export function clientContext(values: Record<string, unknown>, env: NodeJS.ProcessEnv): ClientContext {
+export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
+
+/**
+ * The server and token a client command uses: --server / --token, else PORTHOUSE_SERVER /
+ * PORTHOUSE_TOKEN, else what `porthouse login` kept (its current server, and that server's
+ * token), else the local default server.
+ */
+export function clientContext(
+  values: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  saved: Credentials = loadCredentials(credentialsPath(env)),
+): ClientContext {
+  // An empty variable is an unset one (`PORTHOUSE_TOKEN= porthouse …`).
+  const server = serverKey(
+    (values['server'] as string | undefined) || env['PORTHOUSE_SERVER'] || saved.current || DEFAULT_SERVER,
+  );
   return {
-    server: (values['server'] as string | undefined) ?? env['PORTHOUSE_SERVER'] ?? 'http://127.0.0.1:8080',
-    token: (values['token'] as string | undefined) ?? env['PORTHOUSE_TOKEN'],
+    server,
+    token: (values['token'] as string | undefined) || env['PORTHOUSE_TOKEN'] || saved.servers[server]?.token,
   };
 }
 

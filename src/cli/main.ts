@@ -6,15 +6,34 @@ import { RealtimeError } from '../client/realtime.js';
 import { ApiError } from '../client/rest.js';
 import { PorthouseError } from '../core/errors.js';
 import { renderFramesDoc } from '../protocol/frames-doc.js';
+import { login, logout, register, whoami } from './account-commands.js';
 import { token, userAdd, userAdmin } from './admin.js';
 import { type ParseOptions, UsageError, clientFlags, configFlags } from './args.js';
 import { listen, ping, sendFrame } from './realtime-commands.js';
+import { deleteMessage, edit, history, invite, join, leave, members, room, rooms } from './room-commands.js';
 import { send } from './send.js';
 import { sockets } from './sockets.js';
 import { trace } from './trace.js';
 import { serve } from './serve.js';
 
 const USAGE = `usage:
+  As a user, against any porthouse server (signs in over REST; the token is kept per server in
+  $XDG_CONFIG_HOME/porthouse/credentials.json, mode 0600):
+  porthouse register NAME [--server URL]     (password prompted, or on standard input)
+  porthouse login NAME [--server URL]        (that server becomes the current one)
+  porthouse logout | whoami
+  porthouse rooms [--all]                     (yours; --all: every room you may see)
+  porthouse room create NAME [--private] [--title T] [--topic T]
+  porthouse room show NAME | room delete NAME
+  porthouse room set NAME [--title T] [--topic T] [--private|--public]
+  porthouse join ROOM | leave ROOM | invite ROOM USER | members ROOM
+  porthouse history ROOM [--before SEQ] [--limit N]   (oldest first; says how to page back)
+  porthouse edit ROOM SEQ TEXT | delete ROOM SEQ       (only if unchanged since read: If-Match)
+  Every client command takes --json (the API's answer, one line) and --server/--token.
+  Exit codes: 0 done, 1 refused by the server (its error code printed), 2 usage,
+  3 the server cannot be reached.
+
+  As an operator, on the deployment's own store (not over the network):
   porthouse serve [--host H] [--port N] [--data DIR] [--jwks-url URL] [--no-registration]
                   [--rate-limits on|off] [--config FILE] [...]   (serve --help lists them all)
   porthouse user add NAME [--admin] [STORE]      (password on standard input)
@@ -36,7 +55,8 @@ const USAGE = `usage:
   --tcp HOST:PORT, --udp HOST:PORT (or PORTHOUSE_TCP, PORTHOUSE_UDP) name those doors;
   default: the server's host, port 7070
 
-Client commands read PORTHOUSE_SERVER (default http://127.0.0.1:8080) and PORTHOUSE_TOKEN.
+Client commands read PORTHOUSE_SERVER and PORTHOUSE_TOKEN, else the login kept for the current
+server (default http://127.0.0.1:8080).
 Every serve flag also has a PORTHOUSE_<FLAG> environment variable.`;
 
 /** Thrown by `--help`/`-h` after a command: its usage, on standard output, exit 0. */
@@ -111,6 +131,48 @@ async function main(argv: string[]): Promise<void> {
       if (positionals.length !== 0) throw new UsageError('expected: sockets');
       return sockets(values);
     }
+    case 'login':
+    case 'register': {
+      const { values, positionals } = parse(clientFlags);
+      if (positionals.length > 1) throw new UsageError(`expected: ${command} NAME`);
+      return (command === 'login' ? login : register)(positionals[0], values);
+    }
+    case 'logout':
+    case 'whoami':
+    case 'rooms': {
+      const { values, positionals } = parse(clientFlags);
+      if (positionals.length !== 0) throw new UsageError(`expected: ${command}`);
+      return (command === 'logout' ? logout : command === 'whoami' ? whoami : rooms)(values);
+    }
+    case 'room': {
+      const { values, positionals } = parse(clientFlags);
+      if (positionals.length !== 2) throw new UsageError('expected: room create|show|set|delete NAME');
+      return room(positionals[0], positionals[1], values);
+    }
+    case 'join':
+    case 'leave':
+    case 'members':
+    case 'history': {
+      const { values, positionals } = parse(clientFlags);
+      if (positionals.length !== 1) throw new UsageError(`expected: ${command} ROOM`);
+      const run = { join, leave, members, history }[command];
+      return run(positionals[0]!, values);
+    }
+    case 'invite': {
+      const { values, positionals } = parse(clientFlags);
+      if (positionals.length !== 2) throw new UsageError('expected: invite ROOM USER');
+      return invite(positionals[0]!, positionals[1]!, values);
+    }
+    case 'edit': {
+      const { values, positionals } = parse(clientFlags);
+      if (positionals.length !== 3) throw new UsageError('expected: edit ROOM SEQ TEXT');
+      return edit(positionals[0]!, positionals[1]!, positionals[2]!, values);
+    }
+    case 'delete': {
+      const { values, positionals } = parse(clientFlags);
+      if (positionals.length !== 2) throw new UsageError('expected: delete ROOM SEQ');
+      return deleteMessage(positionals[0]!, positionals[1]!, values);
+    }
     case 'config-doc':
       process.stdout.write(`${renderConfigDoc()}\n`);
       return;
@@ -142,6 +204,15 @@ const OPERATOR_ERRORS = new Set([
   'ENOSPC',
 ]);
 
+/** Why the server could not be reached (exit 3), or undefined for any other error. */
+function unreachable(err: unknown): string | undefined {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e?.name === 'TimeoutError') return 'the server did not answer in time';
+  if (e?.name === 'TypeError' && e.message === 'fetch failed')
+    return `cannot connect to the server (${e.cause?.code ?? e.cause?.message ?? 'no answer'})`;
+  return undefined;
+}
+
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof Help) {
     process.stdout.write(`${err.text}\n`);
@@ -150,6 +221,10 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`porthouse: ${(err as Error).message}\n\n${USAGE}\n`);
     process.exit(2);
+  }
+  if (unreachable(err)) {
+    process.stderr.write(`porthouse: unreachable: ${unreachable(err)}\n`);
+    process.exit(3);
   }
   if (err instanceof ConfigError) process.stderr.write(`porthouse: invalid configuration: ${err.message}\n`);
   else if (err instanceof PorthouseError || err instanceof ApiError || err instanceof RealtimeError)

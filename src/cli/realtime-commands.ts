@@ -7,7 +7,7 @@ import { RestClient } from '../client/rest.js';
 import { tcpSocket } from '../client/tcp-socket.js';
 import { UdpClient } from '../client/udp.js';
 import type { Message } from '../core/types.js';
-import { UsageError, clientContext } from './args.js';
+import { UsageError, intFlag, signedIn } from './args.js';
 
 const wsUrlOf = (server: string) => `${server.replace(/\/+$/, '').replace(/^http/, 'ws')}/v1/ws`;
 const connectWs = (url: string) => new WebSocket(url) as unknown as WebSocketLike;
@@ -33,23 +33,6 @@ function frameDoor(via: string, values: Record<string, unknown>, server: string)
   }
   throw new UsageError(`--via ${via} is not available here; use ws or tcp`);
 }
-
-function needToken(values: Record<string, unknown>) {
-  const ctx = clientContext(values, process.env);
-  if (!ctx.token)
-    throw new UsageError(
-      'a token is needed: --token T or PORTHOUSE_TOKEN (get one with `porthouse token NAME`)',
-    );
-  return { server: ctx.server, token: ctx.token };
-}
-
-const intFlag = (values: Record<string, unknown>, name: string): number | undefined => {
-  const raw = values[name];
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number ≥ 0`);
-  return n;
-};
 
 /**
  * A message's text on one line and harmless to a terminal: backslash, line breaks and every
@@ -81,7 +64,7 @@ function printer(json: boolean) {
 
 /** Runs until SIGINT/SIGTERM, or until --count messages were printed. */
 export async function listen(room: string, values: Record<string, unknown>): Promise<void> {
-  const { server, token } = needToken(values);
+  const { server, token } = signedIn(values);
   const via = (values['via'] as string | undefined) ?? 'ws';
   const since = intFlag(values, 'since');
   const count = intFlag(values, 'count');
@@ -204,7 +187,7 @@ function listenUdp(
 
 /** `send --via ws|tcp|udp`: publish through a frame door and wait for the ack. */
 export async function sendFrame(room: string, text: string, values: Record<string, unknown>): Promise<void> {
-  const { server, token } = needToken(values);
+  const { server, token } = signedIn(values);
   if (values['via'] === 'udp') {
     const client = new UdpClient({ url: udpUrl(values, server), token });
     try {
@@ -232,7 +215,7 @@ export async function sendFrame(room: string, text: string, values: Record<strin
 }
 
 export async function ping(values: Record<string, unknown>): Promise<void> {
-  const { server, token } = needToken(values);
+  const { server, token } = signedIn(values);
   const via = (values['via'] as string | undefined) ?? 'ws';
   const count = intFlag(values, 'count') ?? 10;
   if (count < 1) throw new UsageError('--count must be at least 1');

@@ -2,18 +2,14 @@
 // (--via ws is in realtime.ts.)
 import { randomUUID } from 'node:crypto';
 import { ApiError, RestClient } from '../client/rest.js';
-import { UsageError, clientContext } from './args.js';
+import { UsageError, signedIn } from './args.js';
 
 const RETRIES = 3;
 
 export async function send(room: string, text: string, values: Record<string, unknown>): Promise<void> {
   const via = (values['via'] as string | undefined) ?? 'http';
   if (via !== 'http') throw new UsageError(`--via ${via} is not available yet; use --via http, ws or tcp`);
-  const ctx = clientContext(values, process.env);
-  if (!ctx.token)
-    throw new UsageError(
-      'a token is needed: --token T or PORTHOUSE_TOKEN (get one with `porthouse token NAME`)',
-    );
+  const ctx = signedIn(values);
   const client = new RestClient({ server: ctx.server, token: ctx.token });
   // One key for every attempt: a retry after a lost response returns the stored message.
   const key = randomUUID();

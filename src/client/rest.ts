@@ -1,6 +1,6 @@
 // A small REST client for porthouse, using only fetch so it runs in browsers and Node alike.
 // The CLI and the web client use it; errors surface as ApiError with the server's stable code.
-import type { Message, Room, User } from '../core/types.js';
+import type { Member, Message, Room, RoomSummary, User } from '../core/types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -38,6 +38,16 @@ export class RestClient {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<T> {
+    return (await this.exchange<T>(method, path, body, headers)).body;
+  }
+
+  /** A request whose answer's headers matter too (ETag, Link). */
+  async exchange<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ body: T; headers: Headers }> {
     const h: Record<string, string> = { accept: 'application/json', ...headers };
     if (this.token) h['authorization'] = `Bearer ${this.token}`;
     if (body !== undefined) h['content-type'] = 'application/json';
@@ -53,7 +63,7 @@ export class RestClient {
       const p = (parsed ?? {}) as { code?: string; detail?: string };
       throw new ApiError(res.status, p.code ?? 'http_' + res.status, p.detail ?? res.statusText);
     }
-    return parsed as T;
+    return { body: parsed as T, headers: res.headers };
   }
 
   register(name: string, password: string): Promise<User> {
@@ -83,6 +93,75 @@ export class RestClient {
     return this.request('POST', `/v1/rooms/${encodeURIComponent(room)}/messages`, { text }, headers);
   }
 
+  me(): Promise<{ name: string; admin: boolean }> {
+    return this.request('GET', '/v1/me');
+  }
+
+  rooms(): Promise<RoomSummary[]> {
+    return this.request('GET', '/v1/rooms');
+  }
+
+  room(name: string): Promise<Room> {
+    return this.request('GET', roomPath(name));
+  }
+
+  /** Change some of a room's fields, only if it is still as read (If-Match on its ETag). */
+  async updateRoom(name: string, fields: Partial<Pick<Room, 'title' | 'topic' | 'private'>>): Promise<Room> {
+    const { headers } = await this.exchange('GET', roomPath(name));
+    return this.request('PATCH', roomPath(name), fields, ifMatch(headers));
+  }
+
+  async deleteRoom(name: string): Promise<void> {
+    await this.request('DELETE', roomPath(name));
+  }
+
+  members(room: string): Promise<Member[]> {
+    return this.request('GET', `${roomPath(room)}/members`);
+  }
+
+  /** Leave a room yourself, or (its owner, an admin) remove someone. */
+  async removeMember(room: string, user: string): Promise<void> {
+    await this.request('DELETE', `${roomPath(room)}/members/${encodeURIComponent(user)}`);
+  }
+
+  /** One message or its tombstone. */
+  message(room: string, seq: number): Promise<Message> {
+    return this.request('GET', `${roomPath(room)}/messages/${seq}`);
+  }
+
+  /** Edit a message, only if it is still as read (If-Match), so a concurrent edit is not lost. */
+  async edit(room: string, seq: number, text: string): Promise<Message> {
+    const path = `${roomPath(room)}/messages/${seq}`;
+    const { headers } = await this.exchange('GET', path);
+    return this.request('PATCH', path, { text }, ifMatch(headers));
+  }
+
+  /** Delete a message, only if it is still as read (If-Match); the tombstone is returned. */
+  async deleteMessage(room: string, seq: number): Promise<Message> {
+    const path = `${roomPath(room)}/messages/${seq}`;
+    const { headers } = await this.exchange('GET', path);
+    return this.request('DELETE', path, undefined, ifMatch(headers));
+  }
+
+  /**
+   * One history page and where the older one starts, from the answer's Link header
+   * (`rel="prev"`), so a caller pages back without computing seqs itself.
+   */
+  async historyPage(
+    room: string,
+    query: { after?: number; before?: number; limit?: number } = {},
+  ): Promise<{ messages: Message[]; older: { before: number } | undefined }> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
+    const suffix = qs.size > 0 ? `?${qs}` : '';
+    const { body, headers } = await this.exchange<Message[]>('GET', `${roomPath(room)}/messages${suffix}`);
+    const prev = /<[^>]*[?&]before=(\d+)[^>]*>;\s*rel="prev"/.exec(headers.get('link') ?? '');
+    return {
+      messages: body,
+      older: prev ? { before: Number(prev[1]) } : undefined,
+    };
+  }
+
   history(room: string, query: { after?: number; before?: number; limit?: number } = {}): Promise<Message[]> {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
@@ -90,3 +169,10 @@ export class RestClient {
     return this.request('GET', `/v1/rooms/${encodeURIComponent(room)}/messages${suffix}`);
   }
 }
+
+const roomPath = (name: string) => `/v1/rooms/${encodeURIComponent(name)}`;
+
+const ifMatch = (headers: Headers): Record<string, string> => {
+  const etag = headers.get('etag');
+  return etag ? { 'if-match': etag } : {};
+};

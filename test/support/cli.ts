@@ -1,5 +1,8 @@
 // Run the real `porthouse` command as a child process, the way a user or an operator would.
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CLI, ServeProcess } from '../../proof/lib/serve-process.js';
 
 export { CLI };
@@ -22,7 +25,9 @@ export function run(
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [CLI, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
+      // A config directory of its own unless the test gives one: no login of whoever runs the
+      // suite leaks into it, and none it makes leaks out.
+      env: { ...process.env, XDG_CONFIG_HOME: isolatedConfig(), ...env },
       ...(cwd ? { cwd } : {}),
     });
     let stdout = '';
@@ -36,4 +41,11 @@ export function run(
     proc.stdin.end(input ?? '');
     proc.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+let config: string | undefined;
+/** One empty config directory for the suite's CLI runs that do not name their own. */
+function isolatedConfig(): string {
+  config ??= mkdtempSync(join(tmpdir(), 'porthouse-cli-config-'));
+  return config;
 }

@@ -1,0 +1,66 @@
+// `porthouse login`, `register`, `logout` and `whoami`: signing in to any porthouse server over
+// its REST door, with the token kept per server (credentials.ts) for every later client command.
+import { RestClient } from '../client/rest.js';
+import { UsageError, clientContext } from './args.js';
+import { credentialsPath, loadCredentials, saveCredentials, serverKey } from './credentials.js';
+import { readPassword } from './password-prompt.js';
+
+const print = (values: Record<string, unknown>, json: unknown, text: string) =>
+  process.stdout.write(values['json'] ? `${JSON.stringify(json)}\n` : `${text}\n`);
+
+function serverOf(values: Record<string, unknown>): string {
+  return clientContext({ ...values, token: '' }, process.env).server;
+}
+
+async function askName(given: string | undefined): Promise<string> {
+  if (given) return given;
+  throw new UsageError('a user name is needed: porthouse login NAME');
+}
+
+async function signIn(server: string, name: string, password: string, values: Record<string, unknown>) {
+  const client = new RestClient({ server });
+  const t = await client.login(name, password);
+  const path = credentialsPath(process.env);
+  const saved = loadCredentials(path);
+  saved.servers[serverKey(server)] = { name, token: t.token, expiresAt: t.expiresAt };
+  saved.current = serverKey(server);
+  saveCredentials(saved, path);
+  print(
+    values,
+    { server, name, expiresAt: t.expiresAt },
+    `signed in to ${server} as ${name} (until ${t.expiresAt}); saved in ${path}`,
+  );
+}
+
+export async function login(name: string | undefined, values: Record<string, unknown>): Promise<void> {
+  const server = serverOf(values);
+  const user = await askName(name);
+  await signIn(server, user, await readPassword(`password for ${user} on ${server}: `), values);
+}
+
+export async function register(name: string | undefined, values: Record<string, unknown>): Promise<void> {
+  const server = serverOf(values);
+  if (!name) throw new UsageError('a user name is needed: porthouse register NAME');
+  const password = await readPassword(`new password for ${name} (8 characters or more): `);
+  await new RestClient({ server }).register(name, password);
+  await signIn(server, name, password, values);
+}
+
+/** Forget the server's token here. The token itself stays valid until it expires. */
+export async function logout(values: Record<string, unknown>): Promise<void> {
+  const server = serverOf(values);
+  const path = credentialsPath(process.env);
+  const saved = loadCredentials(path);
+  const had = saved.servers[server] !== undefined;
+  delete saved.servers[server];
+  if (saved.current === server) delete saved.current;
+  saveCredentials(saved, path);
+  print(values, { server, signedOut: had }, had ? `signed out of ${server}` : `not signed in to ${server}`);
+}
+
+export async function whoami(values: Record<string, unknown>): Promise<void> {
+  const ctx = clientContext(values, process.env);
+  if (!ctx.token) throw new UsageError(`not signed in to ${ctx.server}: porthouse login NAME`);
+  const me = await new RestClient({ server: ctx.server, token: ctx.token }).me();
+  print(values, { server: ctx.server, ...me }, `${me.name}${me.admin ? ' (admin)' : ''} on ${ctx.server}`);
+}
