@@ -127,9 +127,19 @@ test('edits, deletes, joins, room updates and deletion reach subscribers as fram
   assert.equal(edit.text, 'v2');
   assert.ok(edit.editedAt);
   await ada.delete('/v1/rooms/lobby/messages/1');
-  assert.deepEqual(await c.next((f) => f.type === 'del'), { type: 'del', room: 'lobby', seq: 1 });
+  assert.deepEqual(
+    await c.next((f) => f.type === 'del'),
+    { type: 'del', room: 'lobby', seq: 1, by: 'ada' },
+    'live, a deletion names who made it',
+  );
   await bob.put('/v1/rooms/lobby/members/bob');
   assert.equal((await c.next((f) => f.type === 'member_joined')).user, 'bob');
+  await ada.delete('/v1/rooms/lobby/members/bob');
+  assert.deepEqual(
+    await c.next((f) => f.type === 'member_left'),
+    { type: 'member_left', room: 'lobby', user: 'bob', by: 'ada' },
+    'a removal names who removed them',
+  );
   await ada.patch('/v1/rooms/lobby', { topic: 'news' });
   assert.equal((await c.next((f) => f.type === 'room_updated')).topic, 'news');
   await ada.delete('/v1/rooms/lobby');
