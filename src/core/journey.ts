@@ -16,6 +16,8 @@ export const JOURNEY_STAGES: readonly JourneyStage[] = [
   'published',
 ];
 
+const STAGE_INDEX = Object.fromEntries(JOURNEY_STAGES.map((s, i) => [s, i])) as Record<JourneyStage, number>;
+
 /** Where a store puts the times of one write (commit, then the sync that made it durable). */
 export interface WriteTiming {
   committedAt?: number;
@@ -54,13 +56,8 @@ export class Journey implements WriteTiming {
   door: string | undefined;
   wireBytes = 0;
   framing = '';
-  /** Stage times, ms since the epoch; NaN until reached. */
-  receivedAt = Number.NaN;
-  decodedAt = Number.NaN;
-  storedAt = Number.NaN;
-  madeDurableAt = Number.NaN;
-  ackedAt = Number.NaN;
-  publishedAt = Number.NaN;
+  /** Stage times in JOURNEY_STAGES order, ms since the epoch; NaN until reached. */
+  readonly #times = new Float64Array(JOURNEY_STAGES.length).fill(Number.NaN);
   /** Filled in by the store (WriteTiming): its commit, and the sync that made it durable. */
   committedAt: number | undefined;
   durableAt: number | undefined;
@@ -79,48 +76,19 @@ export class Journey implements WriteTiming {
       this.door = ingress.door;
       this.wireBytes = ingress.wireBytes;
       this.framing = ingress.framing;
-      this.receivedAt = ingress.receivedAt;
+      this.#times[STAGE_INDEX.received] = ingress.receivedAt;
     }
   }
 
   mark(stage: JourneyStage, at = preciseNow()): void {
     // The first time of a stage counts.
-    switch (stage) {
-      case 'received':
-        if (Number.isNaN(this.receivedAt)) this.receivedAt = at;
-        return;
-      case 'decoded':
-        if (Number.isNaN(this.decodedAt)) this.decodedAt = at;
-        return;
-      case 'stored':
-        if (Number.isNaN(this.storedAt)) this.storedAt = at;
-        return;
-      case 'durable':
-        if (Number.isNaN(this.madeDurableAt)) this.madeDurableAt = at;
-        return;
-      case 'acked':
-        if (Number.isNaN(this.ackedAt)) this.ackedAt = at;
-        return;
-      case 'published':
-        if (Number.isNaN(this.publishedAt)) this.publishedAt = at;
-        return;
-    }
+    const i = STAGE_INDEX[stage];
+    if (Number.isNaN(this.#times[i]!)) this.#times[i] = at;
   }
 
   /** When `stage` was reached, or undefined. */
   at(stage: JourneyStage): number | undefined {
-    const t =
-      stage === 'received'
-        ? this.receivedAt
-        : stage === 'decoded'
-          ? this.decodedAt
-          : stage === 'stored'
-            ? this.storedAt
-            : stage === 'durable'
-              ? this.madeDurableAt
-              : stage === 'acked'
-                ? this.ackedAt
-                : this.publishedAt;
+    const t = this.#times[STAGE_INDEX[stage]]!;
     return Number.isNaN(t) ? undefined : t;
   }
 
@@ -195,12 +163,7 @@ export class Journey implements WriteTiming {
     this.door = other.door;
     this.wireBytes = other.wireBytes;
     this.framing = other.framing;
-    this.receivedAt = other.receivedAt;
-    this.decodedAt = other.decodedAt;
-    this.storedAt = other.storedAt;
-    this.madeDurableAt = other.madeDurableAt;
-    this.ackedAt = other.ackedAt;
-    this.publishedAt = other.publishedAt;
+    this.#times.set(other.#times);
     this.committedAt = other.committedAt;
     this.durableAt = other.durableAt;
     this.#doors = 0;
