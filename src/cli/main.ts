@@ -10,6 +10,7 @@ import { login, logout, register, whoami } from './account-commands.js';
 import { token, userAdd, userAdmin } from './admin.js';
 import { type ParseOptions, UsageError, clientFlags, configFlags } from './args.js';
 import { listen, ping, sendFrame } from './realtime-commands.js';
+import { completionScript } from './completion.js';
 import { deleteMessage, edit, history, invite, join, leave, members, room, rooms } from './room-commands.js';
 import { send } from './send.js';
 import { sockets } from './sockets.js';
@@ -30,6 +31,7 @@ const USAGE = `usage:
   porthouse history ROOM [--before SEQ] [--limit N]   (oldest first; says how to page back)
   porthouse edit ROOM SEQ TEXT | delete ROOM SEQ       (only if unchanged since read: If-Match)
   Every client command takes --json (the API's answer, one line) and --server/--token.
+  porthouse completion bash|zsh               (source <(porthouse completion bash))
   Exit codes: 0 done, 1 refused by the server (its error code printed), 2 usage,
   3 the server cannot be reached.
 
@@ -172,6 +174,12 @@ async function main(argv: string[]): Promise<void> {
       const { values, positionals } = parse(clientFlags);
       if (positionals.length !== 2) throw new UsageError('expected: delete ROOM SEQ');
       return deleteMessage(positionals[0]!, positionals[1]!, values);
+    }
+    case 'completion': {
+      const { positionals } = parse({});
+      if (positionals.length !== 1) throw new UsageError('expected: completion bash|zsh');
+      process.stdout.write(completionScript(positionals[0]));
+      return;
     }
     case 'config-doc':
       process.stdout.write(`${renderConfigDoc()}\n`);
