@@ -113,28 +113,25 @@ export class Journey implements WriteTiming {
     let f = door === this.#door ? this.#entry : this.#find(door);
     if (f) f.recipients++;
     else {
-      f = this.#fanout[this.#doors];
-      if (f) {
-        f.door = door;
-        f.recipients = 1;
-        f.bytesPerRecipient = bytes;
-        f.queuedAt = preciseNow();
-        f.firstWriteAt = undefined;
-        f.lastWriteAt = undefined;
-        f.pass = 0;
-      } else {
-        f = {
+      // The next spare entry, or a new one: a reused journey allocates none.
+      if (this.#doors === this.#fanout.length)
+        this.#fanout.push({
           door,
-          recipients: 1,
-          bytesPerRecipient: bytes,
-          queuedAt: preciseNow(),
+          recipients: 0,
+          bytesPerRecipient: 0,
+          queuedAt: 0,
           firstWriteAt: undefined,
           lastWriteAt: undefined,
           pass: 0,
-        };
-        this.#fanout.push(f);
-      }
-      this.#doors++;
+        });
+      f = this.#fanout[this.#doors++]!;
+      f.door = door;
+      f.recipients = 1;
+      f.bytesPerRecipient = bytes;
+      f.queuedAt = preciseNow();
+      f.firstWriteAt = undefined;
+      f.lastWriteAt = undefined;
+      f.pass = 0;
     }
     this.#door = door;
     this.#entry = f;
