@@ -1,7 +1,7 @@
 // `porthouse login`, `register`, `logout` and `whoami`: signing in to any porthouse server over
 // its REST door, with the token kept per server (credentials.ts) for every later client command.
 import { RestClient } from '../client/rest.js';
-import { UsageError, clientContext } from './args.js';
+import { clientContext, signedIn } from './args.js';
 import { credentialsPath, loadCredentials, saveCredentials, serverKey } from './credentials.js';
 import { readPassword } from './password-prompt.js';
 
@@ -10,11 +10,6 @@ const print = (values: Record<string, unknown>, json: unknown, text: string) =>
 
 function serverOf(values: Record<string, unknown>): string {
   return clientContext({ ...values, token: '' }, process.env).server;
-}
-
-async function askName(given: string | undefined): Promise<string> {
-  if (given) return given;
-  throw new UsageError('a user name is needed: porthouse login NAME');
 }
 
 async function signIn(server: string, name: string, password: string, values: Record<string, unknown>) {
@@ -32,15 +27,13 @@ async function signIn(server: string, name: string, password: string, values: Re
   );
 }
 
-export async function login(name: string | undefined, values: Record<string, unknown>): Promise<void> {
+export async function login(name: string, values: Record<string, unknown>): Promise<void> {
   const server = serverOf(values);
-  const user = await askName(name);
-  await signIn(server, user, await readPassword(`password for ${user} on ${server}: `), values);
+  await signIn(server, name, await readPassword(`password for ${name} on ${server}: `), values);
 }
 
-export async function register(name: string | undefined, values: Record<string, unknown>): Promise<void> {
+export async function register(name: string, values: Record<string, unknown>): Promise<void> {
   const server = serverOf(values);
-  if (!name) throw new UsageError('a user name is needed: porthouse register NAME');
   const password = await readPassword(`new password for ${name} (8 characters or more): `);
   await new RestClient({ server }).register(name, password);
   await signIn(server, name, password, values);
@@ -59,8 +52,7 @@ export async function logout(values: Record<string, unknown>): Promise<void> {
 }
 
 export async function whoami(values: Record<string, unknown>): Promise<void> {
-  const ctx = clientContext(values, process.env);
-  if (!ctx.token) throw new UsageError(`not signed in to ${ctx.server}: porthouse login NAME`);
-  const me = await new RestClient({ server: ctx.server, token: ctx.token }).me();
+  const ctx = signedIn(values);
+  const me = await new RestClient(ctx).me();
   print(values, { server: ctx.server, ...me }, `${me.name}${me.admin ? ' (admin)' : ''} on ${ctx.server}`);
 }

@@ -61,6 +61,25 @@ Client commands read PORTHOUSE_SERVER and PORTHOUSE_TOKEN, else the login kept f
 server (default http://127.0.0.1:8080).
 Every serve flag also has a PORTHOUSE_<FLAG> environment variable.`;
 
+type Values = Record<string, unknown>;
+
+/** The client commands over REST: the positionals each takes (exactly), and what it runs. */
+const CLIENT_COMMANDS: Record<string, { args: string; run: (p: string[], v: Values) => Promise<void> }> = {
+  login: { args: 'NAME', run: ([name], v) => login(name!, v) },
+  register: { args: 'NAME', run: ([name], v) => register(name!, v) },
+  logout: { args: '', run: (_, v) => logout(v) },
+  whoami: { args: '', run: (_, v) => whoami(v) },
+  rooms: { args: '', run: (_, v) => rooms(v) },
+  room: { args: 'create|show|set|delete NAME', run: ([verb, name], v) => room(verb!, name!, v) },
+  join: { args: 'ROOM', run: ([r], v) => join(r!, v) },
+  leave: { args: 'ROOM', run: ([r], v) => leave(r!, v) },
+  members: { args: 'ROOM', run: ([r], v) => members(r!, v) },
+  history: { args: 'ROOM', run: ([r], v) => history(r!, v) },
+  invite: { args: 'ROOM USER', run: ([r, user], v) => invite(r!, user!, v) },
+  edit: { args: 'ROOM SEQ TEXT', run: ([r, seq, text], v) => edit(r!, seq!, text!, v) },
+  delete: { args: 'ROOM SEQ', run: ([r, seq], v) => deleteMessage(r!, seq!, v) },
+};
+
 /** Thrown by `--help`/`-h` after a command: its usage, on standard output, exit 0. */
 class Help {
   constructor(readonly text: string) {}
@@ -133,48 +152,6 @@ async function main(argv: string[]): Promise<void> {
       if (positionals.length !== 0) throw new UsageError('expected: sockets');
       return sockets(values);
     }
-    case 'login':
-    case 'register': {
-      const { values, positionals } = parse(clientFlags);
-      if (positionals.length > 1) throw new UsageError(`expected: ${command} NAME`);
-      return (command === 'login' ? login : register)(positionals[0], values);
-    }
-    case 'logout':
-    case 'whoami':
-    case 'rooms': {
-      const { values, positionals } = parse(clientFlags);
-      if (positionals.length !== 0) throw new UsageError(`expected: ${command}`);
-      return (command === 'logout' ? logout : command === 'whoami' ? whoami : rooms)(values);
-    }
-    case 'room': {
-      const { values, positionals } = parse(clientFlags);
-      if (positionals.length !== 2) throw new UsageError('expected: room create|show|set|delete NAME');
-      return room(positionals[0], positionals[1], values);
-    }
-    case 'join':
-    case 'leave':
-    case 'members':
-    case 'history': {
-      const { values, positionals } = parse(clientFlags);
-      if (positionals.length !== 1) throw new UsageError(`expected: ${command} ROOM`);
-      const run = { join, leave, members, history }[command];
-      return run(positionals[0]!, values);
-    }
-    case 'invite': {
-      const { values, positionals } = parse(clientFlags);
-      if (positionals.length !== 2) throw new UsageError('expected: invite ROOM USER');
-      return invite(positionals[0]!, positionals[1]!, values);
-    }
-    case 'edit': {
-      const { values, positionals } = parse(clientFlags);
-      if (positionals.length !== 3) throw new UsageError('expected: edit ROOM SEQ TEXT');
-      return edit(positionals[0]!, positionals[1]!, positionals[2]!, values);
-    }
-    case 'delete': {
-      const { values, positionals } = parse(clientFlags);
-      if (positionals.length !== 2) throw new UsageError('expected: delete ROOM SEQ');
-      return deleteMessage(positionals[0]!, positionals[1]!, values);
-    }
     case 'completion': {
       const { positionals } = parse({});
       if (positionals.length !== 1) throw new UsageError('expected: completion bash|zsh');
@@ -193,8 +170,14 @@ async function main(argv: string[]): Promise<void> {
     case '-h':
       process.stdout.write(`${USAGE}\n`);
       return;
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    default: {
+      const client = command === undefined ? undefined : CLIENT_COMMANDS[command];
+      if (!client) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+      const { values, positionals } = parse(clientFlags);
+      if (positionals.length !== client.args.split(' ').filter(Boolean).length)
+        throw new UsageError(`expected: ${command} ${client.args}`.trim());
+      return client.run(positionals, values);
+    }
   }
 }
 
@@ -230,8 +213,9 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     process.stderr.write(`porthouse: ${(err as Error).message}\n\n${USAGE}\n`);
     process.exit(2);
   }
-  if (unreachable(err)) {
-    process.stderr.write(`porthouse: unreachable: ${unreachable(err)}\n`);
+  const away = unreachable(err);
+  if (away) {
+    process.stderr.write(`porthouse: unreachable: ${away}\n`);
     process.exit(3);
   }
   if (err instanceof ConfigError) process.stderr.write(`porthouse: invalid configuration: ${err.message}\n`);

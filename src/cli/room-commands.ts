@@ -46,12 +46,7 @@ export async function rooms(values: Record<string, unknown>): Promise<void> {
     );
 }
 
-export async function room(
-  verb: string | undefined,
-  name: string | undefined,
-  values: Record<string, unknown>,
-) {
-  if (!name) throw new UsageError('expected: room create|show|set|delete NAME');
+export async function room(verb: string, name: string, values: Record<string, unknown>) {
   const { rest } = client(values);
   const fields = {
     ...(values['title'] !== undefined ? { title: String(values['title']) } : {}),

@@ -13,6 +13,13 @@ export class ApiError extends Error {
   }
 }
 
+/** A history page's bounds (seqs, exclusive) and size, as the API's query takes them. */
+export interface HistoryQuery {
+  readonly after?: number;
+  readonly before?: number;
+  readonly limit?: number;
+}
+
 export interface RestClientOptions {
   /** Base URL of the node, e.g. http://127.0.0.1:8080. */
   readonly server: string;
@@ -84,13 +91,13 @@ export class RestClient {
   }
 
   join(room: string, user: string): Promise<unknown> {
-    return this.request('PUT', `/v1/rooms/${encodeURIComponent(room)}/members/${encodeURIComponent(user)}`);
+    return this.request('PUT', `${roomPath(room)}/members/${encodeURIComponent(user)}`);
   }
 
   /** Post with an idempotency key, so a retry after a lost response cannot store it twice. */
   post(room: string, text: string, idempotencyKey?: string): Promise<Message> {
     const headers: Record<string, string> = idempotencyKey ? { 'idempotency-key': idempotencyKey } : {};
-    return this.request('POST', `/v1/rooms/${encodeURIComponent(room)}/messages`, { text }, headers);
+    return this.request('POST', `${roomPath(room)}/messages`, { text }, headers);
   }
 
   me(): Promise<{ name: string; admin: boolean }> {
@@ -149,7 +156,7 @@ export class RestClient {
    */
   async historyPage(
     room: string,
-    query: { after?: number; before?: number; limit?: number } = {},
+    query: HistoryQuery = {},
   ): Promise<{ messages: Message[]; older: { before: number } | undefined }> {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
@@ -162,11 +169,8 @@ export class RestClient {
     };
   }
 
-  history(room: string, query: { after?: number; before?: number; limit?: number } = {}): Promise<Message[]> {
-    const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
-    const suffix = qs.size > 0 ? `?${qs}` : '';
-    return this.request('GET', `/v1/rooms/${encodeURIComponent(room)}/messages${suffix}`);
+  history(room: string, query: HistoryQuery = {}): Promise<Message[]> {
+    return this.historyPage(room, query).then((page) => page.messages);
   }
 }
 
