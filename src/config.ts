@@ -422,7 +422,7 @@ export const OPTIONS = {
     min: 1,
     max: 1000,
     group: 'Rate limits',
-    doc: '`typing` frames per second per connection; more are dropped with a rate_limited error.',
+    doc: '`typing` frames per second per connection (and `POST /v1/rooms/{room}/typing` per user); more are refused with rate_limited.',
   }),
   maxConnectionsPerAddress: opt({
     kind: 'int',

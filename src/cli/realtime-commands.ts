@@ -8,6 +8,7 @@ import { tcpSocket } from '../client/tcp-socket.js';
 import { UdpClient } from '../client/udp.js';
 import type { Message } from '../core/types.js';
 import { UsageError, intFlag, signedIn } from './args.js';
+import { oneLine } from './one-line.js';
 
 const wsUrlOf = (server: string) => `${server.replace(/\/+$/, '').replace(/^http/, 'ws')}/v1/ws`;
 const connectWs = (url: string) => new WebSocket(url) as unknown as WebSocketLike;
@@ -32,22 +33,6 @@ function frameDoor(via: string, values: Record<string, unknown>, server: string)
     return { url: tcp.includes('://') ? tcp : `tcp://${tcp}`, connect: tcpSocket };
   }
   throw new UsageError(`--via ${via} is not available here; use ws or tcp`);
-}
-
-/**
- * A message's text on one line and harmless to a terminal: backslash, line breaks and every
- * other control character (escape sequences included) written as JSON escapes, so each message
- * is exactly one line for grep and wc -l and no message can drive the terminal.
- */
-export function oneLine(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes.
-  return text.replace(/[\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
-    if (c === '\\') return '\\\\';
-    if (c === '\n') return '\\n';
-    if (c === '\r') return '\\r';
-    if (c === '\t') return '\\t';
-    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
 }
 
 /** One line per message: `#seq author: text`, or the frame as JSON with --json. */

@@ -4,7 +4,7 @@
 import { RestClient } from '../client/rest.js';
 import type { Message } from '../core/types.js';
 import { UsageError, intFlag, signedIn } from './args.js';
-import { oneLine } from './realtime-commands.js';
+import { oneLine } from './one-line.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const json = (values: Record<string, unknown>, body: unknown): boolean => {

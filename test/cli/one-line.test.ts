@@ -1,7 +1,7 @@
 // listen's text output: one line per message, and nothing in a message can drive the terminal.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { oneLine } from '../../src/cli/realtime-commands.js';
+import { oneLine } from '../../src/cli/one-line.js';
 
 test('line breaks, backslashes and control characters (escape sequences) come out as JSON escapes', () => {
   assert.equal(oneLine('plain text, émoji 🚢'), 'plain text, émoji 🚢');

@@ -5,13 +5,12 @@ import { before, test } from 'node:test';
 import type { Frame } from '../../src/client/realtime.js';
 import type { Message, RoomSummary } from '../../src/core/types.js';
 import type { ClientState } from '../../web/src/frame-reducer.js';
+import * as typing from '../../src/client/typing.js';
 import { loadWebModule } from './bundle.js';
 
 let reducer: typeof import('../../web/src/frame-reducer.js');
-let typing: typeof import('../../web/src/typing.js');
 before(async () => {
   reducer = await loadWebModule('frame-reducer.ts');
-  typing = await loadWebModule('typing.ts');
 });
 
 const room = (name: string, fields: Partial<RoomSummary> = {}): RoomSummary => ({

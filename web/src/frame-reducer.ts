@@ -4,7 +4,7 @@ import type { Frame } from '../../src/client/realtime.js';
 import { Timeline } from '../../src/client/timeline.js';
 import type { RoomSummary } from '../../src/core/types.js';
 import { describeError } from './errors.js';
-import type { TypingTracker } from './typing.js';
+import type { TypingTracker } from '../../src/client/typing.js';
 
 export interface Me {
   readonly name: string;

@@ -16,7 +16,7 @@ import {
   timelineOf,
 } from './frame-reducer.js';
 import { forgetToken, readMarks, saveReadMarks, saveToken } from './storage.js';
-import { TypingTracker } from './typing.js';
+import { TypingTracker } from '../../src/client/typing.js';
 
 export type ConnectionStatus = 'connecting' | 'ready' | 'reconnecting' | 'closed';
 

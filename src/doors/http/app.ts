@@ -24,6 +24,7 @@ import { roomRoutes } from './routes/rooms.js';
 import { doorRoutes } from './routes/doors.js';
 import { socketRoutes } from './routes/sockets.js';
 import { traceRoutes } from './routes/trace.js';
+import { typingRoutes } from './routes/typing.js';
 import { Problem as ProblemSchema } from './schemas.js';
 import { BUNDLED_WEB_DIR, loadWebClient, webClientRoutes } from './web-client.js';
 
@@ -221,6 +222,7 @@ async function addRoutes(app: App, deps: HttpDoorDeps): Promise<void> {
   await app.register(roomRoutes(services));
   await app.register(memberRoutes(services));
   await app.register(messageRoutes(services, config));
+  await app.register(typingRoutes(services, config));
   for (const routes of deps.routes ?? []) await app.register(routes);
   await app.register(socketRoutes(deps));
   await app.register(doorRoutes(deps));

@@ -1,13 +1,8 @@
 // The typing line under the open room: who shows there, for how long, and how often our own
 // keystrokes are told to the server.
 import assert from 'node:assert/strict';
-import { before, test } from 'node:test';
-import { loadWebModule } from './bundle.js';
-
-let typing: typeof import('../../web/src/typing.js');
-before(async () => {
-  typing = await loadWebModule('typing.ts');
-});
+import { test } from 'node:test';
+import * as typing from '../../src/client/typing.js';
 
 test('a typing notice shows for TYPING_SHOWN_MS after the last one, then goes', () => {
   const { TypingTracker, TYPING_SHOWN_MS } = typing;

@@ -32,7 +32,7 @@ export class TypingTracker {
     this.#rooms.get(room)?.delete(user);
   }
 
-  /** Names stay until the next `expire`, which the page runs every second. */
+  /** Names stay until the next `expire`, run about every second. */
   who(room: string): string[] {
     return [...(this.#rooms.get(room)?.keys() ?? [])];
   }
