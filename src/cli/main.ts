@@ -10,6 +10,7 @@ import { login, logout, register, whoami } from './account-commands.js';
 import { token, userAdd, userAdmin } from './admin.js';
 import { type ParseOptions, UsageError, clientFlags, configFlags } from './args.js';
 import { listen, ping, sendFrame } from './realtime-commands.js';
+import { chat } from './chat/chat.js';
 import { completionScript } from './completion.js';
 import { deleteMessage, edit, history, invite, join, leave, members, room, rooms } from './room-commands.js';
 import { send } from './send.js';
@@ -30,6 +31,10 @@ const USAGE = `usage:
   porthouse join ROOM | leave ROOM | invite ROOM USER | members ROOM
   porthouse history ROOM [--before SEQ] [--limit N]   (oldest first; says how to page back)
   porthouse edit ROOM SEQ TEXT | delete ROOM SEQ       (only if unchanged since read: If-Match)
+  porthouse chat ROOM [--via ws|tcp|sse+http] [--limit N]
+                                          (interactive: recent history, then live; /help
+                                           inside lists /join /part /me /who /older /quit;
+                                           line by line when not on a terminal)
   Every client command takes --json (the API's answer, one line) and --server/--token.
   porthouse completion bash|zsh               (source <(porthouse completion bash))
   Exit codes: 0 done, 1 refused by the server (its error code printed), 2 usage,
@@ -38,11 +43,12 @@ const USAGE = `usage:
   As an operator, on the deployment's own store (not over the network):
   porthouse serve [--host H] [--port N] [--data DIR] [--jwks-url URL] [--no-registration]
                   [--rate-limits on|off] [--config FILE] [...]   (serve --help lists them all)
-  porthouse user add NAME [--admin] [STORE]      (password on standard input)
-  porthouse user admin NAME [--revoke] [STORE]   (grant or take away the admin right)
-  porthouse token NAME [STORE]                    (prints a bearer token)
+  porthouse admin add-user NAME [--admin] [STORE]   (password on standard input)
+  porthouse admin grant NAME [--revoke] [STORE]     (grant or take away the admin right)
+  porthouse admin token NAME [STORE]                (mints a bearer token from the store's key)
   STORE: the deployment's store, --data DIR (default ./data) or --postgres URL; with
-  --redis URL too, every node hears of a change of rights at once
+  --redis URL too, every node hears of a change of rights at once. The same commands
+  answer to their short names too: user add, user admin, token.
   porthouse send ROOM TEXT [--via http|ws|tcp|udp] [--server URL] [--token T] [--json]
   porthouse listen ROOM [--via ws|tcp|udp|sse] [--since SEQ] [--count N] [--json]
                                           (one line per message; resumes after drops;
@@ -63,6 +69,9 @@ Every serve flag also has a PORTHOUSE_<FLAG> environment variable.`;
 
 type Values = Record<string, unknown>;
 
+/** `user add` and `user admin`: the short names of `admin add-user` and `admin grant`. */
+const USER_VERBS: Record<string, string> = { add: 'add-user', admin: 'grant' };
+
 /** The client commands over REST: the positionals each takes (exactly), and what it runs. */
 const CLIENT_COMMANDS: Record<string, { args: string; run: (p: string[], v: Values) => Promise<void> }> = {
   login: { args: 'NAME', run: ([name], v) => login(name!, v) },
@@ -78,6 +87,7 @@ const CLIENT_COMMANDS: Record<string, { args: string; run: (p: string[], v: Valu
   invite: { args: 'ROOM USER', run: ([r, user], v) => invite(r!, user!, v) },
   edit: { args: 'ROOM SEQ TEXT', run: ([r, seq, text], v) => edit(r!, seq!, text!, v) },
   delete: { args: 'ROOM SEQ', run: ([r, seq], v) => deleteMessage(r!, seq!, v) },
+  chat: { args: 'ROOM', run: ([r], v) => chat(r!, v) },
 };
 
 /** Thrown by `--help`/`-h` after a command: its usage, on standard output, exit 0. */
@@ -106,23 +116,33 @@ async function main(argv: string[]): Promise<void> {
       const { values } = parse(configFlags, 'none');
       return serve(values);
     }
-    case 'user': {
+    case 'admin':
+    case 'user':
+    case 'token': {
       const { values, positionals } = parse({
         ...configFlags,
         admin: { type: 'boolean' },
         revoke: { type: 'boolean' },
       });
-      const [verb, name] = positionals;
-      if (!name || positionals.length > 2 || (verb !== 'add' && verb !== 'admin'))
-        throw new UsageError('expected: user add NAME, or user admin NAME [--revoke]');
-      if (verb === 'admin') return userAdmin(name, values['revoke'] !== true, values);
-      if (values['revoke'] !== undefined) throw new UsageError('--revoke goes with user admin');
+      // `admin VERB NAME`, and the short names `user add|admin NAME` and `token NAME`.
+      const verb =
+        command === 'token'
+          ? 'token'
+          : command === 'user'
+            ? USER_VERBS[positionals.shift() ?? '']
+            : positionals.shift();
+      const [name, ...extra] = positionals;
+      if (!name || extra.length > 0 || (verb !== 'add-user' && verb !== 'grant' && verb !== 'token'))
+        throw new UsageError(
+          'expected: admin add-user NAME, admin grant NAME [--revoke], or admin token NAME',
+        );
+      if (verb !== 'grant' && values['revoke'] !== undefined)
+        throw new UsageError('--revoke goes with admin grant');
+      if (verb !== 'add-user' && values['admin'] !== undefined)
+        throw new UsageError('--admin goes with admin add-user');
+      if (verb === 'grant') return userAdmin(name, values['revoke'] !== true, values);
+      if (verb === 'token') return token(name, values);
       return userAdd(name, values['admin'] === true, values);
-    }
-    case 'token': {
-      const { values, positionals } = parse(configFlags);
-      if (positionals.length !== 1) throw new UsageError('expected: token NAME');
-      return token(positionals[0]!, values);
     }
     case 'send': {
       const { values, positionals } = parse(clientFlags);

@@ -23,7 +23,7 @@ function udpUrl(values: Record<string, unknown>, server: string): string {
 }
 
 /** The frame doors a command can use: where they are, and how to open one. */
-function frameDoor(via: string, values: Record<string, unknown>, server: string) {
+export function frameDoor(via: string, values: Record<string, unknown>, server: string) {
   if (via === 'ws') return { url: wsUrlOf(server), connect: connectWs };
   if (via === 'tcp') {
     const tcp =
