@@ -328,7 +328,7 @@ export const OPTIONS = {
     kind: 'bool',
     default: true,
     group: 'Auth',
-    doc: 'Open registration (`POST /v1/users`). `--no-registration` closes it; admins are then made with `porthouse user add`.',
+    doc: 'Open registration (`POST /v1/users`). `--no-registration` closes it; admins are then made with `porthouse admin add-user`.',
   }),
   scryptCost: opt({
     kind: 'int',

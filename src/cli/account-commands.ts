@@ -1,7 +1,8 @@
 // `porthouse login`, `register`, `logout` and `whoami`: signing in to any porthouse server over
 // its REST door, with the token kept per server (credentials.ts) for every later client command.
+import { createInterface } from 'node:readline';
 import { RestClient } from '../client/rest.js';
-import { clientContext, signedIn } from './args.js';
+import { UsageError, clientContext, signedIn } from './args.js';
 import { credentialsPath, loadCredentials, saveCredentials, serverKey } from './credentials.js';
 import { readPassword } from './password-prompt.js';
 
@@ -27,9 +28,25 @@ async function signIn(server: string, name: string, password: string, values: Re
   );
 }
 
-export async function login(name: string, values: Record<string, unknown>): Promise<void> {
+/** Without a name: the one last signed in on that server (a token that ran out), else asked. */
+export async function login(name: string | undefined, values: Record<string, unknown>): Promise<void> {
   const server = serverOf(values);
-  await signIn(server, name, await readPassword(`password for ${name} on ${server}: `), values);
+  const who =
+    name ??
+    loadCredentials(credentialsPath(process.env)).servers[serverKey(server)]?.name ??
+    (process.stdin.isTTY ? await askName(`name on ${server}: `) : undefined);
+  if (!who) throw new UsageError('expected: login NAME (the password comes on standard input)');
+  await signIn(server, who, await readPassword(`password for ${who} on ${server}: `), values);
+}
+
+function askName(prompt: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  return new Promise((resolve) =>
+    rl.question(prompt, (answer) => {
+      rl.close();
+      resolve(answer.trim());
+    }),
+  );
 }
 
 export async function register(name: string, values: Record<string, unknown>): Promise<void> {

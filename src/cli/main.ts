@@ -22,7 +22,8 @@ const USAGE = `usage:
   As a user, against any porthouse server (signs in over REST; the token is kept per server in
   $XDG_CONFIG_HOME/porthouse/credentials.json, mode 0600):
   porthouse register NAME [--server URL]     (password prompted, or on standard input)
-  porthouse login NAME [--server URL]        (that server becomes the current one)
+  porthouse login [NAME] [--server URL]      (that server becomes the current one; without
+                                           NAME, the one last signed in there, or asked)
   porthouse logout | whoami
   porthouse rooms [--all]                     (yours; --all: every room you may see)
   porthouse room create NAME [--private] [--title T] [--topic T]
@@ -74,7 +75,7 @@ const USER_VERBS: Record<string, string> = { add: 'add-user', admin: 'grant' };
 
 /** The client commands over REST: the positionals each takes (exactly), and what it runs. */
 const CLIENT_COMMANDS: Record<string, { args: string; run: (p: string[], v: Values) => Promise<void> }> = {
-  login: { args: 'NAME', run: ([name], v) => login(name!, v) },
+  login: { args: '[NAME]', run: ([name], v) => login(name, v) },
   register: { args: 'NAME', run: ([name], v) => register(name!, v) },
   logout: { args: '', run: (_, v) => logout(v) },
   whoami: { args: '', run: (_, v) => whoami(v) },
@@ -194,7 +195,9 @@ async function main(argv: string[]): Promise<void> {
       const client = command === undefined ? undefined : CLIENT_COMMANDS[command];
       if (!client) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
       const { values, positionals } = parse(clientFlags);
-      if (positionals.length !== client.args.split(' ').filter(Boolean).length)
+      const words = client.args.split(' ').filter(Boolean);
+      const required = words.filter((w) => !w.startsWith('[')).length;
+      if (positionals.length < required || positionals.length > words.length)
         throw new UsageError(`expected: ${command} ${client.args}`.trim());
       return client.run(positionals, values);
     }

@@ -34,38 +34,46 @@ test('serve on port 0 prints one line per door with its bound address, and serve
   }
 });
 
-test('user admin --revoke takes the right away, even from a token issued with it; user admin gives it back with the next token', async () => {
+test('admin grant --revoke takes the right away, even from a token issued with it; admin grant gives it back with the next token', async () => {
   const dir = dataDir();
   const added = await run(
-    ['user', 'add', 'root', '--admin', '--data', dir, '--scrypt-cost', '10'],
+    ['admin', 'add-user', 'root', '--admin', '--data', dir, '--scrypt-cost', '10'],
     'a long admin password\n',
   );
   assert.equal(added.code, 0, added.stderr);
-  const before = (await run(['token', 'root', '--data', dir])).stdout.trim();
-  const revoked = await run(['user', 'admin', 'root', '--revoke', '--data', dir]);
+  const before = (await run(['admin', 'token', 'root', '--data', dir])).stdout.trim();
+  const revoked = await run(['admin', 'grant', 'root', '--revoke', '--data', dir]);
   assert.equal(revoked.code, 0, revoked.stderr);
   assert.match(revoked.stdout, /user root now not an admin/);
   assert.match(
-    (await run(['user', 'admin', 'root', '--revoke', '--data', dir])).stdout,
+    (await run(['admin', 'grant', 'root', '--revoke', '--data', dir])).stdout,
     /already not an admin/,
   );
-  const unknown = await run(['user', 'admin', 'nobody', '--data', dir]);
+  const unknown = await run(['admin', 'grant', 'nobody', '--data', dir]);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /user_not_found/);
-  assert.equal(
-    (await run(['user', 'add', 'x', '--revoke', '--data', dir])).code,
-    2,
-    '--revoke only with admin',
-  );
+  for (const wrong of [
+    ['admin', 'add-user', 'x', '--revoke'],
+    ['admin', 'token', 'x', '--admin'],
+    ['admin', 'frobnicate', 'x'],
+    ['admin', 'grant'],
+  ]) {
+    const refused = await run([...wrong, '--data', dir]);
+    assert.equal(refused.code, 2, wrong.join(' '));
+    assert.match(
+      refused.stderr,
+      /^porthouse: (--revoke goes with admin grant|--admin goes with admin add-user|expected: admin add-user NAME)/,
+    );
+  }
 
   const node = await serve(dir);
   try {
     const api = new Api(node.url, before);
     assert.deepEqual((await api.get('/v1/me')).body, { name: 'root', admin: false });
     assert.equal((await api.get('/v1/sockets')).status, 403);
-    const granted = await run(['user', 'admin', 'root', '--data', dir]);
+    const granted = await run(['admin', 'grant', 'root', '--data', dir]);
     assert.match(granted.stdout, /user root now an admin/);
-    const after = (await run(['token', 'root', '--data', dir])).stdout.trim();
+    const after = (await run(['admin', 'token', 'root', '--data', dir])).stdout.trim();
     assert.deepEqual((await api.as(after).get('/v1/me')).body, { name: 'root', admin: true });
   } finally {
     node.proc.kill('SIGTERM');
@@ -73,7 +81,7 @@ test('user admin --revoke takes the right away, even from a token issued with it
   }
 });
 
-test('user add (password on stdin), token and send --via http work together', async () => {
+test('the short names user add (password on stdin) and token are the admin commands; send --via http works with them', async () => {
   const dir = dataDir();
   const added = await run(
     ['user', 'add', 'root', '--admin', '--data', dir, '--scrypt-cost', '10'],

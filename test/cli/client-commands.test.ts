@@ -119,3 +119,17 @@ test('a wrong password is refused with the server’s code, and nothing is saved
   assert.match(wrong.stderr, /^porthouse: bad_credentials: /);
   assert.equal((await ada.cli(['whoami'])).code, 2);
 });
+
+test('login without a name signs in again as the one kept for that server, and needs a name otherwise', async (t) => {
+  const server = await startServer(t);
+  const ada = person();
+  assert.equal((await ada.cli(['register', 'ada', '--server', server.url], PASSWORD)).code, 0);
+  const again = await ada.cli(['login', '--server', server.url], PASSWORD);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, new RegExp(`signed in to ${server.url} as ada`));
+
+  const stranger = person();
+  const nameless = await stranger.cli(['login', '--server', server.url], PASSWORD);
+  assert.equal(nameless.code, 2);
+  assert.match(nameless.stderr, /^porthouse: expected: login NAME/);
+});

@@ -69,6 +69,34 @@ export function noticeLine(text: string, ctx: LineContext, room?: string): strin
   return `${room ? roomTag(room, ctx) : ''}${ctx.style.dim(`-- ${oneLine(text)}`)}`;
 }
 
+/** The chat's output, one line per thing shown: text for people, or JSON for scripts (--json). */
+export interface ChatView {
+  message(m: Message): string;
+  edit(m: Message): string;
+  deleted(room: string, seq: number, by: string | undefined): string;
+  notice(text: string, room?: string): string;
+}
+
+/** Text lines; `ctx` is read at each line, as the room talked in changes. */
+export function textView(ctx: () => LineContext): ChatView {
+  return {
+    message: (m) => messageLine(m, ctx()),
+    edit: (m) => editLine(m, ctx()),
+    deleted: (room, seq, by) => deleteLine(room, seq, by, ctx()),
+    notice: (text, room) => noticeLine(text, ctx(), room),
+  };
+}
+
+/** One JSON object per line: messages and edits as the API shows them, notices as `{type: "notice"}`. */
+export const JSON_VIEW: ChatView = {
+  message: (m) => JSON.stringify({ type: 'msg', ...m }),
+  edit: (m) => JSON.stringify({ type: 'edit', ...m }),
+  deleted: (room, seq, by) =>
+    JSON.stringify(by === undefined ? { type: 'del', room, seq } : { type: 'del', room, seq, by }),
+  notice: (text, room) =>
+    JSON.stringify(room === undefined ? { type: 'notice', text } : { type: 'notice', room, text }),
+};
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: SGR sequences take no cells.
 const SGR = /\u001b\[[0-9;]*m/g;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: as above.

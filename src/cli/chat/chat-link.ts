@@ -105,8 +105,10 @@ function httpLink(options: ChatLinkOptions): ChatLink {
           else if (s === 'closed') {
             streams.delete(room);
             open.delete(room);
-            // Refused with a 4xx: the room's stream is over (gone, or no longer ours to read).
-            if (detail) options.onFrame({ type: 'error', code: 'stream_closed', message: detail, room });
+            // Refused with a 4xx: a token no longer valid ends the chat; otherwise only this room's
+            // stream is over (gone, or no longer ours to read).
+            if (detail?.startsWith('401')) options.onStatus('closed', detail);
+            else if (detail) options.onFrame({ type: 'error', code: 'stream_closed', message: detail, room });
           }
           if (s !== 'connecting') report(s === 'reconnecting' ? detail : undefined);
         },

@@ -7,7 +7,7 @@ import { TypingTracker } from '../../client/typing.js';
 import type { Message } from '../../core/types.js';
 import { CHAT_COMMANDS, parseChatLine } from './chat-input.js';
 import type { ChatLink, ChatVia, LinkStatus } from './chat-link.js';
-import { type LineContext, type Style, deleteLine, editLine, messageLine, noticeLine } from './chat-lines.js';
+import { type ChatView, JSON_VIEW, type Style, textView } from './chat-lines.js';
 import type { ChatScreen } from './chat-screen.js';
 
 export interface ChatSessionOptions {
@@ -16,6 +16,8 @@ export interface ChatSessionOptions {
   readonly rest: RestClient;
   readonly screen: ChatScreen;
   readonly style: Style;
+  /** JSON lines instead of text (--json). */
+  readonly json?: boolean;
   /** Messages of history shown on entering a room, and per /older. */
   readonly historyLimit: number;
   /** Opens the link; the session gives it the frame and status handlers. */
@@ -51,10 +53,14 @@ export class ChatSession {
   /** Entering a room is a few REST calls; lines typed meanwhile wait their turn. */
   #queue: Promise<void> = Promise.resolve();
   readonly #entering = new Set<string>();
+  readonly #view: ChatView;
 
   constructor(options: ChatSessionOptions) {
     this.#o = options;
     this.#typing = new TypingTracker(options.me);
+    this.#view = options.json
+      ? JSON_VIEW
+      : textView(() => ({ style: options.style, current: this.#current }));
     this.ended = new Promise((resolve) => {
       this.#endWith = resolve;
     });
@@ -66,10 +72,6 @@ export class ChatSession {
 
   get current(): string {
     return this.#current;
-  }
-
-  get #ctx(): LineContext {
-    return { style: this.#o.style, current: this.#current };
   }
 
   /** Join (if need be) and show the room's recent history, then follow it live and talk there. */
@@ -202,7 +204,7 @@ export class ChatSession {
         const first = page.messages[0]?.seq;
         const last = page.messages.at(-1)?.seq;
         this.#notice(first === undefined ? 'no older messages' : `older: #${first}–#${last}`);
-        for (const m of page.messages) this.#screen(messageLine(m, this.#ctx));
+        for (const m of page.messages) this.#screen(this.#view.message(m));
         if (first !== undefined)
           this.#notice(state.older ? 'end of the older page (/older for more)' : 'the start of the room');
         return;
@@ -241,13 +243,13 @@ export class ChatSession {
       case 'edit': {
         if (!room) return;
         const { type: _type, ...m } = f;
-        this.#screen(editLine(m, this.#ctx));
+        this.#screen(this.#view.edit(m));
         return;
       }
       case 'del':
         // A replayed tombstone (no `by`) of a message never shown is just a seq passing by.
         if (room && (f.by !== undefined || f.seq > room.shownThrough)) {
-          this.#screen(deleteLine(f.room, f.seq, f.by, this.#ctx));
+          this.#screen(this.#view.deleted(f.room, f.seq, f.by));
           room.shownThrough = Math.max(room.shownThrough, f.seq);
         }
         return;
@@ -293,9 +295,10 @@ export class ChatSession {
         if (room) this.#leave(f.room, `#${f.room} was deleted`);
         return;
       case 'error':
-        this.#notice(`error ${f.code}: ${f.message}`, f.room);
+        // stream_closed is the link's own word for an SSE stream refused for good (a 4xx).
         if (f.code === 'stream_closed' && f.room && this.#rooms.has(f.room))
-          this.#leave(f.room, `#${f.room} stream ended`);
+          this.#leave(f.room, `the server ended the stream of #${f.room}: ${f.message}`);
+        else this.#notice(`error ${f.code}: ${f.message}`, f.room);
         return;
       default:
         return;
@@ -343,7 +346,7 @@ export class ChatSession {
     const room = this.#rooms.get(m.room);
     if (!room || m.seq <= room.shownThrough) return;
     room.shownThrough = m.seq;
-    this.#screen(messageLine(m, this.#ctx));
+    this.#screen(this.#view.message(m));
   }
 
   #failure(err: unknown, what = 'failed'): void {
@@ -358,7 +361,7 @@ export class ChatSession {
   }
 
   #notice(text: string, room?: string): void {
-    this.#screen(noticeLine(text, this.#ctx, room));
+    this.#screen(this.#view.notice(text, room));
   }
 
   #screen(line: string): void {

@@ -19,8 +19,10 @@ export async function chat(room: string, values: Record<string, unknown>): Promi
 
   const stdin = process.stdin;
   const stdout = process.stdout;
-  // Full screen needs a keyboard and a screen; with either one redirected, lines in and out.
-  const terminal = stdin.isTTY === true && stdout.isTTY === true;
+  // Full screen needs a keyboard and a screen; with either one redirected, or JSON asked for,
+  // lines in and out.
+  const json = values['json'] === true;
+  const terminal = stdin.isTTY === true && stdout.isTTY === true && !json;
   const style = terminal && !process.env['NO_COLOR'] ? ANSI : PLAIN;
   const screen = new ChatScreen(stdout, terminal);
   const historyLimit =
@@ -31,6 +33,7 @@ export async function chat(room: string, values: Record<string, unknown>): Promi
     rest,
     screen,
     style,
+    json,
     historyLimit,
     link: (onFrame, onStatus) => openChatLink({ server, token, via, values, onFrame, onStatus }),
   });

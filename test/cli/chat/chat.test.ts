@@ -192,6 +192,27 @@ test('when the network drops, it says so, reconnects, and shows what was missed 
   }
 });
 
+test('--json: one JSON object per line, messages as the API shows them, notices as type notice', async (t) => {
+  const { server, ada } = await lobby(t);
+  const chat = startChat(['lobby', '--json', '--limit', '1'], env(server, ada.token!));
+  t.after(() => chat.proc.kill('SIGKILL'));
+  await chat.line(/"old 5"/);
+  chat.type('scripted');
+  await chat.line(/"scripted"/);
+  chat.proc.stdin.end();
+  assert.equal((await chat.exit()).code, 0);
+  const lines = chat
+    .out()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(lines[0], { type: 'notice', text: '#lobby · the front room' });
+  const [old, mine] = lines.filter((l) => l.type === 'msg');
+  assert.deepEqual([old.seq, old.author, old.text, old.via], [5, 'bob', 'old 5', 'http']);
+  assert.deepEqual([mine.seq, mine.author, mine.text, mine.via], [6, 'ada', 'scripted', 'ws']);
+  assert.equal(typeof mine.createdAt, 'string');
+});
+
 test('refusals end it with the documented exit codes and the server’s code on one line', async (t) => {
   const { server, ada } = await lobby(t);
   await userApi(server, 'cy');
@@ -210,6 +231,17 @@ test('refusals end it with the documented exit codes and the server’s code on 
   const noServer = await startChat(['lobby'], env({ url: 'http://127.0.0.1:9' }, ada.token!)).exit();
   assert.equal(noServer.code, 3);
   assert.match(noServer.stderr, /unreachable/);
+
+  // An account deleted while chatting: the server ends the connection, and the chat with it.
+  for (const via of ['ws', 'sse+http']) {
+    const eve = await userApi(server, `eve${via === 'ws' ? 1 : 2}`);
+    const chat = startChat(['lobby', '--via', via], env(server, eve.token!));
+    await chat.line(/old 5$/);
+    assert.equal((await eve.delete(`/v1/users/eve${via === 'ws' ? 1 : 2}`)).status, 204);
+    const ended = await chat.exit();
+    assert.equal(ended.code, 1, `${via}: ${chat.out()}`);
+    assert.match(chat.out(), /^-- the server ended the connection: /m);
+  }
 
   const badToken = await startChat(['lobby'], env(server, 'not-a-token')).exit();
   assert.equal(badToken.code, 1);
