@@ -71,6 +71,10 @@ async function withServices<T>(
   }
 }
 
+/** A line for people, or with --json the same facts as one JSON object. */
+const print = (values: Record<string, unknown>, json: unknown, text: string) =>
+  process.stdout.write(values['json'] === true ? `${JSON.stringify(json)}\n` : `${text}\n`);
+
 async function newPassword(): Promise<string> {
   const password = await readPassword('password for the new user: ');
   if (password.length < 8)
@@ -86,11 +90,11 @@ export async function userAdd(name: string, admin: boolean, values: Record<strin
   await withServices(values, async (s, store) => {
     try {
       await s.accounts.create(name, password, admin);
-      process.stdout.write(`user ${name} added${admin ? ' (admin)' : ''}\n`);
+      print(values, { name, admin, created: true }, `user ${name} added${admin ? ' (admin)' : ''}`);
     } catch (err) {
       if (!(err instanceof PorthouseError && err.code === 'user_exists' && admin)) throw err;
       await store.setAdmin(name, true);
-      process.stdout.write(`user ${name} exists; now an admin\n`);
+      print(values, { name, admin: true, created: false }, `user ${name} exists; now an admin`);
     }
   });
 }
@@ -111,8 +115,10 @@ export async function userAdmin(
       await store.setAdmin(name, admin);
       await bus.publish({ type: 'user_changed', user: name, admin });
     }
-    process.stdout.write(
-      `user ${name} ${user.admin === admin ? 'already' : 'now'} ${admin ? 'an admin' : 'not an admin'}\n`,
+    print(
+      values,
+      { name, admin, changed: user.admin !== admin },
+      `user ${name} ${user.admin === admin ? 'already' : 'now'} ${admin ? 'an admin' : 'not an admin'}`,
     );
   });
 }
@@ -120,7 +126,7 @@ export async function userAdmin(
 export async function token(name: string, values: Record<string, unknown>): Promise<void> {
   await withServices(values, async (s) => {
     const user = await s.accounts.get(name);
-    const { token } = await s.tokens.issue({ name: user.name, admin: user.admin }, user.createdAt);
-    process.stdout.write(`${token}\n`);
+    const issued = await s.tokens.issue({ name: user.name, admin: user.admin }, user.createdAt);
+    print(values, { name: user.name, ...issued }, issued.token);
   });
 }

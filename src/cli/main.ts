@@ -36,7 +36,8 @@ const USAGE = `usage:
                                           (interactive: recent history, then live; /help
                                            inside lists /join /part /me /who /older /quit;
                                            line by line when not on a terminal)
-  Every client command takes --json (the API's answer, one line) and --server/--token.
+  Every client command takes --json (the API's answer, one line) and --server/--token;
+  the operator commands below take --json too.
   porthouse completion bash|zsh               (source <(porthouse completion bash))
   Exit codes: 0 done, 1 refused by the server (its error code printed), 2 usage,
   3 the server cannot be reached.
@@ -124,6 +125,7 @@ async function main(argv: string[]): Promise<void> {
         ...configFlags,
         admin: { type: 'boolean' },
         revoke: { type: 'boolean' },
+        json: { type: 'boolean' },
       });
       // `admin VERB NAME`, and the short names `user add|admin NAME` and `token NAME`.
       const verb =

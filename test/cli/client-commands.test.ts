@@ -133,3 +133,66 @@ test('login without a name signs in again as the one kept for that server, and n
   assert.equal(nameless.code, 2);
   assert.match(nameless.stderr, /^porthouse: expected: login NAME/);
 });
+
+test('--json on every command prints JSON, one document per line, and nothing else on stdout', async (t) => {
+  const server = await startServer(t);
+  const ada = person();
+  const bob = person();
+  const parse = async (who: ReturnType<typeof person>, args: string[], input?: string) => {
+    const r = await who.cli([...args, '--json'], input);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    const lines = r.stdout.trim().split('\n');
+    return lines.map((l) => JSON.parse(l) as Record<string, any>);
+  };
+  const tcp = `127.0.0.1:${server.addresses().find((a) => a.door === 'tcp')!.port}`;
+  const udp = `127.0.0.1:${server.addresses().find((a) => a.door === 'udp')!.port}`;
+  const data = ['--data', server.dataDir, '--scrypt-cost', '10'];
+
+  assert.equal((await parse(ada, ['register', 'ada', '--server', server.url], PASSWORD))[0]!.name, 'ada');
+  assert.equal((await parse(bob, ['register', 'bob', '--server', server.url], PASSWORD))[0]!.name, 'bob');
+  assert.equal((await parse(ada, ['login', 'ada'], PASSWORD))[0]!.name, 'ada');
+  assert.equal((await parse(ada, ['whoami']))[0]!.name, 'ada');
+  assert.equal((await parse(ada, ['room', 'create', 'lobby']))[0]!.name, 'lobby');
+  assert.equal((await parse(ada, ['room', 'set', 'lobby', '--topic', 't']))[0]!.topic, 't');
+  assert.equal((await parse(ada, ['room', 'show', 'lobby']))[0]!.owner, 'ada');
+  assert.equal((await parse(ada, ['rooms']))[0]![0].name, 'lobby');
+  assert.equal((await parse(bob, ['join', 'lobby']))[0]!.user, 'bob');
+  assert.equal((await parse(ada, ['members', 'lobby']))[0]!.length, 2);
+  assert.equal((await parse(ada, ['send', 'lobby', 'one', '--via', 'http']))[0]!.seq, 1);
+  assert.equal((await parse(ada, ['send', 'lobby', 'two', '--via', 'ws']))[0]!.seq, 2);
+  assert.equal((await parse(ada, ['send', 'lobby', 'three', '--via', 'tcp', '--tcp', tcp]))[0]!.seq, 3);
+  assert.equal((await parse(ada, ['send', 'lobby', 'four', '--via', 'udp', '--udp', udp]))[0]!.seq, 4);
+  assert.equal(
+    (await parse(ada, ['listen', 'lobby', '--since', '0', '--count', '4'])).filter((f) => f.type === 'msg')
+      .length,
+    4,
+  );
+  assert.equal((await parse(ada, ['history', 'lobby', '--limit', '2']))[0]!.older.before, 3);
+  assert.equal((await parse(ada, ['edit', 'lobby', '1', 'uno']))[0]!.text, 'uno');
+  assert.equal((await parse(ada, ['delete', 'lobby', '2']))[0]!.deleted, true);
+  assert.equal((await parse(ada, ['trace', 'lobby', '3']))[0]!.seq, 3);
+  assert.equal((await parse(ada, ['ping', '--count', '2']))[0]!.count, 2);
+  assert.equal((await parse(ada, ['invite', 'lobby', 'bob']))[0]!.user, 'bob');
+  assert.equal((await parse(bob, ['leave', 'lobby']))[0]!.left, 'lobby');
+  const chat = await parse(ada, ['chat', 'lobby', '--limit', '1'], 'five\n');
+  assert.deepEqual(
+    chat.filter((l) => l.type === 'msg').map((m) => m.text),
+    ['four', 'five'],
+  );
+
+  // The operator's commands too.
+  assert.deepEqual((await parse(ada, ['admin', 'add-user', 'root', ...data], `${PASSWORD}\n`))[0], {
+    name: 'root',
+    admin: false,
+    created: true,
+  });
+  assert.equal((await parse(ada, ['admin', 'grant', 'root', ...data]))[0]!.changed, true);
+  const minted = (await parse(ada, ['admin', 'token', 'root', ...data]))[0]!;
+  assert.equal(typeof minted.token, 'string');
+  const listed = (await parse(ada, ['sockets', '--token', minted.token]))[0] as unknown as {
+    state: string;
+  }[];
+  assert.ok(listed.some((s) => s.state === 'listening'));
+  assert.equal((await parse(ada, ['room', 'delete', 'lobby']))[0]!.deleted, 'lobby');
+  assert.equal((await parse(ada, ['logout']))[0]!.signedOut, true);
+});
