@@ -1,10 +1,41 @@
-// Takes the README's screenshots of the web client (docs/img/web-*.png) against a real server with
-// messages from every door: `npm run screenshots`. Needs Debian's Chromium, like the e2e tests.
+// Takes the README's screenshots of the web client (docs/img/web-*.png) and of `porthouse chat`
+// in a terminal (docs/img/cli-chat.png) against a real server with messages from every door:
+// `npm run screenshots`. Needs Debian's Chromium and tmux, like the e2e tests.
+import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { DESKTOP, PHONE, launch, openPage, openRoom, send, signIn } from '../test/e2e/browser.js';
-import { run } from '../test/support/cli.js';
+import { CLI, run } from '../test/support/cli.js';
 import { startServer, userApi } from '../test/support/server.js';
+
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+
+/** A terminal screen with SGR colour codes (tmux capture-pane -e) as HTML, for a screenshot. */
+function terminalHtml(captured: string): string {
+  const colours: Record<string, string> = { 31: '#f47067', 32: '#57ab5a', 33: '#c69026', 34: '#539bf5', 35: '#b083f0', 36: '#39c5cf' };
+  let bold = false;
+  let dim = false;
+  let colour: string | undefined;
+  let html = '';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: SGR sequences are what it reads.
+  for (const part of captured.replace(/\n+$/, '').split(/(\u001b\[[0-9;]*m)/)) {
+    const sgr = /^\u001b\[([0-9;]*)m$/.exec(part);
+    if (!sgr) {
+      const text = part.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+      html += `<span style="${bold ? 'font-weight:bold;' : ''}${dim ? 'opacity:.6;' : ''}${colour ? `color:${colour}` : ''}">${text}</span>`;
+      continue;
+    }
+    for (const code of (sgr[1] || '0').split(';')) {
+      if (code === '0') [bold, dim, colour] = [false, false, undefined];
+      else if (code === '1') bold = true;
+      else if (code === '2') dim = true;
+      else if (code === '22') [bold, dim] = [false, false];
+      else if (code === '39') colour = undefined;
+      else if (colours[code]) colour = colours[code];
+    }
+  }
+  return `<body style="margin:0;background:#1c2128;color:#cdd9e5"><pre style="margin:0;padding:16px;font:15px/18px 'DejaVu Sans Mono',monospace">${html}</pre></body>`;
+}
 
 const out = (name: string) => fileURLToPath(new URL(`../../docs/img/${name}`, import.meta.url));
 
@@ -71,7 +102,30 @@ try {
   await signIn(phone, 'bob');
   await openRoom(phone, 'lobby');
   await phone.screenshot({ path: out('web-phone.png') });
-  console.log('wrote docs/img/web-sign-in.png, web-chat.png, web-network.png, web-tour.png, web-phone.png');
+
+  // `porthouse chat` in a real terminal (tmux), drawn as the terminal shows it, colours and all.
+  const session = `porthouse-shot-${process.pid}`;
+  tmux('new-session', '-d', '-s', session, '-x', '96', '-y', '18', `env PORTHOUSE_SERVER=${server.url} PORTHOUSE_TOKEN=${cy.token} TZ=UTC ${process.execPath} ${CLI} chat lobby`);
+  try {
+    const screen = async (what: RegExp) => {
+      for (let i = 0; i < 200 && !what.test(tmux('capture-pane', '-p', '-t', session)); i++)
+        await new Promise((r) => setTimeout(r, 50));
+    };
+    await screen(/· ws/);
+    tmux('send-keys', '-t', session, '-l', '/me waves from a terminal');
+    tmux('send-keys', '-t', session, 'Enter');
+    await screen(/\* cy waves/);
+    await b.locator('#composer').pressSequentially(', see you there');
+    await screen(/bob is typing/);
+    tmux('send-keys', '-t', session, '-l', 'half a reply, still at the bottom');
+    await new Promise((r) => setTimeout(r, 300));
+    const term = await browser.newPage({ viewport: { width: 96 * 9 + 32, height: 18 * 18 + 32 } });
+    await term.setContent(terminalHtml(tmux('capture-pane', '-e', '-p', '-t', session)));
+    await term.screenshot({ path: out('cli-chat.png') });
+  } finally {
+    tmux('kill-session', '-t', session);
+  }
+  console.log('wrote docs/img/web-sign-in.png, web-chat.png, web-network.png, web-tour.png, web-phone.png, cli-chat.png');
 } finally {
   listener.destroy();
   await browser.close();
