@@ -1,14 +1,12 @@
 // Takes the README's screenshots of the web client (docs/img/web-*.png) and of `porthouse chat`
 // in a terminal (docs/img/cli-chat.png) against a real server with messages from every door:
 // `npm run screenshots`. Needs Debian's Chromium and tmux, like the e2e tests.
-import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { DESKTOP, PHONE, launch, openPage, openRoom, send, signIn } from '../test/e2e/browser.js';
 import { CLI, run } from '../test/support/cli.js';
 import { startServer, userApi } from '../test/support/server.js';
-
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+import { openTerminal } from '../test/support/terminal.js';
 
 /** A terminal screen with SGR colour codes (tmux capture-pane -e) as HTML, for a screenshot. */
 function terminalHtml(captured: string): string {
@@ -104,26 +102,24 @@ try {
   await phone.screenshot({ path: out('web-phone.png') });
 
   // `porthouse chat` in a real terminal (tmux), drawn as the terminal shows it, colours and all.
-  const session = `porthouse-shot-${process.pid}`;
-  tmux('new-session', '-d', '-s', session, '-x', '96', '-y', '18', `env PORTHOUSE_SERVER=${server.url} PORTHOUSE_TOKEN=${cy.token} TZ=UTC ${process.execPath} ${CLI} chat lobby`);
+  const term = openTerminal(
+    `env PORTHOUSE_SERVER=${server.url} PORTHOUSE_TOKEN=${cy.token} TZ=UTC ${process.execPath} ${CLI} chat lobby`,
+    { columns: 96, lines: 18 },
+  );
   try {
-    const screen = async (what: RegExp) => {
-      for (let i = 0; i < 200 && !what.test(tmux('capture-pane', '-p', '-t', session)); i++)
-        await new Promise((r) => setTimeout(r, 50));
-    };
-    await screen(/· ws/);
-    tmux('send-keys', '-t', session, '-l', '/me waves from a terminal');
-    tmux('send-keys', '-t', session, 'Enter');
-    await screen(/\* cy waves/);
+    await term.shows(/· ws$/);
+    term.type('/me waves from a terminal');
+    term.press('Enter');
+    await term.shows(/\* cy waves/);
     await b.locator('#composer').pressSequentially(', see you there');
-    await screen(/bob is typing/);
-    tmux('send-keys', '-t', session, '-l', 'half a reply, still at the bottom');
-    await new Promise((r) => setTimeout(r, 300));
-    const term = await browser.newPage({ viewport: { width: 96 * 9 + 32, height: 18 * 18 + 32 } });
-    await term.setContent(terminalHtml(tmux('capture-pane', '-e', '-p', '-t', session)));
-    await term.screenshot({ path: out('cli-chat.png') });
+    await term.shows(/bob is typing/);
+    term.type('half a reply, still at the bottom');
+    await term.shows(/half a reply, still at the bottom$/);
+    const shot = await browser.newPage({ viewport: { width: 96 * 9 + 32, height: 18 * 18 + 32 } });
+    await shot.setContent(terminalHtml(term.styled()));
+    await shot.screenshot({ path: out('cli-chat.png') });
   } finally {
-    tmux('kill-session', '-t', session);
+    term.close();
   }
   console.log('wrote docs/img/web-sign-in.png, web-chat.png, web-network.png, web-tour.png, web-phone.png, cli-chat.png');
 } finally {

@@ -2,7 +2,6 @@
 // fresh `porthouse serve`: register, log in, a private room, an invitation, an interactive chat
 // in a real terminal (tmux) with the web user, paging back, edit and delete, log out.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { CLI, run, serve } from '../support/cli.js';
 import { tempDir } from '../support/server.js';
+import { openTerminal } from '../support/terminal.js';
 import { browserMissing, launch, openPage, openRoom, pageErrors, register, send } from './browser.js';
 
 const PASSWORD = 'correct horse battery';
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
 
 describe('the command line and the web client in one room', { skip: browserMissing() }, () => {
   let browser: Browser;
@@ -62,24 +61,11 @@ describe('the command line and the web client in one room', { skip: browserMissi
     await b.locator('.messages [data-seq="30"]', { hasText: 'note 30' }).waitFor();
 
     // ada chats in a real terminal.
-    const session = `porthouse-walk-${process.pid}`;
-    const command = `env XDG_CONFIG_HOME=${config} TZ=UTC ${process.execPath} ${CLI} chat plans; echo exited:$?; sleep 60`;
-    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '24', command);
-    t.after(() => {
-      try {
-        tmux('kill-session', '-t', session);
-      } catch {
-        // Already gone.
-      }
-    });
-    const screen = () => tmux('capture-pane', '-p', '-t', session);
-    const onScreen = async (what: RegExp) => {
-      const deadline = Date.now() + 15_000;
-      while (!what.test(screen())) {
-        if (Date.now() > deadline) throw new Error(`${what} not on the screen:\n${screen()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
+    const term = openTerminal(
+      `env XDG_CONFIG_HOME=${config} TZ=UTC ${process.execPath} ${CLI} chat plans; echo exited:$?; sleep 60`,
+      { columns: 100, lines: 24, after: (fn) => t.after(fn) },
+    );
+    const onScreen = (what: RegExp) => term.shows(what);
     await onScreen(/#30 \d\d:\d\d ada \[ws\] note 30/);
     await onScreen(/#plans · 2 here: ada, bob · ws/);
 
@@ -87,16 +73,16 @@ describe('the command line and the web client in one room', { skip: browserMissi
     await onScreen(/bob is typing…/);
     await b.locator('#composer').press('Enter');
     await onScreen(/#31 \d\d:\d\d bob \[ws\] hello from the browser/);
-    tmux('send-keys', '-t', session, '-l', 'hi bob, from a terminal');
+    term.type('hi bob, from a terminal');
     await b.locator('.typing', { hasText: 'ada is typing' }).waitFor();
-    tmux('send-keys', '-t', session, 'Enter');
+    term.press('Enter');
     await b.locator('.messages [data-seq="32"]', { hasText: 'hi bob, from a terminal' }).waitFor();
     await send(b, '/me waves');
     await onScreen(/#33 \d\d:\d\d \* bob waves \[ws\]/);
 
     // Paging back, in the chat and with the history command and the Link it prints.
-    tmux('send-keys', '-t', session, '-l', '/older');
-    tmux('send-keys', '-t', session, 'Enter');
+    term.type('/older');
+    term.press('Enter');
     await onScreen(/-- older: #\d+–#\d+/);
     const latest = await ada(['history', 'plans', '--limit', '10']);
     assert.match(latest.stdout, /^#24 {2}.* ada \[ws\] {2}note 24$/m);
@@ -118,8 +104,8 @@ describe('the command line and the web client in one room', { skip: browserMissi
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /^porthouse: forbidden: /);
 
-    tmux('send-keys', '-t', session, '-l', '/quit');
-    tmux('send-keys', '-t', session, 'Enter');
+    term.type('/quit');
+    term.press('Enter');
     await onScreen(/exited:0/);
     assert.equal(await ok(['logout']), `signed out of ${node.url}\n`);
     const out = await ada(['whoami']);

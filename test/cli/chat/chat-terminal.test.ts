@@ -2,16 +2,15 @@
 // stay on the bottom rows while messages arrive above, half-typed text survives them, typing
 // notices and presence show both ways, and Ctrl-C leaves the terminal as it was.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CLI } from '../../support/cli.js';
 import { startServer, userApi } from '../../support/server.js';
+import { openTerminal } from '../../support/terminal.js';
 import { connectWs } from '../../support/ws.js';
 
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
 const ROWS = 16;
 
 test('the prompt stays at the bottom, typing and presence show, and Ctrl-C restores the terminal', {
@@ -28,75 +27,59 @@ test('the prompt stays at the bottom, typing and presence show, and Ctrl-C resto
   bobWs.send({ type: 'sub', room: 'lobby' });
   await bobWs.next((f) => f.type === 'subbed');
 
-  const session = `porthouse-chat-${process.pid}`;
   const config = mkdtempSync(join(tmpdir(), 'porthouse-chat-tty-'));
-  const command = [
-    `env XDG_CONFIG_HOME=${config} PORTHOUSE_SERVER=${server.url} PORTHOUSE_TOKEN=${ada.token} TZ=UTC`,
-    `${process.execPath} ${CLI} chat lobby;`,
-    // What is left once it ends: its exit code, and whether the terminal is back in cooked mode.
-    `echo exited:$?; stty -a | grep -o -- '-\\?icanon'; sleep 60`,
-  ].join(' ');
-  tmux('new-session', '-d', '-s', session, '-x', '80', '-y', String(ROWS), command);
-  t.after(() => {
-    try {
-      tmux('kill-session', '-t', session);
-    } catch {
-      // Already gone.
-    }
-  });
-  const screen = () => tmux('capture-pane', '-p', '-t', session).replace(/\n+$/, '').split('\n');
-  const until = async (what: string, ok: (rows: string[]) => boolean) => {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const rows = screen();
-      if (ok(rows)) return rows;
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${what}; the screen:\n${rows.join('\n')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  // tmux drops the spaces at the end of a row.
+  const term = openTerminal(
+    [
+      `env XDG_CONFIG_HOME=${config} PORTHOUSE_SERVER=${server.url} PORTHOUSE_TOKEN=${ada.token} TZ=UTC`,
+      `${process.execPath} ${CLI} chat lobby;`,
+      // What is left once it ends: its exit code, and whether the terminal is back in cooked mode.
+      `echo exited:$?; stty -a | grep -o -- '-\\?icanon'; sleep 60`,
+    ].join(' '),
+    { columns: 80, lines: ROWS, after: (fn) => t.after(fn) },
+  );
   const bottom = (rows: string[]) => ({ status: rows.at(-2) ?? '', prompt: rows.at(-1) ?? '' });
 
   // From the start the prompt is the terminal's last row, the status row above it.
-  let rows = await until('the prompt', (r) => r.length === ROWS && r.at(-1) === '[#lobby]');
-  assert.match(bottom(rows).status, /^#lobby · 2 here: ada, bob · ws$/);
+  let rows = await term.until('the prompt', (r) => r.length === ROWS && r.at(-1) === '[#lobby]');
+  // Presence comes a moment after the subscription.
+  rows = await term.until('the status row', (r) => /^#lobby · 2 here: ada, bob · ws$/.test(bottom(r).status));
+  assert.equal(bottom(rows).prompt, '[#lobby]');
   assert.ok(
     rows.some((r) => / bob \[http\] an old one$/.test(r)),
     'the history above',
   );
 
   // Half a line typed, then messages arrive: they go above, the half line stays in the prompt.
-  tmux('send-keys', '-t', session, '-l', 'half a thought');
+  term.type('half a thought');
   const typing = await bobWs.next((f) => f.type === 'typing');
   assert.deepEqual(typing, { type: 'typing', room: 'lobby', user: 'ada' }, 'her keystrokes tell the room');
   bobWs.send({ type: 'pub', room: 'lobby', text: 'bob speaks', ref: 'b1' });
-  rows = await until('bob’s message', (r) => r.some((x) => / bob \[ws\] bob speaks$/.test(x)));
+  rows = await term.shows(/ bob \[ws\] bob speaks$/);
   assert.equal(bottom(rows).prompt, '[#lobby] half a thought');
   assert.match(rows.at(-3)!, / bob \[ws\] bob speaks$/, 'the newest message right above the status row');
 
   bobWs.send({ type: 'typing', room: 'lobby' });
-  rows = await until('bob typing', (r) => /bob is typing…/.test(bottom(r).status));
+  await term.until('bob typing', (r) => /bob is typing…/.test(bottom(r).status));
 
   const cyWs = await connectWs(server.url, { token: cy.token! });
   t.after(() => cyWs.close());
   await cy.put('/v1/rooms/lobby/members/cy');
   cyWs.send({ type: 'sub', room: 'lobby' });
-  rows = await until('cy arriving', (r) => r.some((x) => x === '-- cy is here'));
+  rows = await term.shows(/^-- cy is here$/);
   assert.match(bottom(rows).status, /3 here: ada, bob, cy/);
   assert.equal(bottom(rows).prompt, '[#lobby] half a thought');
 
   // Finish the line with an arrow-key edit, then Enter sends it.
-  tmux('send-keys', '-t', session, 'Home');
-  tmux('send-keys', '-t', session, '-l', 'just ');
-  tmux('send-keys', '-t', session, 'Enter');
+  term.press('Home');
+  term.type('just ');
+  term.press('Enter');
   const sent = await bobWs.next((f) => f.type === 'msg' && f.author === 'ada');
   assert.equal(sent.text, 'just half a thought');
-  rows = await until('her message', (r) => r.some((x) => / ada \[ws\] just half a thought$/.test(x)));
+  rows = await term.shows(/ ada \[ws\] just half a thought$/);
   assert.equal(bottom(rows).prompt, '[#lobby]', 'sent: the prompt is empty again');
 
-  tmux('send-keys', '-t', session, 'C-c');
-  rows = await until('the exit', (r) => r.some((x) => x === 'exited:0'));
+  term.press('C-c');
+  rows = await term.shows(/^exited:0$/);
   const after = rows.slice(rows.indexOf('exited:0'));
   assert.deepEqual(after.slice(0, 2), ['exited:0', 'icanon'], 'exit 0, and the terminal back in cooked mode');
   assert.ok(

@@ -2,15 +2,13 @@
 // SASL from its config, autojoin, a line typed in, messages from REST and the WebSocket shown in
 // its channel log, and after a reconnect the missed ones fetched with CHATHISTORY.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PASSWORD, startServer, tempDir, userApi } from '../../support/server.js';
 import { ircPort } from '../../support/irc.js';
+import { openTerminal } from '../../support/terminal.js';
 import { connectWs } from '../../support/ws.js';
-
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
 
 async function until<T>(what: string, read: () => T | undefined, ms = 15_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -42,24 +40,15 @@ settings = {
 };
 `,
   );
-  const session = `porthouse-irssi-${process.pid}`;
-  tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '50', `irssi --home=${home}`);
-  t.after(() => {
-    try {
-      tmux('kill-session', '-t', session);
-    } catch {
-      // Already gone.
-    }
-  });
+  const term = openTerminal(`irssi --home=${home}`, { columns: 200, lines: 50, after: (fn) => t.after(fn) });
   const type = (text: string) => {
-    tmux('send-keys', '-t', session, '-l', text);
-    tmux('send-keys', '-t', session, 'Enter');
+    term.type(text);
+    term.press('Enter');
   };
   const logText = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
   const inLog = (what: string, pattern: RegExp) =>
     until(what, () => (pattern.test(logText()) ? true : undefined)).catch((err: Error) => {
-      const screen = tmux('capture-pane', '-p', '-t', session);
-      throw new Error(`${err.message}; the log:\n${logText()}\nthe screen:\n${screen}`);
+      throw new Error(`${err.message}; the log:\n${logText()}\nthe screen:\n${term.rows().join('\n')}`);
     });
 
   await inLog('irssi to join #general', /ada \[ada@porthouse\] has joined #general/);
