@@ -372,7 +372,9 @@ export class RedisBus implements Bus {
         ...current,
       );
       if (expired > 0) this.#deliver({ type: 'presence', room });
-      if (this.#untold.has(room) || expired > 0) {
+      // A change tells the others itself: two writes in flight at once (a join and the leave right
+      // after it) must not leave the second untold because the first cleared the flag.
+      if (changed || this.#untold.has(room) || expired > 0) {
         this.#untold.delete(room);
         await this.#pub.spublish(
           this.#roomChannel(room),

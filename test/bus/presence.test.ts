@@ -105,6 +105,22 @@ describe('presence across nodes on Redis', { skip: skipRedis }, () => {
     }
   });
 
+  test('a leave right after a join, both in flight at once, is told to the other nodes too', async () => {
+    const [a, b] = await redisNodes(2, 60_000);
+    try {
+      await b!.follow('r');
+      const heard: string[] = [];
+      b!.subscribe((e) => e.type === 'presence' && heard.push(e.room));
+      // No wait between them: the second write is sent before the first one's answer is read.
+      a!.share('r', ['ada']);
+      a!.share('r', []);
+      await until(() => heard.length >= 2, 'b hears the join and the leave');
+      assert.deepEqual(await b!.online('r'), []);
+    } finally {
+      await Promise.all([a!.close(), b!.close()]);
+    }
+  });
+
   test('a node killed without a word drops out within its lease, and the others are told', async () => {
     const channel = `porthouse:test:${randomUUID()}`;
     const lease = 600;
