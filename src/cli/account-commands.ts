@@ -5,9 +5,7 @@ import { RestClient } from '../client/rest.js';
 import { UsageError, clientContext, signedIn } from './args.js';
 import { credentialsPath, loadCredentials, saveCredentials, serverKey } from './credentials.js';
 import { readPassword } from './password-prompt.js';
-
-const print = (values: Record<string, unknown>, json: unknown, text: string) =>
-  process.stdout.write(values['json'] ? `${JSON.stringify(json)}\n` : `${text}\n`);
+import { print } from './print.js';
 
 function serverOf(values: Record<string, unknown>): string {
   return clientContext({ ...values, token: '' }, process.env).server;

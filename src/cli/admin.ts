@@ -15,6 +15,7 @@ import { PostgresStore } from '../store/store-postgres.js';
 import { SqliteStore } from '../store/store-sqlite.js';
 import { configFromFlags } from './args.js';
 import { readPassword } from './password-prompt.js';
+import { print } from './print.js';
 
 function openStore(config: Config): Promise<Store> {
   if (config.postgres)
@@ -70,10 +71,6 @@ async function withServices<T>(
     await store.close();
   }
 }
-
-/** A line for people, or with --json the same facts as one JSON object. */
-const print = (values: Record<string, unknown>, json: unknown, text: string) =>
-  process.stdout.write(values['json'] === true ? `${JSON.stringify(json)}\n` : `${text}\n`);
 
 async function newPassword(): Promise<string> {
   const password = await readPassword('password for the new user: ');

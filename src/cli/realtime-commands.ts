@@ -9,6 +9,7 @@ import { UdpClient } from '../client/udp.js';
 import type { Message } from '../core/types.js';
 import { UsageError, intFlag, signedIn } from './args.js';
 import { oneLine } from './one-line.js';
+import { print } from './print.js';
 
 const wsUrlOf = (server: string) => `${server.replace(/\/+$/, '').replace(/^http/, 'ws')}/v1/ws`;
 const connectWs = (url: string) => new WebSocket(url) as unknown as WebSocketLike;
@@ -178,9 +179,7 @@ export async function sendFrame(room: string, text: string, values: Record<strin
     try {
       // Retried until acked (bounded); the same ref each time, so it is stored once.
       const ack = await client.pub(room, text, { tries: 5, timeoutMs: 1000 });
-      process.stdout.write(
-        values['json'] ? `${JSON.stringify(ack)}\n` : `sent to ${ack.room} as #${ack.seq}\n`,
-      );
+      print(values, ack, `sent to ${ack.room} as #${ack.seq}`);
     } finally {
       client.close();
     }
@@ -191,9 +190,7 @@ export async function sendFrame(room: string, text: string, values: Record<strin
   try {
     await client.ready();
     const ack = await client.publish(room, text);
-    process.stdout.write(
-      values['json'] ? `${JSON.stringify(ack)}\n` : `sent to ${ack.room} as #${ack.seq}\n`,
-    );
+    print(values, ack, `sent to ${ack.room} as #${ack.seq}`);
   } finally {
     client.close();
   }

@@ -100,6 +100,27 @@ export class RestClient {
     return this.request('POST', `${roomPath(room)}/messages`, { text }, headers);
   }
 
+  /**
+   * Post, and try again with the same Idempotency-Key while `retryAfter(err, attempt)` gives a
+   * delay in ms (attempts count from 1): however many tries it takes, it is stored once.
+   */
+  async postRetrying(
+    room: string,
+    text: string,
+    retryAfter: (err: unknown, attempt: number) => number | undefined,
+  ): Promise<Message> {
+    const key = globalThis.crypto.randomUUID();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.post(room, text, key);
+      } catch (err) {
+        const delay = retryAfter(err, attempt);
+        if (delay === undefined) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
   me(): Promise<{ name: string; admin: boolean }> {
     return this.request('GET', '/v1/me');
   }

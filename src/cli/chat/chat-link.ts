@@ -2,7 +2,7 @@
 // WebSocket or TCP (RealtimeClient: resume, pub retries with one ref), or plain HTTP (one SSE
 // stream per room, resumed with Last-Event-ID, and posts and typing notices over REST).
 import { ApiError, RestClient } from '../../client/rest.js';
-import { type Frame, RealtimeClient, newRef } from '../../client/realtime.js';
+import { type Frame, RealtimeClient } from '../../client/realtime.js';
 import { followSse, type SseFollower } from '../../client/sse.js';
 import { frameDoor } from '../realtime-commands.js';
 
@@ -121,17 +121,11 @@ function httpLink(options: ChatLinkOptions): ChatLink {
       open.delete(room);
     },
     async publish(room, text) {
-      // One key for every attempt: a post whose answer was lost is not stored twice.
-      const key = newRef();
       const deadline = Date.now() + pubTimeout;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return (await rest.post(room, text, key)).seq;
-        } catch (err) {
-          if (!retriable(err) || Date.now() > deadline) throw err;
-          await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
-        }
-      }
+      const stored = await rest.postRetrying(room, text, (err, attempt) =>
+        retriable(err) && Date.now() <= deadline ? Math.min(5000, 250 * 2 ** (attempt - 1)) : undefined,
+      );
+      return stored.seq;
     },
     typing(room) {
       rest.request('POST', `/v1/rooms/${encodeURIComponent(room)}/typing`).catch(() => {});
