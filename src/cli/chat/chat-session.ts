@@ -1,10 +1,10 @@
 // One person's chat: the rooms they follow and the one they talk in, what each server frame
 // shows, and what each typed line does. It knows no terminal (a ChatScreen draws) and no door
-// (a ChatLink carries), so the same session runs over WebSocket, TCP or SSE with REST.
+// (a ChatLink carries), so one chat runs the same over WebSocket, TCP or SSE with REST.
 import type { Frame } from '../../client/realtime.js';
 import { ApiError, type RestClient } from '../../client/rest.js';
 import { TypingTracker } from '../../client/typing.js';
-import type { Message } from '../../core/types.js';
+import type { Message, Room } from '../../core/types.js';
 import { CHAT_COMMANDS, parseChatLine } from './chat-input.js';
 import type { ChatLink, ChatVia, LinkStatus } from './chat-link.js';
 import { type ChatView, JSON_VIEW, type Style, textView } from './chat-lines.js';
@@ -20,7 +20,7 @@ export interface ChatSessionOptions {
   readonly json?: boolean;
   /** Messages of history shown on entering a room, and per /older. */
   readonly historyLimit: number;
-  /** Opens the link; the session gives it the frame and status handlers. */
+  /** Opens the link, given the handlers for its frames and its status. */
   readonly link: (
     onFrame: (f: Frame) => void,
     onStatus: (s: LinkStatus, detail?: string) => void,
@@ -83,17 +83,17 @@ export class ChatSession {
       this.#redrawStatus();
       return;
     }
-    // Our own join is about to be shown as the room itself, not as an invitation.
+    // Our own join is shown as the room itself, not as an invitation or an arrival: while it is
+    // under way here, and (no await in between) once the room is followed.
     this.#entering.add(room);
+    let join: [Room, Awaited<ReturnType<RestClient['historyPage']>>];
     try {
       await rest.join(room, me);
+      join = await Promise.all([rest.room(room), rest.historyPage(room, { limit: historyLimit })]);
     } finally {
-      setTimeout(() => this.#entering.delete(room), 5000).unref();
+      this.#entering.delete(room);
     }
-    const [info, page] = await Promise.all([
-      rest.room(room),
-      rest.historyPage(room, { limit: historyLimit }),
-    ]);
+    const [info, page] = join;
     const state: RoomState = { shownThrough: 0, older: page.older, online: undefined };
     this.#rooms.set(room, state);
     this.#current = room;
@@ -270,9 +270,9 @@ export class ChatSession {
         this.#redrawStatus();
         return;
       case 'member_joined':
+        if (f.user === this.#o.me && (room || this.#entering.has(f.room))) return;
         if (room) this.#notice(`${f.user} joined${f.role === 'owner' ? ' as owner' : ''}`, f.room);
-        else if (f.user === this.#o.me && !this.#entering.has(f.room))
-          this.#notice(`you were added to #${f.room}: /join ${f.room}`);
+        else if (f.user === this.#o.me) this.#notice(`you were added to #${f.room}: /join ${f.room}`);
         return;
       case 'member_left':
         if (!room) return;
