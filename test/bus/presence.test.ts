@@ -21,6 +21,14 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
   }
 }
 
+/** Follow `room` on `bus` and collect the presence notices it hears there. */
+async function presenceHeard(bus: Bus, room: string): Promise<string[]> {
+  await bus.follow(room);
+  const heard: string[] = [];
+  bus.subscribe((e) => e.type === 'presence' && e.room === room && heard.push(e.room));
+  return heard;
+}
+
 async function redisNodes(n: number, lease = 15_000, channel = `porthouse:test:${randomUUID()}`) {
   const buses = Array.from(
     { length: n },
@@ -92,9 +100,7 @@ describe('presence across nodes on Redis', { skip: skipRedis }, () => {
   test('a node that closes takes its users out of presence at once, not after its lease', async () => {
     const [a, b] = await redisNodes(2, 60_000);
     try {
-      await b!.follow('r');
-      const heard: string[] = [];
-      b!.subscribe((e) => e.type === 'presence' && heard.push(e.room));
+      const heard = await presenceHeard(b!, 'r');
       a!.share('r', ['ada']);
       await until(async () => (await b!.online('r')).includes('ada'), 'ada online on b');
       await a!.close();
@@ -108,9 +114,7 @@ describe('presence across nodes on Redis', { skip: skipRedis }, () => {
   test('a leave right after a join, both in flight at once, is told to the other nodes too', async () => {
     const [a, b] = await redisNodes(2, 60_000);
     try {
-      await b!.follow('r');
-      const heard: string[] = [];
-      b!.subscribe((e) => e.type === 'presence' && heard.push(e.room));
+      const heard = await presenceHeard(b!, 'r');
       // No wait between them: the second write is sent before the first one's answer is read.
       a!.share('r', ['ada']);
       a!.share('r', []);
