@@ -49,6 +49,8 @@ const { values: flags } = parseArgs({
     rooms: { type: 'string', default: '100' },
     /** Write each node's CPU profile (node --cpu-prof) into this directory. */
     profile: { type: 'string' },
+    /** More options for every node's node (space-separated), e.g. --perf-basic-prof. */
+    'node-args': { type: 'string', default: '' },
   },
   strict: true,
 });
@@ -101,6 +103,12 @@ interface ScenarioResult {
   readonly messagesPerCommit: number;
   /** WebSocket frames per socket write (one system call), over every node. */
   readonly framesPerWrite: number;
+  /** During the throughput burst, over every node: subscriptions that read a gap from the store, and reorder waits that ran out. */
+  readonly gapCatchUps: number;
+  readonly reorderTimeouts: number;
+  /** During the throughput burst: holds of messages ahead of their turn, and those over 5 ms. */
+  readonly reorderHolds: number;
+  readonly reorderHoldsOver5ms: number;
   /** Mean time of one group commit (its whole transaction), ms. */
   readonly meanCommitMs: number;
   readonly latency: LatencyResult;
@@ -116,13 +124,42 @@ interface ScenarioResult {
 
 let currentDatabase: string | undefined;
 
-/** A node's WebSocket frames sent and socket writes so far (its /metrics). */
-async function wsWrites(url: string): Promise<{ frames: number; writes: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const value = (name: string) =>
-    Number(new RegExp(`^${name}\\{door="ws"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
-  return { frames: value('porthouse_frames_sent_total'), writes: value('porthouse_realtime_writes_total') };
+interface NodeCounts {
+  /** WebSocket frames sent, and the socket writes that carried them. */
+  readonly frames: number;
+  readonly writes: number;
+  /** Subscriptions that read a gap from the store, and reorder waits that ran out. */
+  readonly gapCatchUps: number;
+  readonly reorderTimeouts: number;
+  /** Holds of messages that came ahead of their turn, and those that lasted over 5 ms. */
+  readonly reorderHolds: number;
+  readonly reorderHoldsOver5ms: number;
 }
+
+/** A node's counters so far (its /metrics). */
+async function nodeCounts(url: string): Promise<NodeCounts> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (series: string) => {
+    const at = text.indexOf(`\n${series} `);
+    return at < 0 ? 0 : Number.parseFloat(text.slice(at + series.length + 2));
+  };
+  return {
+    frames: value('porthouse_frames_sent_total{door="ws"}'),
+    writes: value('porthouse_realtime_writes_total{door="ws"}'),
+    gapCatchUps: value('porthouse_hub_catch_ups_total{reason="gap"}'),
+    reorderTimeouts: value('porthouse_hub_reorder_hold_seconds_count{outcome="timeout"}'),
+    reorderHolds:
+      value('porthouse_hub_reorder_hold_seconds_count{outcome="filled"}') +
+      value('porthouse_hub_reorder_hold_seconds_count{outcome="timeout"}'),
+    reorderHoldsOver5ms:
+      value('porthouse_hub_reorder_hold_seconds_count{outcome="filled"}') -
+      value('porthouse_hub_reorder_hold_seconds_bucket{le="0.005",outcome="filled"}') +
+      value('porthouse_hub_reorder_hold_seconds_count{outcome="timeout"}'),
+  };
+}
+
+const countsDelta = (before: readonly NodeCounts[], after: readonly NodeCounts[], key: keyof NodeCounts) =>
+  after.reduce((a, c, i) => a + c[key] - before[i]![key], 0);
 
 async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
   const db = await createDatabase(`n${nodes}`);
@@ -130,12 +167,10 @@ async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
   const subs: ClusterSubscriber[] = [];
   const pubs: ClusterPublisher[] = [];
   try {
-    const children = await startClusterNodes(
-      nodes,
-      db.url,
-      REDIS_URL,
-      flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${flags.profile}`] : [],
-    );
+    const children = await startClusterNodes(nodes, db.url, REDIS_URL, [
+      ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${flags.profile}`] : []),
+      ...flags['node-args'].split(' ').filter(Boolean),
+    ]);
     const token = await setUpPorthouse(children[0]!);
     const endpoints: NodeEndpoint[] = children.map((c, index) => ({
       index,
@@ -159,7 +194,7 @@ async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
     await burst(pubs, subs, tally, { messages: WARMUP, window: WINDOW, textBytes: TEXT_BYTES, timeoutMs });
     const pids = children.map((c) => c.pid);
     const commits0 = await Promise.all(children.map((c) => commitStats(c.url)));
-    const writes0 = await Promise.all(children.map((c) => wsWrites(c.url)));
+    const counts0 = await Promise.all(children.map((c) => nodeCounts(c.url)));
     const pg0 = await postgresActivity(db.name);
     const cpu0 = cpuSnapshot(pids, SERVICES);
     say('throughput ... ');
@@ -171,9 +206,7 @@ async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
     });
     const cpu = cpuUse(cpu0, cpuSnapshot(pids, SERVICES));
     const commits1 = await Promise.all(children.map((c) => commitStats(c.url)));
-    const writes1 = await Promise.all(children.map((c) => wsWrites(c.url)));
-    const framesSent = writes1.reduce((a, w, i) => a + w.frames - writes0[i]!.frames, 0);
-    const socketWrites = writes1.reduce((a, w, i) => a + w.writes - writes0[i]!.writes, 0);
+    const counts1 = await Promise.all(children.map((c) => nodeCounts(c.url)));
     const pg1 = await postgresActivity(db.name);
     const sum = (k: 'commits' | 'writes' | 'seconds', list: typeof commits0) =>
       list.reduce((a, c) => a + c[k], 0);
@@ -213,7 +246,11 @@ async function scenario(round: number, nodes: number): Promise<ScenarioResult> {
       nodeCpuMicrosPerDelivery,
       messagesPerCommit,
       meanCommitMs,
-      framesPerWrite: framesSent / socketWrites,
+      framesPerWrite: countsDelta(counts0, counts1, 'frames') / countsDelta(counts0, counts1, 'writes'),
+      gapCatchUps: countsDelta(counts0, counts1, 'gapCatchUps'),
+      reorderTimeouts: countsDelta(counts0, counts1, 'reorderTimeouts'),
+      reorderHolds: countsDelta(counts0, counts1, 'reorderHolds'),
+      reorderHoldsOver5ms: countsDelta(counts0, counts1, 'reorderHoldsOver5ms'),
       latency: lat,
       latencyCpu,
       paced,
@@ -455,6 +492,8 @@ function reportNodes(results: readonly ScenarioResult[]): void {
       'msgs/commit',
       'commit ms',
       'frames/write',
+      'reorder holds (> 5 ms; timed out)',
+      'gap reads',
       'p50 ms',
       'p99 ms',
       'max ms',
@@ -471,6 +510,8 @@ function reportNodes(results: readonly ScenarioResult[]): void {
       fmt(r.messagesPerCommit, 1),
       fmt(r.meanCommitMs, 1),
       fmt(r.framesPerWrite, 1),
+      `${fmt(r.reorderHolds)} (${fmt(r.reorderHoldsOver5ms)}; ${fmt(r.reorderTimeouts)})`,
+      fmt(r.gapCatchUps),
       fmt(r.latency.all.p50Ms, 2),
       fmt(r.latency.all.p99Ms, 2),
       fmt(r.latency.all.maxMs, 2),

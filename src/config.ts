@@ -518,11 +518,19 @@ export const OPTIONS = {
   }),
   reorderWait: opt({
     kind: 'int',
-    default: 25,
+    default: 250,
     min: 0,
     max: 10_000,
     group: 'Real-time',
-    doc: 'With several nodes: milliseconds a node holds a message that arrived ahead of its turn, waiting for an earlier one still on its way through the bus, before its subscribers read the gap from the store; 0 reads at once.',
+    doc: 'With several nodes: milliseconds a node holds a message that arrived ahead of its turn, waiting for an earlier one still on its way through the bus, before its subscribers read the gap from the store; 0 reads at once. A hold ends the moment the earlier one arrives, so only a message that never comes (its node died between storing and publishing it) waits this long; a busy node delays messages by tens of milliseconds, and each timeout costs every subscription of the room a store read.',
+  }),
+  busMergeWait: opt({
+    kind: 'int',
+    default: 10,
+    min: 0,
+    max: 1000,
+    group: 'Real-time',
+    doc: "With Redis: the longest (ms) another node's events of a room wait while this node is storing a message in that room, so both reach the room's subscribers here in one socket write each; the wait ends as soon as that message is published. 0 hands them on at once.",
   }),
   presenceLease: opt({
     kind: 'int',

@@ -113,8 +113,11 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         reorderWait: config.reorderWait,
         maxConnectionsPerUser: config.maxConnectionsPerUser,
         followTimeout: config.busFollowTimeout,
+        onReorderHold: (ms, timedOut) =>
+          metrics.reorderHold.labels(timedOut ? 'timeout' : 'filled').observe(ms / 1000),
       },
     );
+    metrics.hub = () => hub.stats();
     const { app, httpConnections, ws, sse, tcp, udp, irc, port, url, tcpAddress, udpAddress } =
       await openDoors(config, { store, bus, services, hub, metrics, logger }, () => stopping);
 
@@ -349,6 +352,7 @@ async function openBus(config: Config, metrics: Metrics, logger: Logger, store: 
     channel: config.redisChannel,
     presenceLease: config.presenceLease,
     roomLinger: config.redisRoomLinger,
+    mergeWait: config.busMergeWait,
     onReceive: (channel, origin, events) => {
       metrics.busReceived.labels(channel, origin).inc();
       if (events > 0) metrics.busEventsReceived.labels(channel).inc(events);

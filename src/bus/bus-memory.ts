@@ -22,6 +22,11 @@ export class MemoryBus implements Bus {
 
   unfollow(): void {}
 
+  /** No other node's events to hold. */
+  writing(): () => void {
+    return noop;
+  }
+
   /** One process cannot miss its own events. */
   onResync(): () => void {
     return () => {};
@@ -52,3 +57,5 @@ export class MemoryBus implements Bus {
     this.#handlers.clear();
   }
 }
+
+const noop = () => {};

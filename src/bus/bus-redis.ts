@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import type { Limiter, RateLimit } from '../core/rate-limiter.js';
 import { RedisRateLimiter } from './redis-rate-limiter.js';
 import { type Bus, type BusHandler, type RoomEvent, deliver, isDeploymentWide } from './bus.js';
+import { MergeHold } from './merge-hold.js';
 
 export interface RedisBusOptions {
   readonly url: string;
@@ -34,6 +35,11 @@ export interface RedisBusOptions {
   readonly onError?: (err: Error) => void;
   /** How long a node's presence share lives unless renewed (ms); renewed every quarter of it. */
   readonly presenceLease?: number;
+  /**
+   * Longest (ms) another node's events of a room wait for this node's own message to that room
+   * in flight, so both go out together (see merge-hold.ts). Default 10; 0: never wait.
+   */
+  readonly mergeWait?: number;
 }
 
 /**
@@ -113,11 +119,15 @@ export class RedisBus implements Bus {
   readonly #sent = new Map<string, Set<string>>();
   /** Rooms whose presence changed here while the other nodes could not be told. */
   readonly #untold = new Set<string>();
+  readonly #merge: MergeHold;
 
   constructor(options: RedisBusOptions) {
     this.#channel = options.channel ?? 'porthouse:events';
     this.#linger = options.roomLinger ?? 30_000;
     this.#onReceive = options.onReceive;
+    this.#merge = new MergeHold(options.mergeWait ?? 10, (events) => {
+      for (const event of events) this.#deliver(event);
+    });
     this.#ownPrefix = JSON.stringify({ n: this.node }).slice(0, -1);
     const min = options.reconnectMin ?? 100;
     const max = options.reconnectMax ?? 5000;
@@ -147,7 +157,9 @@ export class RedisBus implements Bus {
     // ioredis resubscribes on reconnect; 'ready' after the first one means a gap may exist.
     for (const conn of [this.#sub, this.#rooms])
       conn.on('ready', () => {
-        if (this.#subscribedOnce) this.#announce(undefined);
+        if (!this.#subscribedOnce) return;
+        this.#merge.flush();
+        this.#announce(undefined);
       });
     this.#pub.on('ready', () => {
       this.#flushUnsent();
@@ -177,6 +189,7 @@ export class RedisBus implements Bus {
   }
 
   async publish(event: RoomEvent): Promise<void> {
+    this.#merge.published(event);
     this.#deliver(event);
     if (this.#pub.status !== 'ready') {
       this.#lost([event]);
@@ -228,6 +241,10 @@ export class RedisBus implements Bus {
 
   get following(): number {
     return this.#follows.size;
+  }
+
+  writing(room: string): () => void {
+    return this.#merge.writing(room);
   }
 
   follow(room: string): Promise<void> {
@@ -311,6 +328,7 @@ export class RedisBus implements Bus {
       await Promise.race([Promise.all(withdrawn), new Promise((r) => setTimeout(r, 1000).unref())]);
     }
     this.#closed = true;
+    this.#merge.close();
     this.#handlers.clear();
     this.#resync.clear();
     this.#pub.disconnect();
@@ -335,11 +353,18 @@ export class RedisBus implements Bus {
       'e' in envelope ? 1 : 'es' in envelope && Array.isArray(envelope.es) ? envelope.es.length : 0;
     this.#onReceive?.(channel, 'other', events);
     if (envelope.n === this.node) return;
-    if ('e' in envelope) this.#deliver(envelope.e);
-    else if ('es' in envelope) {
-      if (Array.isArray(envelope.es)) for (const e of envelope.es) this.#deliver(e);
-    } else if ('p' in envelope) this.#deliver({ type: 'presence', room: String(envelope.p) });
-    else if (Array.isArray(envelope.r)) this.#announce(envelope.r);
+    let received: readonly RoomEvent[];
+    if ('e' in envelope) received = [envelope.e];
+    else if ('es' in envelope) received = Array.isArray(envelope.es) ? envelope.es : [];
+    else if ('p' in envelope) received = [{ type: 'presence', room: String(envelope.p) }];
+    else {
+      if (Array.isArray(envelope.r)) this.#announce(envelope.r);
+      return;
+    }
+    // A room's channel carries that room's events only; they may wait for this node's own write.
+    const first = received[0];
+    if (channel === 'room' && first && 'room' in first) this.#merge.offer(first.room, received);
+    else for (const event of received) this.#deliver(event);
   }
 
   #key(room: string): string {

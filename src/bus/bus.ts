@@ -83,6 +83,12 @@ export interface Bus {
   unfollow(room: string): void;
   /** Rooms whose events reach this node now (lingering ones included). */
   readonly following: number;
+  /**
+   * This node begins storing a message in `room`; call the returned function once it was
+   * published (or failed). Meanwhile the bus may hold other nodes' events of that room, briefly,
+   * so this node fans out both in one pass instead of writing every connection twice.
+   */
+  writing(room: string): () => void;
   /** True while events flow; a node reports not-ready when false. */
   readonly healthy: boolean;
   /**

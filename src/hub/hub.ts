@@ -31,7 +31,16 @@ export interface HubOptions {
    * past it the subscription goes on, and re-reads the room from the store once they do.
    */
   readonly followTimeout?: number;
+  /** A hold of messages that came ahead of their turn ended (ms held; whether the wait ran out). */
+  readonly onReorderHold?: (ms: number, timedOut: boolean) => void;
 }
+
+/**
+ * Why a subscription read the store: `resume` (subscribed with since, or at the head), `gap`
+ * (a live message came ahead of its turn: one before it was lost or late), `resync` (the bus
+ * may have dropped events).
+ */
+export type CatchUpReason = 'resume' | 'gap' | 'resync';
 
 export interface HubStats {
   readonly rooms: number;
@@ -39,9 +48,21 @@ export interface HubStats {
   readonly replaying: number;
   /** Messages held back until the ones before them arrive. */
   readonly held: number;
+  /** Store reads begun by subscriptions since start, by reason. */
+  readonly catchUps: Readonly<Record<CatchUpReason, number>>;
   /** Users with an authenticated frame connection on this node, and those connections. */
   readonly users: number;
   readonly connections: number;
+}
+
+/**
+ * A page read for catch-ups, and its frames: every subscription that shares the read shares
+ * them too, so each message is serialized and framed once per door, not once per subscriber.
+ */
+interface StorePage {
+  readonly room: RoomRecord | undefined;
+  readonly page: MessageRecord[];
+  readonly frames: Outgoing[];
 }
 
 export class Hub {
@@ -67,13 +88,11 @@ export class Hub {
   #unsubscribeBus: (() => void) | undefined;
   #unsubscribeResync: (() => void) | undefined;
   #replaying = 0;
+  readonly #catchUps: Record<CatchUpReason, number> = { resume: 0, gap: 0, resync: 0 };
   /** Events received so far: a store read begun at epoch e has every message heard of before it. */
   #epoch = 0;
   /** Store reads in flight for catch-ups, by room and position, shared by every subscription. */
-  readonly #reads = new Map<
-    string,
-    { epoch: number; result: Promise<{ room: RoomRecord | undefined; page: MessageRecord[] }> }
-  >();
+  readonly #reads = new Map<string, { epoch: number; result: Promise<StorePage> }>();
 
   constructor(deps: { store: Store; bus: Bus; journeys?: JourneyLog }, options: HubOptions) {
     this.#store = deps.store;
@@ -82,7 +101,7 @@ export class Hub {
     this.#options = options;
     this.#connections = new Connections(options.maxConnectionsPerUser ?? 0);
     this.#presence = new Presence(options.presenceInterval, (room, online) => this.#bus.share(room, online));
-    this.#reorder = new Reorder(options.reorderWait, (event) => this.#fanOut(event));
+    this.#reorder = new Reorder(options.reorderWait, (event) => this.#fanOut(event), options.onReorderHold);
     this.#unsubscribeBus = this.#bus.subscribe((event) => this.#onEvent(event));
     this.#unsubscribeResync = this.#bus.onResync((rooms) => this.#resync(rooms));
   }
@@ -95,6 +114,7 @@ export class Hub {
       subscriptions,
       replaying: this.#replaying,
       held: this.#reorder.held,
+      catchUps: { ...this.#catchUps },
       ...this.#connections.counts,
     };
   }
@@ -166,7 +186,7 @@ export class Hub {
     subscriber.send(new Outgoing({ type: 'presence', room: roomName, online }));
     // A `since` beyond the head (a room deleted and created again) means "from the head".
     sub.lastSeq = since === undefined ? head : Math.min(since, head);
-    void this.#catchUp(sub);
+    void this.#catchUp(sub, 'resume');
   }
 
   unsubscribe(subscriber: Subscriber, room: string): boolean {
@@ -266,15 +286,16 @@ export class Hub {
    * Read the store from sub.lastSeq until the subscription has everything, then go live. Pages
    * wait for the connection to drain, so replaying a long history cannot pile up in memory.
    */
-  async #catchUp(sub: Subscription): Promise<void> {
+  async #catchUp(sub: Subscription, reason: CatchUpReason): Promise<void> {
+    this.#catchUps[reason]++;
     this.#replaying++;
     try {
       for (;;) {
         let progressed = false;
         for (;;) {
-          const { room, page } = await this.#read(sub.room, sub.lastSeq);
+          const { room, page, frames } = await this.#read(sub.room, sub.lastSeq);
           if (sub.closed || !room) return;
-          for (const m of page) sub.replayed(m.seq, messageFrame(m));
+          for (let i = 0; i < page.length; i++) sub.replayed(page[i]!.seq, frames[i]!);
           if (page.length > 0) progressed = true;
           if (page.length < this.#options.replayPageSize) break;
           await sub.subscriber.drained?.();
@@ -324,12 +345,12 @@ export class Hub {
     return read.result;
   }
 
-  async #readNow(room: string, after: number) {
+  async #readNow(room: string, after: number): Promise<StorePage> {
     const record = await this.#store.getRoom(room);
-    if (!record) return { room: undefined, page: [] };
+    if (!record) return { room: undefined, page: [], frames: [] };
     const page = await this.#store.listMessages(record, { after, limit: this.#options.replayPageSize });
     await this.#store.untilDurable();
-    return { room: record, page };
+    return { room: record, page, frames: page.map(messageFrame) };
   }
 
   #broadcast(room: string, out: Outgoing): void {
@@ -387,7 +408,7 @@ export class Hub {
         const out = messageFrame(event.message);
         // Its journey here: the one begun by the door that took it, or one for its fan-out alone.
         if (this.#journeys) out.journey = this.#journeys.remote(event.room, event.message.seq);
-        for (const sub of subs) if (sub.offer(out)) void this.#catchUp(sub);
+        for (const sub of subs) if (sub.offer(out)) void this.#catchUp(sub, 'gap');
         return;
       }
       case 'presence':
@@ -410,7 +431,7 @@ export class Hub {
     for (const room of rooms ?? [...this.#rooms.keys()]) {
       this.#reorder.forget(room);
       const subs = this.#rooms.get(room);
-      if (subs) for (const sub of subs) if (sub.rewind()) void this.#catchUp(sub);
+      if (subs) for (const sub of subs) if (sub.rewind()) void this.#catchUp(sub, 'resync');
       if (subs) void this.#readPresence(room);
     }
   }

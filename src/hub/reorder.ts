@@ -4,6 +4,9 @@
 // subscriptions stay live instead of each reading the gap from the store; if the missing ones
 // do not come (a lost bus message), everything held is released and subscriptions fill the gap
 // from the store as before. Events other than messages keep their place behind held messages.
+// A busy node's timers run late, and so does its reading of Redis: before giving up, the wait
+// lets the event loop read whatever has arrived meanwhile, so a message that is only as late as
+// the node itself is not taken for lost.
 import type { InRoomEvent } from '../bus/bus.js';
 
 interface Queue {
@@ -11,7 +14,18 @@ interface Queue {
   next: number;
   /** Events waiting behind a missing message, in arrival order. */
   held: InRoomEvent[];
+  /** The wait, then the last look at what has arrived (after the event loop's next poll). */
   timer: NodeJS.Timeout | undefined;
+  lastLook: NodeJS.Immediate | undefined;
+  /** When the oldest message still held began to wait (performance.now()). */
+  since: number;
+}
+
+function stop(q: Queue): void {
+  clearTimeout(q.timer);
+  clearImmediate(q.lastLook);
+  q.timer = undefined;
+  q.lastLook = undefined;
 }
 
 const seqOf = (e: InRoomEvent): number | undefined => (e.type === 'msg' ? e.message.seq : undefined);
@@ -23,6 +37,8 @@ export class Reorder {
     /** Longest a message waits for the ones before it (ms); 0 releases at once. */
     private readonly wait: number,
     private readonly release: (event: InRoomEvent) => void,
+    /** How long a hold lasted (ms), and whether the wait ran out; for metrics. */
+    private readonly onHeld?: (ms: number, timedOut: boolean) => void,
   ) {}
 
   /** Hand `event` on now, or as soon as the messages before it arrived (at most `wait` ms). */
@@ -40,7 +56,13 @@ export class Reorder {
     }
     if (!q || this.wait === 0) {
       // The first message seen here sets the order; earlier ones that come later are late.
-      this.#rooms.set(event.room, { next: seq + 1, held: [], timer: undefined });
+      this.#rooms.set(event.room, {
+        next: seq + 1,
+        held: [],
+        timer: undefined,
+        lastLook: undefined,
+        since: 0,
+      });
       this.release(event);
       return;
     }
@@ -50,7 +72,16 @@ export class Reorder {
       return;
     }
     q.held.push(event);
-    q.timer = setTimeout(() => this.#flush(q), this.wait);
+    q.since = performance.now();
+    q.timer = setTimeout(() => {
+      q.timer = undefined;
+      // Timers run before the event loop polls its sockets: give up only after that poll.
+      q.lastLook = setImmediate(() => {
+        q.lastLook = undefined;
+        this.onHeld?.(performance.now() - q.since, true);
+        this.#flush(q);
+      });
+    }, this.wait);
     q.timer.unref();
   }
 
@@ -63,7 +94,7 @@ export class Reorder {
   }
 
   close(): void {
-    for (const q of this.#rooms.values()) clearTimeout(q.timer);
+    for (const q of this.#rooms.values()) stop(q);
     this.#rooms.clear();
   }
 
@@ -94,8 +125,8 @@ export class Reorder {
     }
     q.held = rest;
     if (rest.length === 0) {
-      clearTimeout(q.timer);
-      q.timer = undefined;
+      stop(q);
+      this.onHeld?.(performance.now() - q.since, false);
     }
     this.#releaseInOrder(messages, others);
   }
@@ -109,8 +140,7 @@ export class Reorder {
 
   /** Waited long enough: release everything held in seq order; subscriptions read any gap. */
   #flush(q: Queue): void {
-    clearTimeout(q.timer);
-    q.timer = undefined;
+    stop(q);
     const held = q.held;
     q.held = [];
     let top = q.next - 1;

@@ -157,6 +157,30 @@ export class Metrics {
     collect: (): void => this.busFollowing.set(this.following()),
   });
 
+  /** The hub's counts since start; set by the node once it has a hub. */
+  hub: () => { catchUps: Readonly<Record<string, number>> } | undefined = () => undefined;
+
+  readonly hubCatchUps: Counter = new Counter({
+    name: 'porthouse_hub_catch_ups_total',
+    help: 'Subscriptions that read messages from the store instead of the bus, by reason (resume: a subscribe, with since or at the head; gap: a live message came ahead of its turn; resync: the bus may have dropped events). Under steady load, gap should stay near 0.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+    collect: (): void => {
+      const stats = this.hub();
+      if (!stats) return;
+      this.hubCatchUps.reset();
+      for (const [reason, n] of Object.entries(stats.catchUps)) this.hubCatchUps.labels(reason).inc(n);
+    },
+  });
+
+  readonly reorderHold = new Histogram({
+    name: 'porthouse_hub_reorder_hold_seconds',
+    help: "How long messages that came ahead of their turn (another node's earlier one still on its way through the bus) were held, by outcome: filled (the missing one came) or timeout (reorderWait ran out, and their subscribers read the gap from the store). Timeouts under load mean reorderWait is shorter than this node's delays.",
+    labelNames: ['outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
   readonly diskFailed = new Gauge({
     name: 'porthouse_store_disk_failed',
     help: '1 once the disk has failed a write-ahead log sync or a commit (SQLite): until it is restarted on a working disk, the node refuses every write and every read that waits for durability, and is not ready. 0 otherwise.',

@@ -32,6 +32,8 @@ export class Messages {
     private readonly store: Store,
     private readonly access: PostAccess,
     private readonly publish: (event: RoomEvent) => void,
+    /** A message to `room` is on its way to the store (Bus.writing); the result ends it. */
+    private readonly writing: (room: string) => () => void,
     private readonly options: MessagesOptions,
     private readonly onStored: (via: Via) => void = () => {},
     /** Where journeys are kept; none kept without it. */
@@ -68,22 +70,30 @@ export class Messages {
     const { idempotencyKey, turn } = options;
     let journey = this.journeys?.enabled ? options.journey : undefined;
     let appended: Promise<{ message: MessageRecord; created: boolean }>;
+    let written: () => void;
     try {
       this.checkText(text);
       const room = await this.access.check(actor, roomName);
       journey?.mark('decoded');
       if (turn) await turn.ready;
-      appended = this.store.appendMessage(room, {
-        author: actor.name,
-        text,
-        via,
-        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-        ...(journey ? { timing: journey } : {}),
-      });
+      written = this.writing(roomName);
+      try {
+        appended = this.store.appendMessage(room, {
+          author: actor.name,
+          text,
+          via,
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+          ...(journey ? { timing: journey } : {}),
+        });
+      } catch (err) {
+        written();
+        throw err;
+      }
     } finally {
       turn?.leave();
     }
     const result = await appended.catch((err: unknown) => {
+      written();
       // A remembered room that is gone since: the next pub reads it again.
       if (err instanceof PorthouseError && err.code === 'room_not_found') this.access.forget(roomName);
       throw err;
@@ -104,6 +114,7 @@ export class Messages {
         journey?.mark('published', preciseNow());
         this.publish({ type: 'msg', room: roomName, message: publicMessage(result.message) });
       }
+      written();
     }
     return result;
   }

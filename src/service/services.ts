@@ -68,6 +68,7 @@ export function createServices(deps: ServiceDeps): Services {
       store,
       access,
       publish,
+      (room) => bus.writing(room),
       { maxTextLength: config.maxTextLength },
       deps.onStored,
       journeys,

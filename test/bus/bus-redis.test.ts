@@ -245,4 +245,32 @@ describe('Redis bus', { skip }, () => {
       await Promise.all([a!.close(), b!.close()]);
     }
   });
+
+  test("another node's events of a room wait for this node's own write to it, then come with it, in order", async () => {
+    const [a, b] = await nodes(2, undefined, { mergeWait: 5000 });
+    try {
+      await Promise.all([a!.follow('r'), b!.follow('r')]);
+      const heard: number[] = [];
+      a!.subscribe((e) => e.type === 'msg' && heard.push(e.message.seq));
+      const msg = (seq: number): RoomEvent => ({
+        type: 'msg',
+        room: 'r',
+        message: { room: 'r', seq, id: `m${seq}`, author: 'bob', text: 'hi', via: 'ws', createdAt: '' },
+      });
+      const done = a!.writing('r');
+      for (const seq of [1, 2, 3]) void b!.publish(msg(seq));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(heard, [], "b's messages wait while a is writing to the room");
+      void a!.publish(msg(4));
+      done();
+      assert.deepEqual(heard, [4], 'its own at once');
+      await new Promise((r) => process.nextTick(r));
+      assert.deepEqual(heard, [4, 1, 2, 3], "b's right after, in the same turn");
+      void b!.publish(msg(5));
+      await until(() => heard.length === 5, "b's next message");
+      assert.deepEqual(heard, [4, 1, 2, 3, 5], 'nothing in flight: no wait');
+    } finally {
+      await Promise.all([a!.close(), b!.close()]);
+    }
+  });
 });

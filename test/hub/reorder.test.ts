@@ -1,6 +1,8 @@
 // The reorder stage: a room's messages leave in seq order though they arrive out of it, a held
 // message waits a bounded time, and other events never overtake the messages before them.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { type AddressInfo, type Socket, connect, createServer } from 'node:net';
 import { test } from 'node:test';
 import type { InRoomEvent } from '../../src/bus/bus.js';
 import { Reorder } from '../../src/hub/reorder.js';
@@ -16,8 +18,13 @@ const name = (e: InRoomEvent) =>
 
 function stage(wait = 1000) {
   const out: (number | string)[] = [];
-  const r = new Reorder(wait, (e) => out.push(name(e)));
-  return { r, out };
+  const holds: { ms: number; timedOut: boolean }[] = [];
+  const r = new Reorder(
+    wait,
+    (e) => out.push(name(e)),
+    (ms, timedOut) => holds.push({ ms, timedOut }),
+  );
+  return { r, out, holds };
 }
 
 test('messages in order pass at once', () => {
@@ -54,17 +61,64 @@ test('an edit that arrives behind a held message leaves after it; events behind 
 });
 
 test('when the missing message never comes, what was held goes after the wait, in seq order', async () => {
-  const { r, out } = stage(30);
+  const { r, out, holds } = stage(30);
   r.push(msg(1));
   r.push(msg(4));
   r.push(msg(3));
   assert.deepEqual(out, [1]);
   await new Promise((res) => setTimeout(res, 80));
   assert.deepEqual(out, [1, 3, 4], 'subscriptions will read 2 from the store');
+  assert.equal(holds.length, 1);
+  assert.equal(holds[0]!.timedOut, true);
+  assert.ok(holds[0]!.ms >= 29, `held ${holds[0]!.ms} ms`);
   r.push(msg(5));
   assert.deepEqual(out, [1, 3, 4, 5], 'and the order carries on from there');
   r.push(msg(2));
   assert.deepEqual(out, [1, 3, 4, 5, 2], 'a late one passes (subscriptions drop what they have)');
+});
+
+test('a missing message that came while the wait ran out is not taken for lost', async (t) => {
+  // A socket pair on loopback: what one end writes is in the other's kernel buffer at once, and
+  // read in the event loop's next poll, which comes after its timers.
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const accepted = once(server, 'connection');
+  const reader = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  const [writer] = (await accepted) as [Socket];
+  t.after(() => {
+    reader.destroy();
+    writer.destroy();
+    server.close();
+  });
+  const { r, out, holds } = stage(20);
+  reader.on('data', () => r.push(msg(2)));
+  await new Promise<void>((resolve) =>
+    setImmediate(() => {
+      r.push(msg(1));
+      r.push(msg(3));
+      writer.write('2');
+      // A busy node: the wait runs out while message 2 waits in the kernel, unread.
+      const until = performance.now() + 40;
+      while (performance.now() < until);
+      resolve();
+    }),
+  );
+  await new Promise((res) => setTimeout(res, 60));
+  assert.deepEqual(out, [1, 2, 3], 'in order, no gap left for the store');
+  assert.equal(holds.length, 1);
+  assert.equal(holds[0]!.timedOut, false, 'filled, not timed out');
+});
+
+test('a hold filled in time is reported with how long it lasted', async () => {
+  const { r, holds } = stage(1000);
+  r.push(msg(1));
+  r.push(msg(3));
+  await new Promise((res) => setTimeout(res, 15));
+  r.push(msg(2));
+  assert.equal(holds.length, 1);
+  assert.equal(holds[0]!.timedOut, false);
+  assert.ok(holds[0]!.ms >= 14 && holds[0]!.ms < 1000, `held ${holds[0]!.ms} ms`);
+  r.close();
 });
 
 test('rooms are independent; forget releases what a room held; wait 0 holds nothing', () => {
