@@ -6,6 +6,23 @@ const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8
 
 let sessions = 0;
 
+/**
+ * Why a terminal test cannot run here (`program` is not installed), or undefined when it can.
+ * As with the browser tests: skipped with the reason printed, except under CI=true, where a
+ * missing program fails the run (.ci/run installs each from Debian's packages).
+ */
+export function programMissing(program: string): string | undefined {
+  try {
+    execFileSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    const reason = `no ${program} (apt-get install ${program})`;
+    if (process.env.CI === 'true') throw new Error(`CI=true and ${reason}`);
+    process.stderr.write(`\n*** SKIPPING a terminal test: ${reason} ***\n\n`);
+    return reason;
+  }
+}
+
 export interface Terminal {
   /** The screen's rows as text (tmux drops the spaces at the end of a row). */
   rows(): string[];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { PASSWORD, startServer, tempDir, userApi } from '../../support/server.js';
 import { ircPort } from '../../support/irc.js';
-import { openTerminal } from '../../support/terminal.js';
+import { openTerminal, programMissing } from '../../support/terminal.js';
 import { connectWs } from '../../support/ws.js';
 
 async function until<T>(what: string, read: () => T | undefined, ms = 15_000): Promise<T> {
@@ -22,6 +22,7 @@ async function until<T>(what: string, read: () => T | undefined, ms = 15_000): P
 
 test('irssi signs in with SASL, joins, sends and receives, and fills a gap with CHATHISTORY', {
   timeout: 90_000,
+  skip: programMissing('irssi') ?? programMissing('tmux'),
 }, async (t) => {
   const server = await startServer(t);
   const ada = await userApi(server, 'ada');
