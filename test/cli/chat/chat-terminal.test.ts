@@ -84,7 +84,11 @@ for (const via of ['ws', 'tcp', 'sse+http'] as const)
     assert.equal(bottom(rows).prompt, '[#lobby]', 'sent: the prompt is empty again');
 
     term.press('C-c');
-    rows = await term.shows(/^exited:0$/);
+    // The exit code, then the terminal's mode as stty reads it (-icanon if left raw).
+    rows = await term.until('the exit code and the terminal mode', (r) => {
+      const at = r.indexOf('exited:0');
+      return at >= 0 && /^-?icanon$/.test(r[at + 1] ?? '');
+    });
     const after = rows.slice(rows.indexOf('exited:0'));
     assert.deepEqual(
       after.slice(0, 2),
