@@ -206,7 +206,9 @@ export class RedisBus implements Bus {
     // The events published together go out as one message per channel: a group commit's
     // messages cost the other nodes one Redis message and one fan-out round, not one each. They
     // leave once the microtasks queued so far have run (the rest of the commit's posts), which is
-    // before this node writes them to its own connections: the other nodes do not wait for that.
+    // before this node writes them to its own connections: the other nodes do not wait for that,
+    // however many connections this node has. (Posts whose continuations run at different
+    // depths may leave as two messages, still in order.)
     const room = isDeploymentWide(event) || !('room' in event) ? undefined : event.room;
     const channel = room === undefined ? this.#channel : this.#roomChannel(room);
     let batch = this.#outgoing.get(channel);

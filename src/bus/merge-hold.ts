@@ -5,7 +5,9 @@
 // moment apart through Redis. The hold ends as soon as one of the writes in flight is published
 // (the rest of its group commit with it), or after `wait` ms, whichever comes first; nothing is
 // dropped or reordered: a room's held events go out in the order they came. Events older than
-// this node's own last message are never held: the hub is holding that message for them.
+// this node's own last message are never held: the hub is holding that message for them. (The
+// control channel, which carries room and member changes, was never ordered with a room's
+// channel; the hold can only widen that gap by `wait`.)
 import type { RoomEvent } from './bus.js';
 
 interface Held {
@@ -16,7 +18,7 @@ interface Held {
 export class MergeHold {
   /** room → writes in flight on this node (a count: each ends once). */
   readonly #writing = new Map<string, number>();
-  /** room → the seq of the last message this node published there while writing to it. */
+  /** room → the seq of the last message this node published there (the rooms written last). */
   readonly #published = new Map<string, number>();
   /** room → other nodes' events waiting for one of those writes. */
   readonly #held = new Map<string, Held>();
@@ -39,10 +41,7 @@ export class MergeHold {
       done = true;
       const left = (this.#writing.get(room) ?? 1) - 1;
       if (left > 0) this.#writing.set(room, left);
-      else {
-        this.#writing.delete(room);
-        this.#published.delete(room);
-      }
+      else this.#writing.delete(room);
       // The rest of its group commit is published in the same callback: release after all of it.
       if (this.#held.has(room) && !this.#ending.has(room)) {
         if (this.#ending.size === 0) process.nextTick(() => this.#endAll());
@@ -53,8 +52,15 @@ export class MergeHold {
 
   /** This node published `event` (its own). */
   published(event: RoomEvent): void {
-    if (event.type === 'msg' && this.#writing.has(event.room))
-      this.#published.set(event.room, Math.max(event.message.seq, this.#published.get(event.room) ?? 0));
+    if (this.wait === 0) return;
+    if (event.type === 'room_deleted') this.#published.delete(event.room);
+    if (event.type !== 'msg') return;
+    // Kept past the write that published it (the next write may begin before the other node's
+    // earlier message arrives), for the rooms written most recently. A node stores one group
+    // commit at a time, so its own seqs of a room rise.
+    this.#published.delete(event.room);
+    this.#published.set(event.room, event.message.seq);
+    if (this.#published.size > PUBLISHED_ROOMS) this.#published.delete(this.#published.keys().next().value!);
   }
 
   /** Events of `room` from another node, in the order that node published them. */
@@ -113,3 +119,6 @@ export class MergeHold {
 }
 
 const noop = () => {};
+
+/** Rooms whose last own seq is remembered (the oldest written is forgotten first). */
+const PUBLISHED_ROOMS = 10_000;

@@ -98,17 +98,17 @@ export class Messages {
       if (err instanceof PorthouseError && err.code === 'room_not_found') this.access.forget(roomName);
       throw err;
     });
-    if (journey && result.created) {
-      journey.seq = result.message.seq;
-      journey.stored();
-      // Kept in a slot of the room's ring: later stages are noted in what was kept.
-      journey = this.journeys!.keep(journey);
-    }
     try {
+      if (journey && result.created) {
+        journey.seq = result.message.seq;
+        journey.stored();
+        // Kept in a slot of the room's ring: later stages are noted in what was kept.
+        journey = this.journeys!.keep(journey);
+      }
       options.acknowledge?.(result.message);
       if (options.acknowledge) journey?.mark('acked');
     } finally {
-      // Stored is stored: whatever happened to the sender's ack, the room hears of it.
+      // Stored is stored: whatever happened to the sender's ack (or its journey), the room hears of it.
       if (result.created) {
         this.onStored(via);
         journey?.mark('published', preciseNow());

@@ -247,7 +247,15 @@ describe('Redis bus', { skip }, () => {
   });
 
   test("another node's events of a room wait for this node's own write to it, then come with it, in order", async () => {
-    const [a, b] = await nodes(2, undefined, { mergeWait: 5000 });
+    const channel = `porthouse:test:${randomUUID()}`;
+    let fromB = 0;
+    const [a] = await nodes(1, channel, {
+      mergeWait: 5000,
+      onReceive: (_kind, origin, events) => {
+        if (origin === 'other') fromB += events;
+      },
+    });
+    const [b] = await nodes(1, channel);
     try {
       await Promise.all([a!.follow('r'), b!.follow('r')]);
       const heard: number[] = [];
@@ -259,7 +267,7 @@ describe('Redis bus', { skip }, () => {
       });
       const done = a!.writing('r');
       for (const seq of [1, 2, 3]) void b!.publish(msg(seq));
-      await new Promise((r) => setTimeout(r, 200));
+      await until(() => fromB === 3, "b's three messages to reach a");
       assert.deepEqual(heard, [], "b's messages wait while a is writing to the room");
       void a!.publish(msg(4));
       done();
