@@ -106,8 +106,7 @@ export class RedisBus implements Bus {
   readonly #linger: number;
   readonly #onReceive: RedisBusOptions['onReceive'];
   /** What every envelope this node sends starts with: its echoes are known without parsing them. */
-  readonly #ownPrefix: string;
-  readonly #ownPrefixBytes: Buffer;
+  readonly #ownPrefix: Buffer;
   /** Rooms whose events could not be published while Redis was away: the others must re-read them. */
   readonly #unsent = new Set<string>();
   #subscribedOnce = false;
@@ -129,8 +128,7 @@ export class RedisBus implements Bus {
     this.#merge = new MergeHold(options.mergeWait ?? 10, (events) => {
       for (const event of events) this.#deliver(event);
     });
-    this.#ownPrefix = JSON.stringify({ n: this.node }).slice(0, -1);
-    this.#ownPrefixBytes = Buffer.from(this.#ownPrefix);
+    this.#ownPrefix = Buffer.from(JSON.stringify({ n: this.node }).slice(0, -1));
     const min = options.reconnectMin ?? 100;
     const max = options.reconnectMax ?? 5000;
     const common = {
@@ -154,14 +152,9 @@ export class RedisBus implements Bus {
     this.#rooms = subscriber('rooms');
     const onError = options.onError ?? (() => {});
     for (const conn of [this.#pub, this.#sub, this.#rooms]) conn.on('error', onError);
-    this.#sub.on('message', (_channel: string, text: string) => this.#receive(text, 'control'));
     // As bytes: this node's own echoes, half of a busy room's traffic, are never even decoded.
-    this.#rooms.on('smessageBuffer', (_channel: Buffer, bytes: Buffer) => {
-      const prefix = this.#ownPrefixBytes;
-      if (bytes.length >= prefix.length && bytes.compare(prefix, 0, prefix.length, 0, prefix.length) === 0)
-        this.#onReceive?.('room', 'own', 0);
-      else this.#receive(bytes.toString(), 'room');
-    });
+    this.#sub.on('messageBuffer', (_channel: Buffer, bytes: Buffer) => this.#receive(bytes, 'control'));
+    this.#rooms.on('smessageBuffer', (_channel: Buffer, bytes: Buffer) => this.#receive(bytes, 'room'));
     // ioredis resubscribes on reconnect; 'ready' after the first one means a gap may exist.
     for (const conn of [this.#sub, this.#rooms])
       conn.on('ready', () => {
@@ -348,15 +341,16 @@ export class RedisBus implements Bus {
     this.#rooms.disconnect();
   }
 
-  #receive(text: string, channel: 'room' | 'control'): void {
+  #receive(bytes: Buffer, channel: 'room' | 'control'): void {
     // This node's own events came back (it follows their room): it delivered them when it sent them.
-    if (text.startsWith(this.#ownPrefix)) {
+    const own = this.#ownPrefix;
+    if (bytes.length >= own.length && bytes.compare(own, 0, own.length, 0, own.length) === 0) {
       this.#onReceive?.(channel, 'own', 0);
       return;
     }
     let envelope: Envelope;
     try {
-      envelope = JSON.parse(text) as Envelope;
+      envelope = JSON.parse(bytes.toString()) as Envelope;
     } catch {
       this.#onReceive?.(channel, 'other', 0);
       return;
