@@ -17,6 +17,7 @@ import { Tally, setUpPorthouse } from './lib/fanout-runs.js';
 import { type StoredResult, storedScenario } from './lib/stored-runs.js';
 import { type BusResult, busScenario } from './lib/bus-runs.js';
 import { commitStats, machineInfo } from './lib/machine.js';
+import { nodeMetrics } from './lib/node-metrics.js';
 import { type CpuUse, cpuSnapshot, cpuUse } from './lib/procstat.js';
 import {
   POSTGRES_URL,
@@ -138,11 +139,8 @@ interface NodeCounts {
 
 /** A node's counters so far (its /metrics). */
 async function nodeCounts(url: string): Promise<NodeCounts> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const value = (series: string) => {
-    const at = text.indexOf(`\n${series} `);
-    return at < 0 ? 0 : Number.parseFloat(text.slice(at + series.length + 2));
-  };
+  const series = await nodeMetrics(url);
+  const value = (name: string) => series(name) ?? 0;
   return {
     frames: value('porthouse_frames_sent_total{door="ws"}'),
     writes: value('porthouse_realtime_writes_total{door="ws"}'),

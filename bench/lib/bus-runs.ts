@@ -10,6 +10,7 @@ import {
 } from './cluster-runs.js';
 import { Tally, setUpPorthouse } from './fanout-runs.js';
 import { createRooms } from './stored-runs.js';
+import { nodeMetrics } from './node-metrics.js';
 import { processTimes } from './procstat.js';
 import { REDIS_URL, createDatabase, dropDatabase } from './services.js';
 
@@ -78,12 +79,8 @@ async function redisSnapshot(): Promise<{
 }
 
 async function metricsOf(child: Child): Promise<(name: string, labels?: string) => number> {
-  const text = await (await fetch(`${child.url}/metrics`)).text();
-  return (name, labels = '') => {
-    const escaped = labels.replace(/[{}]/g, (c) => `\\${c}`);
-    const m = new RegExp(`^${name}${escaped} ([0-9.e+-]+)$`, 'm').exec(text);
-    return m ? Number(m[1]) : 0;
-  };
+  const series = await nodeMetrics(child.url);
+  return (name, labels = '') => series(`${name}${labels}`) ?? 0;
 }
 
 export async function busScenario(o: BusOptions, say: (text: string) => void): Promise<BusResult> {

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { nodeMetrics } from './node-metrics.js';
 
 const CLK_TCK = 100; // USER_HZ; 100 on every Linux architecture Node supports.
 
@@ -51,11 +52,8 @@ export async function commitStats(url: string): Promise<{
   /** Syncs that kept their writes waiting more than 5 ms. */
   slowSyncs: number;
 }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const value = (name: string) => {
-    const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text);
-    return m ? Number(m[1]) : Number.NaN;
-  };
+  const series = await nodeMetrics(url);
+  const value = (name: string) => series(name) ?? Number.NaN;
   return {
     commits: value('porthouse_store_commit_batch_size_count'),
     writes: value('porthouse_store_commit_batch_size_sum'),
@@ -65,6 +63,6 @@ export async function commitStats(url: string): Promise<{
     syncSeconds: value('porthouse_store_sync_wait_seconds_sum'),
     slowSyncs:
       value('porthouse_store_sync_wait_seconds_count') -
-      value('porthouse_store_sync_wait_seconds_bucket\\{le="0.005"\\}'),
+      value('porthouse_store_sync_wait_seconds_bucket{le="0.005"}'),
   };
 }
